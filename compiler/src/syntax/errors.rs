@@ -1,0 +1,1 @@
+//! Syntax diagnostics, one constructor each.
