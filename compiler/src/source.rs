@@ -19,20 +19,12 @@ pub struct Span {
 
 impl Span {
     pub fn new(file: FileId, start: usize, end: usize) -> Span {
-        Span {
-            file,
-            start: to_u32(start),
-            end: to_u32(end.max(start)),
-        }
+        Span { file, start: to_u32(start), end: to_u32(end.max(start)) }
     }
 
     /// The smallest span covering both (same file assumed; `self`'s file is kept).
     pub fn to(self, other: Span) -> Span {
-        Span {
-            file: self.file,
-            start: self.start.min(other.start),
-            end: self.end.max(other.end),
-        }
+        Span { file: self.file, start: self.start.min(other.start), end: self.end.max(other.end) }
     }
 
     pub fn len(self) -> usize {
@@ -74,29 +66,17 @@ impl SourceFile {
             Err(i) => i - 1,
         };
         let start = self.line_starts[line];
-        let column = self
-            .text
-            .get(start..offset)
-            .map_or(offset - start, |s| s.chars().count());
+        let column = self.text.get(start..offset).map_or(offset - start, |s| s.chars().count());
         (line + 1, column + 1)
     }
 
     /// Byte offset of a zero-based `(line, character)` position (characters as UTF-16 units
     /// are the editor's business; here they are Unicode scalar values).
     pub fn offset_of(&self, line: usize, column: usize) -> usize {
-        let Some(&start) = self.line_starts.get(line) else {
-            return self.text.len();
-        };
-        let end = self
-            .line_starts
-            .get(line + 1)
-            .copied()
-            .unwrap_or(self.text.len());
+        let Some(&start) = self.line_starts.get(line) else { return self.text.len() };
+        let end = self.line_starts.get(line + 1).copied().unwrap_or(self.text.len());
         let line_text = &self.text[start..end];
-        line_text
-            .char_indices()
-            .nth(column)
-            .map_or(end, |(i, _)| start + i)
+        line_text.char_indices().nth(column).map_or(end, |(i, _)| start + i)
     }
 
     pub fn slice(&self, span: Span) -> &str {
@@ -120,12 +100,7 @@ impl Sources {
         let text: Arc<str> = text.into();
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        self.files.push(Arc::new(SourceFile {
-            id,
-            name: name.into(),
-            text,
-            line_starts,
-        }));
+        self.files.push(Arc::new(SourceFile { id, name: name.into(), text, line_starts }));
         id
     }
 
@@ -147,5 +122,54 @@ impl Sources {
 
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
+    }
+}
+
+/// The source name an `import "path"` written in `importer` refers to: relative to the importing
+/// file's folder, `./` and `../` resolved, `.marketing` added when the path has no extension.
+pub fn resolve_import_path(importer: &str, path: &str) -> String {
+    let mut parts: Vec<&str> = importer.split('/').collect();
+    parts.pop();
+    if path.starts_with('/') {
+        parts.clear();
+        parts.push("");
+    }
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if parts.last().is_some_and(|p| !p.is_empty() && *p != "..") {
+                    parts.pop();
+                } else {
+                    parts.push("..");
+                }
+            }
+            other => parts.push(other),
+        }
+    }
+    let mut joined = parts.join("/");
+    if !joined.ends_with(".marketing") {
+        joined.push_str(".marketing");
+    }
+    joined
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn import_paths_resolve_relative_to_the_importer() {
+        assert_eq!(resolve_import_path("examples/p/scores.marketing", "schema"), "examples/p/schema.marketing");
+        assert_eq!(resolve_import_path("examples/p/scores.marketing", "../shared/fit.marketing"), "examples/shared/fit.marketing");
+        assert_eq!(resolve_import_path("scores.marketing", "./lib/common"), "lib/common.marketing");
+    }
+
+    #[test]
+    fn line_and_column_count_characters() {
+        let mut sources = Sources::new();
+        let id = sources.add("a", "ab\nçd\n");
+        let file = sources.get(id).map(|f| f.line_col(5));
+        assert_eq!(file, Some((2, 2)));
     }
 }

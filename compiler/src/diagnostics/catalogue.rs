@@ -322,16 +322,17 @@ entries! {
         "wait 1d";
 }
 
-/// The entry for a code, accepting `E0001`, `e0001` or `1`.
+/// The entry for a code, accepting `E0001`, `e1` or `1` (the letter defaults to `E`).
 pub fn lookup(code: &str) -> Option<&'static Entry> {
     let wanted = code.trim().to_ascii_uppercase();
+    let (letter, digits) = match wanted.strip_prefix(['E', 'W']) {
+        Some(rest) => (wanted.chars().next(), rest),
+        None => (Some('E'), wanted.as_str()),
+    };
+    let number: u32 = digits.parse().ok()?;
     ENTRIES.iter().find(|e| {
-        e.code.as_str() == wanted
-            || e.code
-                .as_str()
-                .trim_start_matches(['E', 'W'])
-                .trim_start_matches('0')
-                == wanted
+        let text = e.code.as_str();
+        text.chars().next() == letter && text[1..].parse::<u32>().ok() == Some(number)
     })
 }
 
@@ -369,12 +370,7 @@ mod tests {
     #[test]
     fn codes_are_unique_and_ordered() {
         for pair in ENTRIES.windows(2) {
-            assert!(
-                pair[0].code.as_str() < pair[1].code.as_str(),
-                "{} then {}",
-                pair[0].code.as_str(),
-                pair[1].code.as_str()
-            );
+            assert!(pair[0].code.as_str() < pair[1].code.as_str(), "{} then {}", pair[0].code.as_str(), pair[1].code.as_str());
         }
     }
 
