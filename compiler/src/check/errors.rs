@@ -316,9 +316,23 @@ pub fn duplicate_definition(name: &Ident, kind: &str, first: Span, first_kind: &
     )
     .with_label(
         first,
-        format!("`{}` is first defined here as a {first_kind}", name.name),
+        format!(
+            "`{}` is first defined here, as {}",
+            name.name,
+            with_article(first_kind)
+        ),
     )
     .with_help("every name in a project must be different: rename one of them")
+}
+
+/// "an enum", "a score".
+fn with_article(word: &str) -> String {
+    let article = if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {word}")
 }
 
 pub fn import_not_found(path: Span, written: &str, resolved: &str) -> Diagnostic {
@@ -662,7 +676,10 @@ pub fn zero_cap(span: Span) -> Diagnostic {
 pub fn table_row_width(span: Span, expected: usize, found: usize) -> Diagnostic {
     Diagnostic::new(
         c::BAD_TABLE,
-        format!("this row has {found} values but the table has {expected} columns"),
+        format!(
+            "this row has {found} {} but the table has {expected} columns",
+            if found == 1 { "value" } else { "values" }
+        ),
         span,
         "wrong number of values",
     )

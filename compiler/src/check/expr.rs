@@ -186,7 +186,7 @@ impl Checker<'_> {
         scope: &Scope,
         expected: Option<&Type>,
     ) -> TypedExpr {
-        let span = expr.span;
+        let span = self.trim(expr.span);
         let mut typed = match &expr.kind {
             A::Missing => TypedExpr::error(span),
             A::Literal(lit) => match literal_value(&lit.value) {
@@ -377,7 +377,10 @@ impl Checker<'_> {
         let [name] = parts.as_slice() else {
             return false;
         };
-        let n = name.name.as_str();
+        self.is_bare_unresolved_name(&name.name, scope)
+    }
+
+    fn is_bare_unresolved_name(&self, n: &str, scope: &Scope) -> bool {
         if n == "now" || n == "stage" || self.param(n).is_some() {
             return false;
         }
@@ -628,6 +631,10 @@ impl Checker<'_> {
         expected: Option<&Type>,
     ) -> TypedExpr {
         let n = name.name.as_str();
+        // The other side of the comparison was already wrong: a second message would be noise.
+        if expected == Some(&Type::Error) && self.is_bare_unresolved_name(n, scope) {
+            return TypedExpr::error(span);
+        }
         if let Some(event) = scope.event {
             let has = self
                 .program
@@ -654,10 +661,17 @@ impl Checker<'_> {
             };
         }
         match expected {
-            Some(Type::Enum(id)) if self.global(n).is_none() => {
-                return self.enum_variant(*id, name, span);
+            Some(Type::Enum(id)) => {
+                let is_variant = self
+                    .program
+                    .schema
+                    .enum_type(*id)
+                    .is_some_and(|e| e.variants.iter().any(|v| v == n));
+                if is_variant || self.global(n).is_none() {
+                    return self.enum_variant(*id, name, span);
+                }
             }
-            Some(Type::Stage) if self.global(n).is_none() => {
+            Some(Type::Stage) if self.stages.contains_key(n) || self.global(n).is_none() => {
                 return match self.lookup_stage(name) {
                     Some(stage) => TypedExpr {
                         kind: ExprKind::Value(Value::Stage(stage)),
@@ -797,6 +811,15 @@ impl Checker<'_> {
         }
         candidates.push("now".into());
         let suggestion = self.closest(&name.name, candidates.iter().map(String::as_str));
+        if let Some(event) = scope.event.and_then(|e| self.program.schema.event(e)) {
+            let event_name = event.name.clone();
+            self.report(errors::unknown_event_property(
+                name,
+                &event_name,
+                suggestion.as_deref(),
+            ));
+            return;
+        }
         let context = match scope.event.and_then(|e| self.program.schema.event(e)) {
             Some(event) => format!("it is not a property of `{}`, a score, a segment or a constant", event.name),
             None => "use `contact.FIELD` for contact fields, or the name of a score, segment or constant".to_string(),

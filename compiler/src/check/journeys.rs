@@ -536,6 +536,7 @@ impl<'a> Checker<'a> {
         steps: &[Step],
     ) -> Vec<(String, StepId)> {
         let mut targets: HashSet<String> = HashSet::new();
+        let mut unresolved = false;
         for (label, from) in ctx.gotos.clone() {
             match ctx.labels.iter().find(|(n, _, _)| *n == label.name) {
                 Some((_, to, to_span)) => {
@@ -549,11 +550,16 @@ impl<'a> Checker<'a> {
                     }
                 }
                 None => {
+                    unresolved = true;
                     let suggestion =
                         self.closest(&label.name, ctx.labels.iter().map(|(n, _, _)| n.as_str()));
                     self.report(errors::unknown_step(&label, suggestion.as_deref()));
                 }
             }
+        }
+        if unresolved {
+            // A misspelled `go to` may have meant any labelled step: count them all as targets.
+            targets.extend(ctx.labels.iter().map(|(n, _, _)| n.clone()));
         }
         self.report_unreachable(steps, &targets);
         ctx.labels
@@ -693,9 +699,11 @@ impl<'a> Checker<'a> {
                 let id = self.lookup_event(&event.event);
                 let inner = scope.matching(id);
                 let condition = event.condition.as_ref().map(|c| self.condition(c, &inner));
+                let mut never_ends = false;
                 if let Some(c) = &condition {
                     let found = logic::contradictions(c);
                     if let Some(first) = found.first() {
+                        never_ends = true;
                         self.report(errors::wait_never_ends(step.span, first.span));
                     }
                 }
@@ -708,7 +716,7 @@ impl<'a> Checker<'a> {
                         m
                     }
                     None => {
-                        if id.is_some() {
+                        if id.is_some() && !never_ends {
                             self.report(errors::may_wait_forever(event.span, &event.event.name));
                         }
                         None

@@ -180,8 +180,20 @@ impl<'a> Checker<'a> {
     fn text(&self, span: Span) -> String {
         self.sources
             .get(span.file)
-            .map(|f| f.slice(span).to_string())
+            .map(|f| f.slice(span).trim().to_string())
             .unwrap_or_default()
+    }
+
+    /// The span without trailing blanks (some tree spans reach into the following space).
+    fn trim(&self, span: Span) -> Span {
+        let Some(file) = self.sources.get(span.file) else {
+            return span;
+        };
+        let trimmed = file.slice(span).trim_end().len() as u32;
+        Span {
+            end: span.start + trimmed.min(span.end - span.start),
+            ..span
+        }
     }
 
     fn global(&self, name: &str) -> Option<Global> {

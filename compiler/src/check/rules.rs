@@ -483,10 +483,19 @@ impl Checker<'_> {
             }
         }
         if otherwise.is_none() {
-            let queue = self
-                .program
-                .queues
-                .first()
+            // Suggest a queue no rule uses yet: the usual catch-all.
+            let used: Vec<QueueId> = rules
+                .iter()
+                .filter_map(|r| match r.target {
+                    RouteTarget::Queue(q) => Some(q),
+                    RouteTarget::Notify(_) => None,
+                })
+                .collect();
+            let queues = &self.program.queues;
+            let unused = (0..queues.len()).find(|i| !used.contains(&QueueId(*i as u32)));
+            let queue = unused
+                .or(if queues.is_empty() { None } else { Some(0) })
+                .and_then(|i| queues.get(i))
                 .map_or("QUEUE".to_string(), |q| q.name.clone());
             let (at, indent) = self.closing_brace_line(item_span);
             let replacement = format!("{indent}otherwise => queue {queue}\n");
