@@ -18,13 +18,70 @@ pub struct Project {
 #[derive(Debug)]
 pub struct LoadError(pub String);
 
+/// The projects named by `paths`, each a sorted list of files. A folder with `.marketing` files
+/// directly in it is one project (with its subfolders); a folder without any stands for each of its
+/// subfolders separately (so `maclc check examples` checks every example on its own); files named
+/// one by one form one project together.
+pub fn find_projects(paths: &[PathBuf]) -> Result<Vec<Vec<PathBuf>>, LoadError> {
+    let mut projects = Vec::new();
+    let mut loose = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            split_folder(path, &mut projects).map_err(|e| {
+                LoadError(format!(
+                    "cannot read the folder `{}`: {e}",
+                    display_name(path)
+                ))
+            })?;
+        } else if path.is_file() {
+            loose.push(path.clone());
+        } else {
+            return Err(LoadError(format!(
+                "`{}` does not exist",
+                display_name(path)
+            )));
+        }
+    }
+    if !loose.is_empty() {
+        loose.sort();
+        loose.dedup();
+        projects.insert(0, loose);
+    }
+    Ok(projects)
+}
+
+fn split_folder(dir: &Path, projects: &mut Vec<Vec<PathBuf>>) -> std::io::Result<()> {
+    let mut children: Vec<PathBuf> = fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    children.sort();
+    let has_own_files = children
+        .iter()
+        .any(|p| p.is_file() && p.extension().is_some_and(|e| e == "marketing"));
+    if has_own_files {
+        let mut found = BTreeSet::new();
+        walk(dir, &mut found)?;
+        projects.push(found.into_iter().collect());
+        return Ok(());
+    }
+    for child in children {
+        let name = child.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if child.is_dir() && !name.starts_with('.') && name != "target" && name != "snapshots" {
+            split_folder(&child, projects)?;
+        }
+    }
+    Ok(())
+}
+
 /// Every `.marketing` file under `paths` (folders recursively, sorted so output never depends
 /// on the order the file system lists them).
 pub fn find_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
     let mut found = BTreeSet::new();
     for path in paths {
         if path.is_dir() {
-            walk(path, &mut found).map_err(|e| LoadError(format!("cannot read the folder `{}`: {e}", path.display())))?;
+            walk(path, &mut found).map_err(|e| {
+                LoadError(format!("cannot read the folder `{}`: {e}", path.display()))
+            })?;
         } else if path.is_file() {
             found.insert(path.clone());
         } else {
@@ -65,10 +122,15 @@ pub fn load(files: &[PathBuf]) -> Result<Project, LoadError> {
         }
         let bytes = fs::read(&name).map_err(|e| LoadError(format!("cannot read `{name}`: {e}")))?;
         let text = String::from_utf8(bytes).map_err(|e| {
-            LoadError(format!("`{name}` is not UTF-8 text (first bad byte at offset {})", e.utf8_error().valid_up_to()))
+            LoadError(format!(
+                "`{name}` is not UTF-8 text (first bad byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ))
         })?;
         let id = sources.add(name.clone(), text);
-        let Some(file) = sources.get(id) else { continue };
+        let Some(file) = sources.get(id) else {
+            continue;
+        };
         let result = parse_file(file);
         for import in result.imports() {
             let target = resolve_import_path(&name, &import.value);
@@ -91,10 +153,18 @@ pub fn display_name(path: &Path) -> String {
 pub fn load_one(path: &Path) -> Result<Project, LoadError> {
     let name = display_name(path);
     let bytes = fs::read(path).map_err(|e| LoadError(format!("cannot read `{name}`: {e}")))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|e| LoadError(format!("`{name}` is not UTF-8 text (first bad byte at offset {})", e.utf8_error().valid_up_to())))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        LoadError(format!(
+            "`{name}` is not UTF-8 text (first bad byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
     let mut sources = Sources::new();
     let id = sources.add(name, text);
-    let parsed = sources.get(id).map(|file| parse_file(file)).into_iter().collect();
+    let parsed = sources
+        .get(id)
+        .map(|file| parse_file(file))
+        .into_iter()
+        .collect();
     Ok(Project { sources, parsed })
 }
