@@ -418,7 +418,11 @@ pub fn may_be_missing(
 ) -> Diagnostic {
     let mut help = format!("write `{text} is known and {whole}`");
     if let Some(default) = default {
-        let replaced = whole.replacen(text, &format!("({text} ?? {default})"), 1);
+        let replaced = if whole == text {
+            format!("{text} ?? {default}")
+        } else {
+            whole.replacen(text, &format!("({text} ?? {default})"), 1)
+        };
         help.push_str(&format!(" or `{replaced}`"));
     }
     Diagnostic::new(

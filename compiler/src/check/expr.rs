@@ -127,13 +127,7 @@ impl Checker<'_> {
                 _ => "this value may be missing",
             };
             if typed.ty == Type::Bool && whole_text.ends_with("== …") {
-                let d = errors::may_be_missing(
-                    typed.span,
-                    &text,
-                    why,
-                    &format!("{text} == true"),
-                    default,
-                );
+                let d = errors::may_be_missing(typed.span, &text, why, &text, default);
                 self.report(d);
             } else {
                 self.report(errors::may_be_missing(

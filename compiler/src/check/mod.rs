@@ -475,3 +475,134 @@ impl<'a> Checker<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Sources;
+
+    const SCHEMA: &str = "channel email opt_in\ncontact {\n  size: optional number\n  email: text\n}\nevent buy {\n  amount: money\n}\n";
+
+    fn codes(rules: &str) -> Vec<&'static str> {
+        let mut sources = Sources::new();
+        sources.add("test.marketing", format!("{SCHEMA}{rules}\n"));
+        let analysis = crate::analyze(&sources);
+        analysis
+            .diagnostics
+            .iter()
+            .map(|d| d.code().as_str())
+            .collect()
+    }
+
+    fn program(rules: &str) -> Program {
+        let mut sources = Sources::new();
+        sources.add("test.marketing", format!("{SCHEMA}{rules}\n"));
+        crate::analyze(&sources).program
+    }
+
+    #[test]
+    fn is_known_narrows_the_right_of_and() {
+        assert!(codes("segment big = contact.size is known and contact.size >= 500").is_empty());
+        assert_eq!(codes("segment big = contact.size >= 500"), vec!["E0203"]);
+        assert_eq!(
+            codes("segment big = contact.size >= 500 and contact.size is known"),
+            vec!["E0203"]
+        );
+    }
+
+    #[test]
+    fn is_unknown_narrows_the_right_of_or_and_defaults_remove_optionality() {
+        assert!(codes("segment small = contact.size is unknown or contact.size < 10").is_empty());
+        assert!(codes("segment big = (contact.size ?? 0) >= 500").is_empty());
+        assert_eq!(codes("segment x = contact.email is known"), vec!["W0201"]);
+    }
+
+    #[test]
+    fn if_narrows_its_branches() {
+        let journey = "journey j {\n  trigger on buy\n  if contact.size is known {\n    if contact.size > 5 { send email \"a\" }\n  } else {\n    send email \"b\"\n  }\n}";
+        assert!(codes(journey).is_empty(), "{:?}", codes(journey));
+        let inverted = "journey j {\n  trigger on buy\n  if contact.size is unknown { end } else {\n    if contact.size > 5 { send email \"a\" }\n  }\n}";
+        assert!(codes(inverted).is_empty(), "{:?}", codes(inverted));
+        let outside = "journey j {\n  trigger on buy\n  if contact.size is known { end }\n  if contact.size > 5 { end }\n}";
+        assert_eq!(codes(outside), vec!["E0203"]);
+    }
+
+    #[test]
+    fn impossible_ranges_are_reported_once() {
+        assert_eq!(
+            codes("segment odd = (contact.size ?? 0) < 10 and (contact.size ?? 0) > 500"),
+            vec!["E0305"]
+        );
+        assert!(
+            codes("segment ok = (contact.size ?? 0) > 10 and (contact.size ?? 0) < 500").is_empty()
+        );
+        assert_eq!(
+            codes("segment s = count buy where amount > 10 EUR and amount < 5 EUR >= 1"),
+            vec!["E0305"]
+        );
+    }
+
+    #[test]
+    fn segment_cycles_name_the_loop() {
+        let mut sources = Sources::new();
+        sources.add(
+            "test.marketing",
+            format!("{SCHEMA}segment a = b\nsegment b = c and true\nsegment c = a or false\nsegment d = a\n"),
+        );
+        let analysis = crate::analyze(&sources);
+        let cycles: Vec<&str> = analysis
+            .diagnostics
+            .iter()
+            .filter(|d| d.code().as_str() == "E0307")
+            .map(|d| d.message())
+            .collect();
+        assert_eq!(
+            cycles,
+            vec!["segments depend on each other: `a` → `b` → `c` → `a`"]
+        );
+    }
+
+    #[test]
+    fn names_resolve_to_ids_and_constants_are_inlined() {
+        let p = program("const limit = 500\nsegment big = (contact.size ?? 0) >= limit");
+        let segment = p.segments.first().map(|s| s.condition.clone());
+        let Some(TypedExpr {
+            kind: ExprKind::Binary { lhs, rhs, .. },
+            ty: Type::Bool,
+            ..
+        }) = segment
+        else {
+            panic!("not a comparison: {segment:?}");
+        };
+        assert!(matches!(rhs.kind, ExprKind::Value(Value::Number(n)) if n == 500.0));
+        let ExprKind::Binary { lhs: field, .. } = &lhs.kind else {
+            panic!("not a default: {lhs:?}")
+        };
+        assert_eq!(field.kind, ExprKind::ContactField(FieldId(0)));
+        assert!(p
+            .references
+            .iter()
+            .any(|(_, s)| *s == Symbol::ContactField(FieldId(0))));
+        assert!(p
+            .definitions
+            .iter()
+            .any(|(_, s)| *s == Symbol::Segment(SegmentId(0))));
+    }
+
+    #[test]
+    fn template_instances_bind_their_arguments() {
+        let p = program(
+            "template t(delay: duration = 2d) {\n  trigger on buy\n  wait delay\n}\njourney quick = t(delay: 1d)\njourney slow = t()",
+        );
+        let waits: Vec<i64> = p
+            .journeys
+            .iter()
+            .flat_map(|j| j.steps.iter())
+            .filter_map(|s| match s.kind {
+                StepKind::Wait { millis } => Some(millis),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(waits, vec![86_400_000, 172_800_000]);
+    }
+}
