@@ -191,7 +191,7 @@ impl<'a> Checker<'a> {
         };
         let trimmed = file.slice(span).trim_end().len() as u32;
         Span {
-            end: span.start + trimmed.min(span.end - span.start),
+            end: span.start + trimmed.min(span.end.saturating_sub(span.start)),
             ..span
         }
     }
