@@ -631,9 +631,14 @@ pub fn missing_otherwise(name: &Ident, insert_at: Span, replacement: &str) -> Di
     .with_fix("add an `otherwise` rule", insert_at, replacement)
 }
 
-pub fn segment_cycle(span: Span, cycle: &str) -> Diagnostic {
-    Diagnostic::new(c::SEGMENT_CYCLE, format!("segments depend on each other: {cycle}"), span, "this makes a loop")
-        .with_help("a segment cannot use itself, even through other segments: rewrite one condition without the others")
+pub fn rule_cycle(span: Span, what: &str, cycle: &str) -> Diagnostic {
+    Diagnostic::new(
+        c::RULE_CYCLE,
+        format!("{what} depend on each other: {cycle}"),
+        span,
+        "this makes a loop",
+    )
+    .with_help("a score or segment cannot use itself, even through others: rewrite one condition without the others")
 }
 
 pub fn no_stages(span: Span) -> Diagnostic {

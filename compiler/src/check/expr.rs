@@ -105,15 +105,21 @@ impl Checker<'_> {
             } else {
                 format!("{text} == …")
             };
-            let default = match typed.ty {
-                Type::Number => Some("0"),
-                Type::Text => Some("\"\""),
-                Type::Money => Some("0 EUR"),
-                Type::Percent => Some("0%"),
-                Type::Duration => Some("0d"),
-                Type::Bool => Some("false"),
+            let default: Option<String> = match &typed.ty {
+                Type::Number => Some("0".into()),
+                Type::Text => Some("\"\"".into()),
+                Type::Money => Some("0 EUR".into()),
+                Type::Percent => Some("0%".into()),
+                Type::Duration => Some("0d".into()),
+                Type::Bool => Some("false".into()),
+                Type::Enum(id) => self
+                    .program
+                    .schema
+                    .enum_type(*id)
+                    .and_then(|e| e.variants.first().cloned()),
                 _ => None,
             };
+            let default = default.as_deref();
             let why = match &typed.kind {
                 ExprKind::ContactField(_) => "this contact field is optional",
                 ExprKind::AccountField { .. } => {
@@ -719,6 +725,9 @@ impl Checker<'_> {
         match self.global(n) {
             Some(Global::Score(id)) => {
                 self.refer(span, Symbol::Score(id));
+                if let Some(uses) = self.uses.as_mut() {
+                    uses.push((id.index(), span));
+                }
                 TypedExpr {
                     kind: ExprKind::Score(id),
                     ty: Type::Number,
@@ -738,8 +747,9 @@ impl Checker<'_> {
             }
             Some(Global::Segment(id)) => {
                 self.refer(span, Symbol::Segment(id));
-                if let Some(uses) = self.segment_uses.as_mut() {
-                    uses.push((id, span));
+                let node = self.program.scores.len() + id.index();
+                if let Some(uses) = self.uses.as_mut() {
+                    uses.push((node, span));
                 }
                 TypedExpr {
                     kind: ExprKind::Segment(id),

@@ -521,19 +521,18 @@ fn single(e: &TypedExpr) -> Option<(String, Span, Vec<Constraint>)> {
 
 // ------------------------------------------------------------------ segment loops
 
-/// Each loop among segments once: the segments in order and the use that closes the loop
-/// (reported at the use inside the loop's first segment).
-pub(crate) fn segment_cycles(uses: &[Vec<(SegmentId, Span)>]) -> Vec<(Vec<SegmentId>, Span)> {
+/// Each loop in a dependency graph (scores and segments, by node number) once: the nodes in
+/// order and the use that closes the loop (reported at the use inside the loop's first node).
+pub(crate) fn cycles(uses: &[Vec<(usize, Span)>]) -> Vec<(Vec<usize>, Span)> {
     let mut found = Vec::new();
     for start in 0..uses.len() {
-        let start_id = SegmentId(start as u32);
-        // Depth-first search for a path back to `start` through segments with larger ids,
-        // so each loop is reported from its smallest segment only.
-        let mut stack: Vec<(SegmentId, usize)> = vec![(start_id, 0)];
-        let mut on_path = vec![start_id];
+        // Depth-first search for a path back to `start` through larger node numbers only, so
+        // each loop is reported from its smallest node.
+        let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+        let mut on_path = vec![start];
         let mut visited = vec![false; uses.len()];
         while let Some((node, next)) = stack.last().copied() {
-            let edges = uses.get(node.index()).map_or(&[][..], |v| v.as_slice());
+            let edges = uses.get(node).map_or(&[][..], |v| v.as_slice());
             let Some(&(target, span)) = edges.get(next) else {
                 stack.pop();
                 on_path.pop();
@@ -542,19 +541,19 @@ pub(crate) fn segment_cycles(uses: &[Vec<(SegmentId, Span)>]) -> Vec<(Vec<Segmen
             if let Some(top) = stack.last_mut() {
                 top.1 += 1;
             }
-            if target == start_id {
-                let first_span = if on_path.len() == 1 {
-                    span
-                } else {
-                    uses.get(start)
-                        .and_then(|v| v.iter().find(|(t, _)| on_path.get(1) == Some(t)))
-                        .map_or(span, |(_, s)| *s)
+            if target == start {
+                let first_span = match on_path.get(1) {
+                    None => span,
+                    Some(second) => uses
+                        .get(start)
+                        .and_then(|v| v.iter().find(|(t, _)| t == second))
+                        .map_or(span, |(_, s)| *s),
                 };
                 found.push((on_path.clone(), first_span));
                 break;
             }
-            if target.0 > start_id.0 && !visited.get(target.index()).copied().unwrap_or(true) {
-                if let Some(v) = visited.get_mut(target.index()) {
+            if target > start && !visited.get(target).copied().unwrap_or(true) {
+                if let Some(v) = visited.get_mut(target) {
                     *v = true;
                 }
                 stack.push((target, 0));
@@ -734,18 +733,10 @@ mod tests {
 
     #[test]
     fn segment_loops_are_found_once() {
-        let uses = vec![
-            vec![(SegmentId(1), sp(1))],
-            vec![(SegmentId(0), sp(2))],
-            vec![(SegmentId(2), sp(3))],
-            vec![],
-        ];
-        let cycles = segment_cycles(&uses);
+        let uses = vec![vec![(1, sp(1))], vec![(0, sp(2))], vec![(2, sp(3))], vec![]];
+        let cycles = cycles(&uses);
         assert_eq!(cycles.len(), 2);
-        assert_eq!(
-            cycles.first().map(|c| c.0.clone()),
-            Some(vec![SegmentId(0), SegmentId(1)])
-        );
-        assert_eq!(cycles.get(1).map(|c| c.0.clone()), Some(vec![SegmentId(2)]));
+        assert_eq!(cycles.first().map(|c| c.0.clone()), Some(vec![0, 1]));
+        assert_eq!(cycles.get(1).map(|c| c.0.clone()), Some(vec![2]));
     }
 }

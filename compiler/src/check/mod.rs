@@ -108,8 +108,11 @@ pub(crate) struct Checker<'a> {
     stages: HashMap<String, StageId>,
     consts: Vec<(&'a ast::ConstDecl, ConstState)>,
     params: Option<ParamScope>,
-    /// Segments used by the segment being checked (for cycle detection).
-    segment_uses: Option<Vec<(SegmentId, Span)>>,
+    /// Scores and segments read by the rule being checked, as graph nodes (scores first, then
+    /// segments), to find loops.
+    uses: Option<Vec<(usize, Span)>>,
+    /// What each score's rules read, for the same loop detection.
+    score_uses: Vec<Vec<(usize, Span)>>,
 }
 
 impl std::fmt::Debug for Checker<'_> {
@@ -133,7 +136,8 @@ impl<'a> Checker<'a> {
             stages: HashMap::new(),
             consts: Vec::new(),
             params: None,
-            segment_uses: None,
+            uses: None,
+            score_uses: Vec::new(),
         }
     }
 
@@ -285,8 +289,9 @@ impl<'a> Checker<'a> {
     fn lookup_segment(&mut self, name: &ast::Ident) -> Option<SegmentId> {
         if let Some(Global::Segment(id)) = self.global(&name.name) {
             self.refer(name.span, Symbol::Segment(id));
-            if let Some(uses) = self.segment_uses.as_mut() {
-                uses.push((id, name.span));
+            let node = self.program.scores.len() + id.index();
+            if let Some(uses) = self.uses.as_mut() {
+                uses.push((node, name.span));
             }
             return Some(id);
         }

@@ -179,7 +179,10 @@ impl Checker<'_> {
                 ItemKind::Score(d) => {
                     let id = ScoreId(score_index);
                     score_index += 1;
+                    self.uses = Some(Vec::new());
                     self.check_score(id, d);
+                    let used = self.uses.take().unwrap_or_default();
+                    self.score_uses.push(used);
                 }
                 ItemKind::AccountScore(d) => {
                     let id = AccountScoreId(account_index);
@@ -337,8 +340,9 @@ impl Checker<'_> {
 
     pub(crate) fn check_segments(&mut self) {
         let mut index = 0u32;
-        let mut uses: Vec<Vec<(SegmentId, Span)>> = Vec::new();
-        let mut names: Vec<Option<&ast::Ident>> = Vec::new();
+        let score_count = self.program.scores.len();
+        let mut uses: Vec<Vec<(usize, Span)>> = std::mem::take(&mut self.score_uses);
+        uses.resize(score_count, Vec::new());
         let mut seen: HashMap<String, (String, Span)> = HashMap::new();
         for item in self.items() {
             let ItemKind::Segment(d) = &item.kind else {
@@ -346,9 +350,9 @@ impl Checker<'_> {
             };
             let id = SegmentId(index);
             index += 1;
-            self.segment_uses = Some(Vec::new());
+            self.uses = Some(Vec::new());
             let condition = self.rule_condition(&d.condition, &Scope::default());
-            let used = self.segment_uses.take().unwrap_or_default();
+            let used = self.uses.take().unwrap_or_default();
             if !condition.ty.is_error() {
                 let key = canon(&condition);
                 if let Some((other, other_span)) = seen.get(&key) {
@@ -360,33 +364,45 @@ impl Checker<'_> {
             if let Some(s) = self.program.segments.get_mut(id.index()) {
                 s.condition = condition;
                 let mut deps: Vec<SegmentId> = Vec::new();
-                for (dep, _) in &used {
-                    if !deps.contains(dep) {
-                        deps.push(*dep);
+                for (node, _) in &used {
+                    let Some(dep) = node.checked_sub(score_count) else {
+                        continue;
+                    };
+                    let dep = SegmentId(dep as u32);
+                    if !deps.contains(&dep) {
+                        deps.push(dep);
                     }
                 }
                 s.depends_on = deps;
             }
             uses.push(used);
-            names.push(Some(&d.name));
         }
-        for (cycle, span) in logic::segment_cycles(&uses) {
-            let mut text: Vec<String> = cycle
-                .iter()
-                .map(|id| {
-                    format!(
-                        "`{}`",
-                        self.program
-                            .segments
-                            .get(id.index())
-                            .map_or("?", |s| s.name.as_str())
-                    )
-                })
-                .collect();
+        for (cycle, span) in logic::cycles(&uses) {
+            let name = |node: &usize| match node.checked_sub(score_count) {
+                None => self
+                    .program
+                    .scores
+                    .get(*node)
+                    .map_or("?", |s| s.name.as_str()),
+                Some(i) => self
+                    .program
+                    .segments
+                    .get(i)
+                    .map_or("?", |s| s.name.as_str()),
+            };
+            let mut text: Vec<String> = cycle.iter().map(|n| format!("`{}`", name(n))).collect();
             if let Some(first) = text.first().cloned() {
                 text.push(first);
             }
-            self.report(errors::segment_cycle(span, &text.join(" → ")));
+            let what = match (
+                cycle.iter().all(|n| *n >= score_count),
+                cycle.iter().all(|n| *n < score_count),
+            ) {
+                (true, _) => "segments",
+                (_, true) => "scores",
+                _ => "scores and segments",
+            };
+            self.report(errors::rule_cycle(span, what, &text.join(" → ")));
         }
     }
 

@@ -200,8 +200,8 @@ entries! {
         "A routing needs a last `otherwise` rule so that a lead matching no rule still reaches someone.",
         "route handoff on enters stage mql {\n  when fit > 50 => queue field_sales\n}",
         "route handoff on enters stage mql {\n  when fit > 50 => queue field_sales\n  otherwise => queue inside_sales\n}";
-    SEGMENT_CYCLE = "E0307", "segments depend on each other",
-        "A segment uses itself, directly or through other segments, so its membership could never be decided.",
+    RULE_CYCLE = "E0307", "scores or segments depend on each other",
+        "A segment or score uses itself, directly or through other segments and scores, so its value could never be decided.",
         "segment a = b and fit > 10\nsegment b = a",
         "segment a = fit > 10\nsegment b = a";
     NO_STAGES = "E0308", "the lifecycle has no stages",
