@@ -898,6 +898,7 @@ impl<'a> Checker<'a> {
             ast::StepKind::GoTo(label) => {
                 ctx.gotos
                     .push((label.clone(), StepId(ctx.next.saturating_sub(1))));
+                // Patched to the label's step once every label of the journey is known.
                 StepKind::GoTo(StepId(u32::MAX))
             }
             ast::StepKind::End => StepKind::End,

@@ -332,7 +332,7 @@ pub struct TypedAggregate {
     pub kind: AggregateKind,
     /// `None`: any record of the contact.
     pub event: Option<EventId>,
-    /// `None`: the record itself (its time for `last`); `Some(u32::MAX)` is never used.
+    /// `None`: the record itself (its time, for `last`).
     pub property: Option<AggregateProperty>,
     pub condition: Option<TypedExpr>,
     /// Window length in milliseconds; `None` is all history.
@@ -474,7 +474,8 @@ pub struct Queue {
 #[derive(Debug, Clone)]
 pub struct Route {
     pub name: String,
-    pub trigger: Trigger,
+    /// `None` when the trigger did not check.
+    pub trigger: Option<Trigger>,
     pub rules: Vec<RouteRule>,
     pub span: Span,
 }

@@ -450,9 +450,7 @@ impl Checker<'_> {
             };
             let rules = self.check_route_rules(d, item.span, scope);
             if let Some(r) = self.program.routes.get_mut(id.index()) {
-                if let Some(trigger) = trigger {
-                    r.trigger = trigger;
-                }
+                r.trigger = trigger;
                 r.rules = rules;
             }
         }

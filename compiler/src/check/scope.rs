@@ -243,13 +243,9 @@ impl<'a> Checker<'a> {
             }
             ItemKind::Route(d) => {
                 let g = Global::Route(RouteId(id(p.routes.len())));
-                // The trigger is filled in by the routing pass; a stage trigger is a safe stand-in.
                 p.routes.push(Route {
                     name: d.name.name.clone(),
-                    trigger: Trigger::Stage {
-                        enters: true,
-                        stage: StageId(0),
-                    },
+                    trigger: None,
                     rules: Vec::new(),
                     span,
                 });
