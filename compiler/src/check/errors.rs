@@ -399,14 +399,14 @@ pub fn type_mismatch(
     .with_help(help.unwrap_or_else(|| "compare values of the same kind".to_string()))
 }
 
-pub fn not_a_condition(span: Span, text: &str, ty: &str) -> Diagnostic {
+pub fn not_a_condition(span: Span, text: &str, ty: &str, suggestion: &str) -> Diagnostic {
     Diagnostic::new(
         c::NOT_A_CONDITION,
         format!("`{text}` is not a yes/no condition"),
         span,
         format!("this is {ty}"),
     )
-    .with_help(format!("compare it with a value, e.g. `{text} == …`"))
+    .with_help(format!("compare it with a value, e.g. `{suggestion}`"))
 }
 
 pub fn may_be_missing(

@@ -86,7 +86,10 @@ impl Checker<'_> {
         if typed.ty != Type::Bool && !typed.ty.is_error() {
             let text = self.text(expr.span);
             let ty = self.type_name(&typed.ty);
-            self.report(errors::not_a_condition(expr.span, &text, &ty));
+            let op = if typed.ty.is_ordered() { ">=" } else { "==" };
+            let example = self.example_of(&typed.ty).unwrap_or_else(|| "…".into());
+            let suggestion = format!("{text} {op} {example}");
+            self.report(errors::not_a_condition(expr.span, &text, &ty, &suggestion));
             return TypedExpr {
                 ty: Type::Error,
                 ..typed
@@ -1216,7 +1219,15 @@ impl Checker<'_> {
                 if !assignable(&l.ty, &r.ty) {
                     let left = self.type_name(&l.ty);
                     let right = self.type_name(&r.ty);
-                    let help = money_help(&l.ty, &r, self).or_else(|| money_help(&r.ty, &l, self));
+                    let help = money_help(&l.ty, &r, self)
+                        .or_else(|| money_help(&r.ty, &l, self))
+                        .or_else(|| {
+                            let example = self.example_of(&l.ty)?;
+                            Some(format!(
+                                "compare it with {left}, e.g. `{} == {example}`",
+                                self.text(lhs.span)
+                            ))
+                        });
                     self.report(errors::type_mismatch(
                         rhs.span, &left, &right, lhs.span, help,
                     ));

@@ -449,6 +449,38 @@ impl<'a> Checker<'a> {
             .map(|(i, (_, ty, value))| (i as u32, ty.clone(), value.clone()))
     }
 
+    /// A value of the type as it would be written, for examples in help.
+    fn example_of(&self, ty: &Type) -> Option<String> {
+        Some(match ty {
+            Type::Text => "\"medical\"".into(),
+            Type::Number => "500".into(),
+            Type::Bool => "true".into(),
+            Type::Date => "2026-01-31".into(),
+            Type::Timestamp => "2026-01-31T09:00:00Z".into(),
+            Type::Duration => "7d".into(),
+            Type::Time => "09:00".into(),
+            Type::Money => "500 EUR".into(),
+            Type::Percent => "10%".into(),
+            Type::Enum(id) => self
+                .program
+                .schema
+                .enum_type(*id)?
+                .variants
+                .first()?
+                .clone(),
+            Type::Stage => self
+                .program
+                .lifecycle
+                .as_ref()?
+                .stages
+                .first()?
+                .name
+                .clone(),
+            Type::Consent => "granted".into(),
+            Type::Account(_) | Type::List(_) | Type::Error => return None,
+        })
+    }
+
     /// A type as a marketer reads it, with its article: "a number", "`product_line`".
     fn type_name(&self, ty: &Type) -> String {
         match ty {
