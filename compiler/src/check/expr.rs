@@ -1402,7 +1402,7 @@ pub(crate) fn fold(e: &TypedExpr) -> Option<Value> {
                 amount: -amount,
                 currency,
             }),
-            Value::Duration(d) => Some(Value::Duration(-d)),
+            Value::Duration(d) => Some(Value::Duration(d.saturating_neg())),
             Value::Percent(p) => Some(Value::Percent(-p)),
             _ => None,
         },

@@ -111,7 +111,7 @@ impl<'a> Checker<'a> {
             } => {
                 let offset_millis = match offset {
                     ast::DateOffset::On => Some(0),
-                    ast::DateOffset::Before(d) => self.duration_ref(d).map(|m| -m),
+                    ast::DateOffset::Before(d) => self.duration_ref(d).map(i64::saturating_neg),
                     ast::DateOffset::After(d) => self.duration_ref(d),
                 };
                 let id = self.lookup_contact_field(field)?;

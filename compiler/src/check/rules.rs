@@ -58,7 +58,7 @@ impl Checker<'_> {
                 let name = ast::Ident {
                     name: "stages".into(),
                     span: Span {
-                        end: stmt.span.start + 6,
+                        end: stmt.span.start.saturating_add(6).min(stmt.span.end),
                         ..stmt.span
                     },
                 };
@@ -71,7 +71,7 @@ impl Checker<'_> {
                 continue;
             }
             stages_span = Some(Span {
-                end: stmt.span.start + 6,
+                end: stmt.span.start.saturating_add(6).min(stmt.span.end),
                 ..stmt.span
             });
             let mut seen: HashMap<&str, Span> = HashMap::new();
@@ -92,7 +92,7 @@ impl Checker<'_> {
         }
         if stages_span.is_none() {
             self.report(errors::no_stages(Span {
-                end: item.span.start + 9,
+                end: item.span.start.saturating_add(9).min(item.span.end),
                 ..item.span
             }));
         }
@@ -544,7 +544,10 @@ impl Checker<'_> {
         } else {
             (brace, " ".into())
         };
-        let at = item.start + insert as u32;
+        let at = item
+            .start
+            .saturating_add(u32::try_from(insert).unwrap_or(0))
+            .min(item.end);
         (
             Span {
                 start: at,

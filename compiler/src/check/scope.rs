@@ -86,7 +86,7 @@ impl<'a> Checker<'a> {
                     let name = ast::Ident {
                         name: "lifecycle".into(),
                         span: Span {
-                            end: item.span.start + 9,
+                            end: item.span.start.saturating_add(9).min(item.span.end),
                             ..item.span
                         },
                     };
@@ -98,7 +98,7 @@ impl<'a> Checker<'a> {
                     ));
                 } else {
                     lifecycle_span = Some(Span {
-                        end: item.span.start + 9,
+                        end: item.span.start.saturating_add(9).min(item.span.end),
                         ..item.span
                     });
                 }
