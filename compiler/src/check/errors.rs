@@ -695,6 +695,30 @@ pub fn table_row_width(span: Span, expected: usize, found: usize) -> Diagnostic 
     .with_help("give one value per column, in the order the columns are declared")
 }
 
+pub fn table_key_twice(span: Span, first: Span, key: &str) -> Diagnostic {
+    Diagnostic::new(
+        c::BAD_TABLE,
+        format!("two rows have the same `{key}`"),
+        span,
+        "same key again",
+    )
+    .with_label(first, "first row with this key")
+    .with_help(format!(
+        "each row needs its own `{key}`: remove or change one of them"
+    ))
+}
+
+pub fn same_event_source(name: &Ident, first: &str, first_span: Span) -> Diagnostic {
+    Diagnostic::new(
+        c::SAME_EVENT_SOURCE,
+        format!("`{}` reads the same records as `{first}`", name.name),
+        name.span,
+        "same source",
+    )
+    .with_label(first_span, format!("`{first}` already reads them"))
+    .with_help("give each event its own source (`from track \"…\"`), or keep only one of them")
+}
+
 pub fn table_key_unknown(name: &Ident, table: &str) -> Diagnostic {
     Diagnostic::new(
         c::BAD_TABLE,

@@ -188,6 +188,15 @@ impl Checker<'_> {
                     let id = AccountScoreId(account_index);
                     account_index += 1;
                     let of = self.lookup_score(&d.of_score);
+                    let linked = self
+                        .program
+                        .schema
+                        .contact_fields
+                        .iter()
+                        .any(|f| matches!(f.ty, Type::Account(_)));
+                    if !linked {
+                        self.report(errors::no_account_link(d.name.span));
+                    }
                     if let Some(a) = self.program.account_scores.get_mut(id.index()) {
                         a.of_score = of;
                     }

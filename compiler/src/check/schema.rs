@@ -91,6 +91,7 @@ impl Checker<'_> {
         let (mut account, mut event, mut table, mut enum_index) = (0u32, 0u32, 0u32, 0u32);
         let mut contact_decls: Vec<ast::FieldDecl> = Vec::new();
         let mut time_zone: Option<Span> = None;
+        let mut sources_seen: Vec<(String, String, Span)> = Vec::new();
         for item in self.items() {
             match &item.kind {
                 ItemKind::Enum(d) => {
@@ -135,6 +136,20 @@ impl Checker<'_> {
                 ItemKind::Event(d) => {
                     let id = EventId(event);
                     event += 1;
+                    // Two event types fed by the same records would make every record ambiguous.
+                    let source = match &d.source {
+                        Some(ast::EventSource::Page) => "page".to_string(),
+                        Some(ast::EventSource::Screen) => "screen".to_string(),
+                        Some(ast::EventSource::Track(s)) => format!("track {}", s.value),
+                        None => format!("track {}", d.name.name),
+                    };
+                    match sources_seen.iter().find(|(s, _, _)| *s == source) {
+                        Some((_, first, first_span)) => {
+                            let (first, first_span) = (first.clone(), *first_span);
+                            self.report(errors::same_event_source(&d.name, &first, first_span));
+                        }
+                        None => sources_seen.push((source, d.name.name.clone(), d.name.span)),
+                    }
                     let properties =
                         self.fields(&d.properties, "property", |i| Symbol::EventProperty(id, i));
                     if let Some(e) = self.program.schema.events.get_mut(id.index()) {
@@ -207,7 +222,8 @@ impl Checker<'_> {
             t.columns = columns.clone();
             t.key = key;
         }
-        let mut rows = Vec::new();
+        let mut rows: Vec<Vec<Value>> = Vec::new();
+        let mut row_spans: Vec<Span> = Vec::new();
         for row in &d.rows {
             if row.values.len() != columns.len() {
                 self.report(errors::table_row_width(
@@ -225,7 +241,18 @@ impl Checker<'_> {
                 }
             }
             if values.len() == columns.len() {
+                let key_value = key.and_then(|k| values.get(k));
+                let repeated = key_value.and_then(|v| {
+                    rows.iter()
+                        .zip(&row_spans)
+                        .find(|(r, _): &(&Vec<Value>, &Span)| key.and_then(|k| r.get(k)) == Some(v))
+                });
+                if let Some((_, first)) = repeated {
+                    self.report(errors::table_key_twice(row.span, *first, &d.key.name));
+                    continue;
+                }
                 rows.push(values);
+                row_spans.push(row.span);
             }
         }
         if let Some(t) = self.program.schema.tables.get_mut(id.index()) {

@@ -228,6 +228,10 @@ entries! {
         "Moving to an earlier stage must be said explicitly with `move back to`.",
         "lifecycle {\n  stages lead > mql\n  move to lead from mql when fit < 10\n}",
         "lifecycle {\n  stages lead > mql\n  move back to lead from mql when fit < 10\n}";
+    SAME_EVENT_SOURCE = "E0314", "two events read the same records",
+        "Each incoming record must belong to one event type: two events cannot both be `from page`, `from screen` or `from track` with the same name.",
+        "event pricing_view from page {\n  url: text\n}\nevent page_view from page {\n  url: text\n}",
+        "event page_view from page {\n  url: text\n}";
     NO_TRIGGER = "E0401", "the journey has no trigger",
         "Every journey says what starts it with one `trigger`.",
         "journey welcome {\n  send email \"welcome\"\n}",
