@@ -247,7 +247,7 @@ pub(super) fn literal(lit: &Literal) -> String {
     }
 }
 
-/// A text in double quotes, with the escapes the grammar needs.
+/// A text in double quotes, with the escapes the parser undoes (`\\`, `\"`, `\n`, `\t`).
 pub(super) fn quote(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
     out.push('"');
@@ -256,7 +256,6 @@ pub(super) fn quote(value: &str) -> String {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             c => out.push(c),
         }

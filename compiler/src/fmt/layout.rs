@@ -259,7 +259,7 @@ impl<'a> Formatter<'a> {
             }
             ItemKind::Event(e) => {
                 let source = match &e.source {
-                    None => String::new(),
+                    None => self.unparsed_event_source(e),
                     Some(EventSource::Page) => " from page".to_string(),
                     Some(EventSource::Screen) => " from screen".to_string(),
                     Some(EventSource::Track(name)) => format!(" from track {}", str_lit(name)),
@@ -373,6 +373,27 @@ impl<'a> Formatter<'a> {
                 });
             }
         }
+    }
+
+    /// `from page` / `from screen` as written after an event's name. The parser leaves them
+    /// out of the tree for now (`EventDecl::source` is `None`); reading them here keeps the
+    /// formatter from deleting them.
+    fn unparsed_event_source(&self, e: &EventDecl) -> String {
+        let after_from = |at: usize| -> Option<usize> {
+            let at = self.skip_trivia(at);
+            let rest = self.src.get(at..)?;
+            let boundary = rest.as_bytes().get(4).map_or(true, |b| !(b.is_ascii_alphanumeric() || *b == b'_'));
+            (rest.starts_with("from") && boundary).then(|| self.skip_trivia(at + 4))
+        };
+        let Some(word) = after_from(e.name.span.end as usize) else { return String::new() };
+        for kind in ["page", "screen"] {
+            let rest = self.src.get(word..).unwrap_or("");
+            let boundary = rest.as_bytes().get(kind.len()).map_or(true, |b| !(b.is_ascii_alphanumeric() || *b == b'_'));
+            if rest.starts_with(kind) && boundary {
+                return format!(" from {kind}");
+            }
+        }
+        String::new()
     }
 
     fn fields_block(&mut self, start: usize, header: String, brace_from: usize, fields: &[FieldDecl]) {
