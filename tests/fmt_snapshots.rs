@@ -18,7 +18,11 @@ fn parse(name: &str, text: &str) -> Option<(Sources, ParsedFile)> {
     let mut sources = Sources::new();
     let id = sources.add(name, text);
     let parsed = parse_file(sources.get(id)?);
-    if parsed.diagnostics.iter().any(|d| d.severity() == Severity::Error) {
+    if parsed
+        .diagnostics
+        .iter()
+        .any(|d| d.severity() == Severity::Error)
+    {
         return None;
     }
     Some((sources, parsed))
@@ -34,13 +38,23 @@ fn format(name: &str, text: &str) -> Option<String> {
 /// itself and keeps every comment. Returns the output.
 fn format_checked(name: &str, text: &str) -> String {
     let (sources, parsed) = parse(name, text).unwrap_or_else(|| panic!("{name} has syntax errors"));
-    let formatted = sources.iter().next().map(|f| format_file(f, &parsed)).unwrap_or_default();
+    let formatted = sources
+        .iter()
+        .next()
+        .map(|f| format_file(f, &parsed))
+        .unwrap_or_default();
     let again = format(name, &formatted)
         .unwrap_or_else(|| panic!("the formatted {name} has syntax errors:\n{formatted}"));
     assert_eq!(again, formatted, "formatting {name} twice changes it");
     for comment in &parsed.comments {
-        let raw = text.get(comment.span.range()).unwrap_or_default().trim_end();
-        assert!(formatted.contains(raw), "{name}: the comment `{raw}` is lost:\n{formatted}");
+        let raw = text
+            .get(comment.span.range())
+            .unwrap_or_default()
+            .trim_end();
+        assert!(
+            formatted.contains(raw),
+            "{name}: the comment `{raw}` is lost:\n{formatted}"
+        );
     }
     formatted
 }
@@ -51,10 +65,14 @@ fn every_case_matches_its_snapshot() {
     let cases = support::marketing_files(&dir);
     assert!(!cases.is_empty(), "no cases in {}", dir.display());
     for case in &cases {
-        let text = std::fs::read_to_string(case).unwrap_or_else(|e| panic!("cannot read {}: {e}", case.display()));
+        let text = std::fs::read_to_string(case)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", case.display()));
         let relative = support::relative(case);
         let formatted = format_checked(&relative, &text);
-        let name = relative.trim_start_matches("tests/fmt/").trim_end_matches(".marketing").replace('/', "__");
+        let name = relative
+            .trim_start_matches("tests/fmt/")
+            .trim_end_matches(".marketing")
+            .replace('/', "__");
         let content = format!("── {relative}\n{text}── maclc fmt\n{formatted}");
         insta::with_settings!({
             snapshot_path => dir.join("snapshots"),
@@ -71,7 +89,8 @@ fn every_repository_file_formats_idempotently() {
     let root = support::repo_root();
     let mut formatted = 0;
     for path in support::marketing_files(&root) {
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
         let relative = support::relative(&path);
         // Files with syntax errors (tests/check/**, examples/mistakes/**) are not formatted.
         if parse(&relative, &text).is_none() {
@@ -80,5 +99,9 @@ fn every_repository_file_formats_idempotently() {
         format_checked(&relative, &text);
         formatted += 1;
     }
-    assert!(formatted > 0, "no .marketing file without syntax errors under {}", Path::new(&root).display());
+    assert!(
+        formatted > 0,
+        "no .marketing file without syntax errors under {}",
+        Path::new(&root).display()
+    );
 }

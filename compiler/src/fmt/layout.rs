@@ -4,7 +4,9 @@
 //! the source, so comments land above it or at the end of its line. Blocks have no span of their
 //! own in the tree, so their braces are found in the source text, skipping blanks and comments.
 
-use super::expr::{self, break_points, duration, duration_ref, expr_at, number, raw, str_lit, time_of_day, OPERAND};
+use super::expr::{
+    self, break_points, duration, duration_ref, expr_at, number, raw, str_lit, time_of_day, OPERAND,
+};
 use super::printer::{Printer, WIDTH};
 use crate::source::Span;
 use crate::syntax::ast::*;
@@ -24,7 +26,10 @@ enum Branch {
 
 impl<'a> Formatter<'a> {
     pub(super) fn new(src: &'a str, comments: &[Comment]) -> Formatter<'a> {
-        Formatter { p: Printer::new(src, comments), src }
+        Formatter {
+            p: Printer::new(src, comments),
+            src,
+        }
     }
 
     pub(super) fn finish(self) -> String {
@@ -60,7 +65,11 @@ impl<'a> Formatter<'a> {
         let bytes = self.src.as_bytes();
         let mut i = self.skip_trivia(from);
         while i < bytes.len() {
-            if self.src.get(i..).is_some_and(|rest| rest.starts_with(token)) {
+            if self
+                .src
+                .get(i..)
+                .is_some_and(|rest| rest.starts_with(token))
+            {
                 return i;
             }
             match bytes[i] {
@@ -79,7 +88,9 @@ impl<'a> Formatter<'a> {
     }
 
     fn starts_with_at(&self, at: usize, token: &str) -> bool {
-        self.src.get(at..).is_some_and(|rest| rest.starts_with(token))
+        self.src
+            .get(at..)
+            .is_some_and(|rest| rest.starts_with(token))
     }
 
     fn e(&self, e: &Expr) -> String {
@@ -114,7 +125,9 @@ impl<'a> Formatter<'a> {
     fn write_cond(&mut self, cond: &Expr, suffix: &str) {
         let pieces = break_points(self.src, cond);
         let one_line = pieces.join(" ");
-        if pieces.len() < 2 || self.p.width() + one_line.chars().count() + suffix.chars().count() <= WIDTH {
+        if pieces.len() < 2
+            || self.p.width() + one_line.chars().count() + suffix.chars().count() <= WIDTH
+        {
             self.p.write(&one_line);
         } else {
             for (i, piece) in pieces.iter().enumerate() {
@@ -169,14 +182,27 @@ impl<'a> Formatter<'a> {
     /// `{ a: 1, b: 2 }`-like lists (send parameters, test values, enum variants): on the current
     /// line when short and without comments, else one entry per line with a trailing comma.
     /// Returns false (writing nothing) when the list is too long for the line.
-    fn inline_entries(&self, brace: usize, end: usize, entries: &[(Span, String)], extra: usize) -> Option<String> {
+    fn inline_entries(
+        &self,
+        brace: usize,
+        end: usize,
+        entries: &[(Span, String)],
+        extra: usize,
+    ) -> Option<String> {
         if self.p.has_comment_in(brace, end) {
             return None;
         }
         let text = if entries.is_empty() {
             "{}".to_string()
         } else {
-            format!("{{ {} }}", entries.iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>().join(", "))
+            format!(
+                "{{ {} }}",
+                entries
+                    .iter()
+                    .map(|(_, t)| t.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
         };
         (self.p.width() + extra + text.chars().count() <= WIDTH).then_some(text)
     }
@@ -218,16 +244,28 @@ impl<'a> Formatter<'a> {
                     format!("import {}", str_lit(&import.path))
                 } else {
                     let names: Vec<&str> = import.names.iter().map(|n| n.name.as_str()).collect();
-                    format!("import {{ {} }} from {}", names.join(", "), str_lit(&import.path))
+                    format!(
+                        "import {{ {} }} from {}",
+                        names.join(", "),
+                        str_lit(&import.path)
+                    )
                 };
                 self.simple(span, &text);
             }
             ItemKind::Const(c) => {
-                let ty = c.declared_type.as_ref().map(|t| format!(": {}", type_ref(t))).unwrap_or_default();
+                let ty = c
+                    .declared_type
+                    .as_ref()
+                    .map(|t| format!(": {}", type_ref(t)))
+                    .unwrap_or_default();
                 self.simple_cond(span, &format!("const {}{ty} = ", c.name.name), &c.value, "");
             }
             ItemKind::Enum(e) => {
-                let entries: Vec<(Span, String)> = e.variants.iter().map(|v| (v.span, v.name.clone())).collect();
+                let entries: Vec<(Span, String)> = e
+                    .variants
+                    .iter()
+                    .map(|v| (v.span, v.name.clone()))
+                    .collect();
                 let brace = self.find(e.name.span.end as usize, "{");
                 let end = self.end(span);
                 let header = format!("enum {} ", e.name.name);
@@ -248,14 +286,25 @@ impl<'a> Formatter<'a> {
                 };
                 self.simple(span, &format!("channel {} {mode}", c.name.name));
             }
-            ItemKind::DefaultTimeZone(zone) => self.simple(span, &format!("default time_zone {}", str_lit(zone))),
+            ItemKind::DefaultTimeZone(zone) => {
+                self.simple(span, &format!("default time_zone {}", str_lit(zone)))
+            }
             ItemKind::Contact(record) => {
                 self.fields_block(start, "contact".to_string(), start, &record.fields);
             }
             ItemKind::Account(a) => {
-                let key = a.key.as_ref().map(|k| format!(" key {}", k.name)).unwrap_or_default();
+                let key = a
+                    .key
+                    .as_ref()
+                    .map(|k| format!(" key {}", k.name))
+                    .unwrap_or_default();
                 let from = a.key.as_ref().unwrap_or(&a.name).span.end as usize;
-                self.fields_block(start, format!("account {}{key}", a.name.name), from, &a.fields);
+                self.fields_block(
+                    start,
+                    format!("account {}{key}", a.name.name),
+                    from,
+                    &a.fields,
+                );
             }
             ItemKind::Event(e) => {
                 let source = match &e.source {
@@ -277,16 +326,26 @@ impl<'a> Formatter<'a> {
             }
             ItemKind::Table(t) => self.table(start, t),
             ItemKind::Score(s) => {
-                let title = s.title.as_ref().map(|t| format!(" {}", str_lit(t))).unwrap_or_default();
+                let title = s
+                    .title
+                    .as_ref()
+                    .map(|t| format!(" {}", str_lit(t)))
+                    .unwrap_or_default();
                 let from = s.title.as_ref().map_or(s.name.span.end, |t| t.span.end) as usize;
-                self.block_stmt(start, &format!("score {}{title}", s.name.name), from, s.stmts.is_empty(), |f| {
-                    let mut last = 0;
-                    for stmt in &s.stmts {
-                        f.score_stmt(stmt);
-                        last = f.end(stmt.span);
-                    }
-                    last
-                });
+                self.block_stmt(
+                    start,
+                    &format!("score {}{title}", s.name.name),
+                    from,
+                    s.stmts.is_empty(),
+                    |f| {
+                        let mut last = 0;
+                        for stmt in &s.stmts {
+                            f.score_stmt(stmt);
+                            last = f.end(stmt.span);
+                        }
+                        last
+                    },
+                );
             }
             ItemKind::AccountScore(a) => {
                 let agg = match a.aggregate {
@@ -295,11 +354,26 @@ impl<'a> Formatter<'a> {
                     AccountAggregate::Min => "min",
                     AccountAggregate::Average => "average",
                 };
-                self.simple(span, &format!("account score {} = {agg} of {}", a.name.name, a.of_score.name));
+                self.simple(
+                    span,
+                    &format!(
+                        "account score {} = {agg} of {}",
+                        a.name.name, a.of_score.name
+                    ),
+                );
             }
             ItemKind::Segment(s) => {
-                let title = s.title.as_ref().map(|t| format!(" {}", str_lit(t))).unwrap_or_default();
-                self.simple_cond(span, &format!("segment {}{title} = ", s.name.name), &s.condition, "");
+                let title = s
+                    .title
+                    .as_ref()
+                    .map(|t| format!(" {}", str_lit(t)))
+                    .unwrap_or_default();
+                self.simple_cond(
+                    span,
+                    &format!("segment {}{title} = ", s.name.name),
+                    &s.condition,
+                    "",
+                );
             }
             ItemKind::Lifecycle(l) => {
                 self.block_stmt(start, "lifecycle", start, l.stmts.is_empty(), |f| {
@@ -336,12 +410,20 @@ impl<'a> Formatter<'a> {
                 });
             }
             ItemKind::Journey(j) => {
-                let title = j.title.as_ref().map(|t| format!(" {}", str_lit(t))).unwrap_or_default();
+                let title = j
+                    .title
+                    .as_ref()
+                    .map(|t| format!(" {}", str_lit(t)))
+                    .unwrap_or_default();
                 self.journey_body(start, &format!("journey {}{title}", j.name.name), &j.body);
             }
             ItemKind::Template(t) => {
                 let params: Vec<String> = t.params.iter().map(|p| self.param(p)).collect();
-                self.journey_body(start, &format!("template {}({})", t.name.name, params.join(", ")), &t.body);
+                self.journey_body(
+                    start,
+                    &format!("template {}({})", t.name.name, params.join(", ")),
+                    &t.body,
+                );
             }
             ItemKind::JourneyInstance(j) => {
                 let args: Vec<String> = j
@@ -352,7 +434,15 @@ impl<'a> Formatter<'a> {
                         None => self.e(&a.value),
                     })
                     .collect();
-                self.simple(span, &format!("journey {} = {}({})", j.name.name, j.template.name, args.join(", ")));
+                self.simple(
+                    span,
+                    &format!(
+                        "journey {} = {}({})",
+                        j.name.name,
+                        j.template.name,
+                        args.join(", ")
+                    ),
+                );
             }
             ItemKind::QuietHours(q) => {
                 let text = self.quiet_hours(q);
@@ -363,14 +453,20 @@ impl<'a> Formatter<'a> {
                 self.simple(span, &text);
             }
             ItemKind::Test(t) => {
-                self.block_stmt(start, &format!("test {}", str_lit(&t.name)), t.name.span.end as usize, t.stmts.is_empty(), |f| {
-                    let mut last = 0;
-                    for stmt in &t.stmts {
-                        f.test_stmt(stmt);
-                        last = f.end(stmt.span);
-                    }
-                    last
-                });
+                self.block_stmt(
+                    start,
+                    &format!("test {}", str_lit(&t.name)),
+                    t.name.span.end as usize,
+                    t.stmts.is_empty(),
+                    |f| {
+                        let mut last = 0;
+                        for stmt in &t.stmts {
+                            f.test_stmt(stmt);
+                            last = f.end(stmt.span);
+                        }
+                        last
+                    },
+                );
             }
         }
     }
@@ -382,13 +478,21 @@ impl<'a> Formatter<'a> {
         let after_from = |at: usize| -> Option<usize> {
             let at = self.skip_trivia(at);
             let rest = self.src.get(at..)?;
-            let boundary = rest.as_bytes().get(4).map_or(true, |b| !(b.is_ascii_alphanumeric() || *b == b'_'));
+            let boundary = rest
+                .as_bytes()
+                .get(4)
+                .is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'_'));
             (rest.starts_with("from") && boundary).then(|| self.skip_trivia(at + 4))
         };
-        let Some(word) = after_from(e.name.span.end as usize) else { return String::new() };
+        let Some(word) = after_from(e.name.span.end as usize) else {
+            return String::new();
+        };
         for kind in ["page", "screen"] {
             let rest = self.src.get(word..).unwrap_or("");
-            let boundary = rest.as_bytes().get(kind.len()).map_or(true, |b| !(b.is_ascii_alphanumeric() || *b == b'_'));
+            let boundary = rest
+                .as_bytes()
+                .get(kind.len())
+                .is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'_'));
             if rest.starts_with(kind) && boundary {
                 return format!(" from {kind}");
             }
@@ -396,7 +500,13 @@ impl<'a> Formatter<'a> {
         String::new()
     }
 
-    fn fields_block(&mut self, start: usize, header: String, brace_from: usize, fields: &[FieldDecl]) {
+    fn fields_block(
+        &mut self,
+        start: usize,
+        header: String,
+        brace_from: usize,
+        fields: &[FieldDecl],
+    ) {
         self.block_stmt(start, &header, brace_from, fields.is_empty(), |f| {
             let mut last = 0;
             for field in fields {
@@ -413,25 +523,35 @@ impl<'a> Formatter<'a> {
             Column(&'t FieldDecl),
             Row(&'t TableRow),
         }
-        let mut lines: Vec<(Span, Line)> = t.columns.iter().map(|c| (c.span, Line::Column(c))).collect();
+        let mut lines: Vec<(Span, Line)> = t
+            .columns
+            .iter()
+            .map(|c| (c.span, Line::Column(c)))
+            .collect();
         lines.extend(t.rows.iter().map(|r| (r.span, Line::Row(r))));
         lines.sort_by_key(|(span, _)| span.start);
         let header = format!("table {} key {}", t.name.name, t.key.name);
-        self.block_stmt(start, &header, t.key.span.end as usize, lines.is_empty(), |f| {
-            let mut last = 0;
-            for (span, line) in &lines {
-                let text = match line {
-                    Line::Column(c) => field_decl(c),
-                    Line::Row(r) => {
-                        let values: Vec<String> = r.values.iter().map(|v| f.e(v)).collect();
-                        format!("row {}", values.join(", "))
-                    }
-                };
-                f.simple(*span, &text);
-                last = f.end(*span);
-            }
-            last
-        });
+        self.block_stmt(
+            start,
+            &header,
+            t.key.span.end as usize,
+            lines.is_empty(),
+            |f| {
+                let mut last = 0;
+                for (span, line) in &lines {
+                    let text = match line {
+                        Line::Column(c) => field_decl(c),
+                        Line::Row(r) => {
+                            let values: Vec<String> = r.values.iter().map(|v| f.e(v)).collect();
+                            format!("row {}", values.join(", "))
+                        }
+                    };
+                    f.simple(*span, &text);
+                    last = f.end(*span);
+                }
+                last
+            },
+        );
     }
 
     fn param(&self, p: &Param) -> String {
@@ -449,36 +569,59 @@ impl<'a> Formatter<'a> {
             ScoreStmtKind::Points(rule) => {
                 let sign = if rule.points.negative { '-' } else { '+' };
                 let amount = points_amount(&rule.points.amount);
-                let limit = rule.limit.as_ref().map(|l| self.limit(l)).unwrap_or_default();
+                let limit = rule
+                    .limit
+                    .as_ref()
+                    .map(|l| self.limit(l))
+                    .unwrap_or_default();
                 match &rule.trigger {
                     PointsTrigger::Event(m) => match &m.condition {
                         Some(cond) => {
                             let prefix = format!("{sign}{amount} on {} where ", m.event.name);
                             self.simple_cond(span, &prefix, cond, &limit);
                         }
-                        None => self.simple(span, &format!("{sign}{amount} on {}{limit}", m.event.name)),
+                        None => {
+                            self.simple(span, &format!("{sign}{amount} on {}{limit}", m.event.name))
+                        }
                     },
                     PointsTrigger::Profile(cond) => {
                         self.simple_cond(span, &format!("{sign}{amount} when "), cond, &limit);
                     }
                 }
             }
-            ScoreStmtKind::Bound { is_upper, value, value_span } => {
+            ScoreStmtKind::Bound {
+                is_upper,
+                value,
+                value_span,
+            } => {
                 let word = if *is_upper { "most" } else { "least" };
-                let value = raw(self.src, *value_span).map_or_else(|| number(*value), str::to_string);
+                let value =
+                    raw(self.src, *value_span).map_or_else(|| number(*value), str::to_string);
                 self.simple(span, &format!("at {word} {value}"));
             }
             ScoreStmtKind::Decay(Decay::HalfLife(d)) => {
                 let text = format!("decay half_life {}", self.dur(d));
                 self.simple(span, &text);
             }
-            ScoreStmtKind::Decay(Decay::Step { percent, every, only_when_inactive, percent_span }) => {
-                let percent = raw(self.src, *percent_span).map_or_else(|| format!("{}%", number(*percent)), str::to_string);
-                let inactive = if *only_when_inactive { " of inactivity" } else { "" };
+            ScoreStmtKind::Decay(Decay::Step {
+                percent,
+                every,
+                only_when_inactive,
+                percent_span,
+            }) => {
+                let percent = raw(self.src, *percent_span)
+                    .map_or_else(|| format!("{}%", number(*percent)), str::to_string);
+                let inactive = if *only_when_inactive {
+                    " of inactivity"
+                } else {
+                    ""
+                };
                 let text = format!("decay {percent} every {}{inactive}", self.dur(every));
                 self.simple(span, &text);
             }
-            ScoreStmtKind::TimeZone(zone) => self.simple(span, &format!("time_zone {}", str_lit(zone))),
+            ScoreStmtKind::TimeZone(zone) => {
+                self.simple(span, &format!("time_zone {}", str_lit(zone)))
+            }
         }
     }
 
@@ -504,21 +647,33 @@ impl<'a> Formatter<'a> {
                 self.simple(span, &format!("stages {}", names.join(" > ")));
             }
             LifecycleStmtKind::Transition(t) => {
-                let mut prefix = format!("move {}to {}", if t.back { "back " } else { "" }, t.to.name);
+                let mut prefix =
+                    format!("move {}to {}", if t.back { "back " } else { "" }, t.to.name);
                 if !t.from.is_empty() {
                     let from: Vec<&str> = t.from.iter().map(|s| s.name.as_str()).collect();
                     prefix.push_str(" from ");
                     prefix.push_str(&from.join(", "));
                 }
                 match &t.condition {
-                    TransitionCondition::When(cond) => self.simple_cond(span, &format!("{prefix} when "), cond, ""),
+                    TransitionCondition::When(cond) => {
+                        self.simple_cond(span, &format!("{prefix} when "), cond, "")
+                    }
                     TransitionCondition::On(m) => match &m.condition {
-                        Some(cond) => self.simple_cond(span, &format!("{prefix} on {} where ", m.event.name), cond, ""),
+                        Some(cond) => self.simple_cond(
+                            span,
+                            &format!("{prefix} on {} where ", m.event.name),
+                            cond,
+                            "",
+                        ),
                         None => self.simple(span, &format!("{prefix} on {}", m.event.name)),
                     },
                 }
             }
-            LifecycleStmtKind::Sla { stage, within, action } => {
+            LifecycleStmtKind::Sla {
+                stage,
+                within,
+                action,
+            } => {
                 let head = self.step_head_end(action);
                 self.p.begin_stmt(span.start as usize, head);
                 let text = format!("sla {} within {} else ", stage.name, self.dur(within));
@@ -542,8 +697,12 @@ impl<'a> Formatter<'a> {
     fn trigger(&self, t: &Trigger) -> String {
         match &t.kind {
             TriggerKind::Event(m) => format!("on {}", self.event_match(m)),
-            TriggerKind::Segment { enters, segment } => format!("{} segment {}", enters_word(*enters), segment.name),
-            TriggerKind::Stage { enters, stage } => format!("{} stage {}", enters_word(*enters), stage.name),
+            TriggerKind::Segment { enters, segment } => {
+                format!("{} segment {}", enters_word(*enters), segment.name)
+            }
+            TriggerKind::Stage { enters, stage } => {
+                format!("{} stage {}", enters_word(*enters), stage.name)
+            }
             TriggerKind::FieldChanges { field, from, to } => {
                 let mut text = format!("{} changes", self.e(field));
                 if let Some(from) = from {
@@ -556,13 +715,22 @@ impl<'a> Formatter<'a> {
                 }
                 text
             }
-            TriggerKind::ScoreCrosses { score, upward, threshold } => format!(
+            TriggerKind::ScoreCrosses {
+                score,
+                upward,
+                threshold,
+            } => format!(
                 "{} crosses {} {}",
                 score.name,
                 if *upward { "above" } else { "below" },
                 expr_at(self.src, threshold, OPERAND)
             ),
-            TriggerKind::Date { offset, field, yearly, at } => {
+            TriggerKind::Date {
+                offset,
+                field,
+                yearly,
+                at,
+            } => {
                 // `on contact.x` and plain `contact.x` mean the same; the plain form also reads
                 // well after `route … on`.
                 let mut text = match offset {
@@ -592,7 +760,11 @@ impl<'a> Formatter<'a> {
     }
 
     fn quiet_hours(&self, q: &QuietHours) -> String {
-        let channel = q.channel.as_ref().map(|c| format!(" {}", c.name)).unwrap_or_default();
+        let channel = q
+            .channel
+            .as_ref()
+            .map(|c| format!(" {}", c.name))
+            .unwrap_or_default();
         format!(
             "quiet hours{channel} {} to {}{}",
             time_of_day(self.src, &q.from),
@@ -602,7 +774,13 @@ impl<'a> Formatter<'a> {
     }
 
     fn cap(&self, c: &FrequencyCap) -> String {
-        format!("cap {} {} per {}{}", c.channel.name, c.count, self.dur(&c.per), policy(c.policy))
+        format!(
+            "cap {} {} per {}{}",
+            c.channel.name,
+            c.count,
+            self.dur(&c.per),
+            policy(c.policy)
+        )
     }
 
     // ------------------------------------------------------------ journeys
@@ -655,10 +833,22 @@ impl<'a> Formatter<'a> {
     fn condition(&mut self, span: Span, word: &str, c: &Condition) {
         match c {
             Condition::Segment { enters, segment } => {
-                self.simple(span, &format!("{word} when {} segment {}", enters_word(*enters), segment.name));
+                self.simple(
+                    span,
+                    &format!(
+                        "{word} when {} segment {}",
+                        enters_word(*enters),
+                        segment.name
+                    ),
+                );
             }
             Condition::Event(m) => match &m.condition {
-                Some(cond) => self.simple_cond(span, &format!("{word} on {} where ", m.event.name), cond, ""),
+                Some(cond) => self.simple_cond(
+                    span,
+                    &format!("{word} on {} where ", m.event.name),
+                    cond,
+                    "",
+                ),
                 None => self.simple(span, &format!("{word} on {}", m.event.name)),
             },
             Condition::When(cond) => self.simple_cond(span, &format!("{word} when "), cond, ""),
@@ -677,17 +867,25 @@ impl<'a> Formatter<'a> {
     fn step_head_end(&self, step: &Step) -> usize {
         match &step.kind {
             StepKind::If { condition, .. } => self.find(self.end(condition.span), "{"),
-            StepKind::Split { .. } | StepKind::RandomSplit { .. } => self.find(step.span.start as usize, "{"),
+            StepKind::Split { .. } | StepKind::RandomSplit { .. } => {
+                self.find(step.span.start as usize, "{")
+            }
             StepKind::WaitForEvent { on_timeout, .. } if !on_timeout.is_empty() => {
                 match self.wait_else(step, on_timeout) {
                     (_, Branch::Block(brace)) => brace,
-                    (_, Branch::Inline) => on_timeout.first().map_or(self.end(step.span), |s| self.step_head_end(s)),
+                    (_, Branch::Inline) => on_timeout
+                        .first()
+                        .map_or(self.end(step.span), |s| self.step_head_end(s)),
                 }
             }
             StepKind::Send { params, .. } if !params.is_empty() => match self.send_entries(step) {
                 Some((brace, entries)) => {
-                    let extra = self.send_header(step).len() + step.label.as_ref().map_or(0, |l| l.name.len() + 2);
-                    if self.inline_entries(brace, self.end(step.span), &entries, extra).is_some() {
+                    let extra = self.send_header(step).len()
+                        + step.label.as_ref().map_or(0, |l| l.name.len() + 2);
+                    if self
+                        .inline_entries(brace, self.end(step.span), &entries, extra)
+                        .is_some()
+                    {
                         self.end(step.span)
                     } else {
                         brace
@@ -715,7 +913,10 @@ impl<'a> Formatter<'a> {
             _ => step.span.start as usize,
         };
         let else_at = self.find(from, "else");
-        (else_at, self.branch_kind(else_at + "else".len(), on_timeout))
+        (
+            else_at,
+            self.branch_kind(else_at + "else".len(), on_timeout),
+        )
     }
 
     /// Whether the branch after `from` (just past `=>` or `else`) is a block or one step.
@@ -754,23 +955,40 @@ impl<'a> Formatter<'a> {
 
     fn send_header(&self, step: &Step) -> String {
         match &step.kind {
-            StepKind::Send { channel, template, .. } => format!("send {} {}", channel.name, str_lit(template)),
+            StepKind::Send {
+                channel, template, ..
+            } => format!("send {} {}", channel.name, str_lit(template)),
             _ => String::new(),
         }
     }
 
     /// The `with { … }` parameters of a send step and the position of its `{`.
     fn send_entries(&self, step: &Step) -> Option<(usize, Vec<(Span, String)>)> {
-        let StepKind::Send { template, params, .. } = &step.kind else { return None };
+        let StepKind::Send {
+            template, params, ..
+        } = &step.kind
+        else {
+            return None;
+        };
         if params.is_empty() {
             return None;
         }
         let brace = self.find(template.span.end as usize, "{");
-        Some((brace, params.iter().map(|nv| (nv.span, self.named_value(nv))).collect()))
+        Some((
+            brace,
+            params
+                .iter()
+                .map(|nv| (nv.span, self.named_value(nv)))
+                .collect(),
+        ))
     }
 
     fn named_value(&self, nv: &NamedValue) -> String {
-        format!("{}: {}", expr::path(nv.key.iter().map(|k| k.name.as_str())), self.e(&nv.value))
+        format!(
+            "{}: {}",
+            expr::path(nv.key.iter().map(|k| k.name.as_str())),
+            self.e(&nv.value)
+        )
     }
 
     /// Writes a step (label included) from the current position of the line and ends its
@@ -798,7 +1016,11 @@ impl<'a> Formatter<'a> {
             }
             StepKind::Send { .. } => self.send_header(step),
             StepKind::Wait(d) => format!("wait {}", self.dur(d)),
-            StepKind::WaitForEvent { event, timeout, on_timeout } => {
+            StepKind::WaitForEvent {
+                event,
+                timeout,
+                on_timeout,
+            } => {
                 let mut text = format!("wait until {}", self.event_match(event));
                 if let Some(t) = timeout {
                     text.push_str(" within ");
@@ -836,7 +1058,11 @@ impl<'a> Formatter<'a> {
                 }
                 text
             }
-            StepKind::If { condition, then, otherwise } => {
+            StepKind::If {
+                condition,
+                then,
+                otherwise,
+            } => {
                 self.if_chain(condition, then, otherwise.as_deref());
                 return;
             }
@@ -866,10 +1092,22 @@ impl<'a> Formatter<'a> {
                 });
                 return;
             }
-            StepKind::SetField { field, value } => format!("set contact.{} = {}", field.name, self.e(value)),
-            StepKind::Points { add, amount, score, .. } => {
-                let (verb, prep) = if *add { ("add", "to") } else { ("remove", "from") };
-                format!("{verb} {} points {prep} {}", points_amount(amount), score.name)
+            StepKind::SetField { field, value } => {
+                format!("set contact.{} = {}", field.name, self.e(value))
+            }
+            StepKind::Points {
+                add, amount, score, ..
+            } => {
+                let (verb, prep) = if *add {
+                    ("add", "to")
+                } else {
+                    ("remove", "from")
+                };
+                format!(
+                    "{verb} {} points {prep} {}",
+                    points_amount(amount),
+                    score.name
+                )
             }
             StepKind::List { add, list } => {
                 let verb = if *add { "add to" } else { "remove from" };
@@ -878,13 +1116,20 @@ impl<'a> Formatter<'a> {
             StepKind::MoveToStage(stage) => format!("move to stage {}", stage.name),
             StepKind::RouteToQueue(queue) => format!("route to queue {}", queue.name),
             StepKind::RouteWith(route) => format!("route with {}", route.name),
-            StepKind::Notify { queue, recipient, message } => match (queue, recipient) {
+            StepKind::Notify {
+                queue,
+                recipient,
+                message,
+            } => match (queue, recipient) {
                 (Some(q), _) => format!("notify queue {} {}", q.name, str_lit(message)),
                 (None, Some(r)) => format!("notify {} {}", str_lit(r), str_lit(message)),
                 (None, None) => format!("notify {}", str_lit(message)),
             },
             StepKind::Webhook { method, url, body } => {
-                let body = body.as_ref().map(|b| format!(" with body {}", str_lit(b))).unwrap_or_default();
+                let body = body
+                    .as_ref()
+                    .map(|b| format!(" with body {}", str_lit(b)))
+                    .unwrap_or_default();
                 format!("call webhook {method} {}{body}", str_lit(url))
             }
             StepKind::GoTo(label) => format!("go to {}", label.name),
@@ -917,9 +1162,16 @@ impl<'a> Formatter<'a> {
         let else_at = self.find(close + 1, "else");
         let after = self.skip_trivia(else_at + "else".len());
         match otherwise {
-            [Step { label: None, kind: StepKind::If { condition, then, otherwise }, .. }]
-                if self.starts_with_at(after, "if") =>
-            {
+            [Step {
+                label: None,
+                kind:
+                    StepKind::If {
+                        condition,
+                        then,
+                        otherwise,
+                    },
+                ..
+            }] if self.starts_with_at(after, "if") => {
                 self.p.write("} else ");
                 self.if_chain(condition, then, otherwise.as_deref());
             }
@@ -955,8 +1207,12 @@ impl<'a> Formatter<'a> {
     }
 
     fn random_arm(&mut self, arm: &RandomArm) {
-        let percent = raw(self.src, arm.percent_span).map_or_else(|| format!("{}%", number(arm.percent)), str::to_string);
-        let after = arm.label.as_ref().map_or(arm.percent_span.end, |l| l.span.end) as usize;
+        let percent = raw(self.src, arm.percent_span)
+            .map_or_else(|| format!("{}%", number(arm.percent)), str::to_string);
+        let after = arm
+            .label
+            .as_ref()
+            .map_or(arm.percent_span.end, |l| l.span.end) as usize;
         let arrow = self.find(after, "=>");
         let branch = self.branch_kind(arrow + 2, &arm.steps);
         let head = match (&branch, arm.steps.first()) {
@@ -987,16 +1243,33 @@ impl<'a> Formatter<'a> {
                 let from = name.as_ref().map_or(span.start, |n| n.span.end) as usize;
                 self.values_stmt(span, header, from, fields);
             }
-            TestStmtKind::Event { at, contact, event, properties } => {
-                let who = contact.as_ref().map(|c| format!("{}: ", c.name)).unwrap_or_default();
+            TestStmtKind::Event {
+                at,
+                contact,
+                event,
+                properties,
+            } => {
+                let who = contact
+                    .as_ref()
+                    .map(|c| format!("{}: ", c.name))
+                    .unwrap_or_default();
                 let header = format!("at {} {who}{}", self.time_point(at), event.name);
                 if properties.is_empty() {
                     self.simple(span, &header);
                 } else {
-                    self.values_stmt(span, format!("{header} "), event.span.end as usize, properties);
+                    self.values_stmt(
+                        span,
+                        format!("{header} "),
+                        event.span.end as usize,
+                        properties,
+                    );
                 }
             }
-            TestStmtKind::Expect { at, contact, expectation } => {
+            TestStmtKind::Expect {
+                at,
+                contact,
+                expectation,
+            } => {
                 let mut text = String::new();
                 if let Some(at) = at {
                     text.push_str(&format!("at {} ", self.time_point(at)));
@@ -1012,9 +1285,18 @@ impl<'a> Formatter<'a> {
     }
 
     /// `contact ana { … }`, `at +1h page_view { … }`: one line when short, else one value a line.
-    fn values_stmt(&mut self, span: Span, header: String, brace_from: usize, values: &[NamedValue]) {
+    fn values_stmt(
+        &mut self,
+        span: Span,
+        header: String,
+        brace_from: usize,
+        values: &[NamedValue],
+    ) {
         let brace = self.find(brace_from, "{");
-        let entries: Vec<(Span, String)> = values.iter().map(|nv| (nv.span, self.named_value(nv))).collect();
+        let entries: Vec<(Span, String)> = values
+            .iter()
+            .map(|nv| (nv.span, self.named_value(nv)))
+            .collect();
         let end = self.end(span);
         match self.inline_entries(brace, end, &entries, header.len()) {
             Some(list) => self.simple(span, &format!("{header}{list}")),
@@ -1044,21 +1326,32 @@ impl<'a> Formatter<'a> {
     fn expectation(&self, e: &Expectation) -> String {
         match &e.kind {
             ExpectationKind::Score { score, check } => match check {
-                ScoreCheck::Compare { op, value } => format!("{} {} {}", score.name, op.symbol(), number(*value)),
+                ScoreCheck::Compare { op, value } => {
+                    format!("{} {} {}", score.name, op.symbol(), number(*value))
+                }
                 ScoreCheck::Between { low, high } => {
-                    format!("{} between {} and {}", score.name, number(*low), number(*high))
+                    format!(
+                        "{} between {} and {}",
+                        score.name,
+                        number(*low),
+                        number(*high)
+                    )
                 }
             },
             ExpectationKind::Stage(stage) => format!("stage == {}", stage.name),
             ExpectationKind::InSegment { segment, negated } => {
                 format!("{}in {}", if *negated { "not " } else { "" }, segment.name)
             }
-            ExpectationKind::Sent { channel, template } => format!("sent {} {}", channel.name, str_lit(template)),
+            ExpectationKind::Sent { channel, template } => {
+                format!("sent {} {}", channel.name, str_lit(template))
+            }
             ExpectationKind::Suppressed { channel, template } => {
                 format!("suppressed {} {}", channel.name, str_lit(template))
             }
             ExpectationKind::RoutedTo(queue) => format!("routed to {}", queue.name),
-            ExpectationKind::JourneyAt { journey, step } => format!("journey {} at {}", journey.name, step.name),
+            ExpectationKind::JourneyAt { journey, step } => {
+                format!("journey {} at {}", journey.name, step.name)
+            }
             ExpectationKind::NoActions => "no actions".to_string(),
         }
     }
@@ -1090,7 +1383,11 @@ fn type_ref(t: &TypeRef) -> String {
 
 fn field_decl(f: &FieldDecl) -> String {
     let optional = if f.optional { "optional " } else { "" };
-    let wire = f.wire_name.as_ref().map(|w| format!(" from {}", str_lit(w))).unwrap_or_default();
+    let wire = f
+        .wire_name
+        .as_ref()
+        .map(|w| format!(" from {}", str_lit(w)))
+        .unwrap_or_default();
     format!("{}: {optional}{}{wire}", f.name.name, type_ref(&f.ty))
 }
 
@@ -1121,4 +1418,3 @@ fn policy(p: CapPolicy) -> &'static str {
         CapPolicy::Skip => " skip",
     }
 }
-

@@ -62,7 +62,11 @@ impl<'a> Printer<'a> {
         let mut text = std::mem::take(&mut self.line);
         if let Some(c) = self.comments.get(self.next) {
             let start = c.span.start as usize;
-            let same_line = start >= pos && self.src.get(pos..start).is_some_and(|gap| !gap.contains('\n'));
+            let same_line = start >= pos
+                && self
+                    .src
+                    .get(pos..start)
+                    .is_some_and(|gap| !gap.contains('\n'));
             if !c.own_line && same_line {
                 text.push(' ');
                 text.push_str(&self.comment_text(self.next));
@@ -146,8 +150,12 @@ impl<'a> Printer<'a> {
 
     /// Is the source line before the one holding `pos` empty?
     fn blank_line_before(&self, pos: usize) -> bool {
-        let Some(before) = self.src.get(..pos) else { return false };
-        let Some(newline) = before.rfind('\n') else { return false };
+        let Some(before) = self.src.get(..pos) else {
+            return false;
+        };
+        let Some(newline) = before.rfind('\n') else {
+            return false;
+        };
         let prev = &before[..newline];
         let prev_start = prev.rfind('\n').map_or(0, |i| i + 1);
         // Only a line that has something before it counts (not the top of the file).
@@ -155,7 +163,9 @@ impl<'a> Printer<'a> {
     }
 
     fn comment_text(&self, index: usize) -> String {
-        let Some(c) = self.comments.get(index) else { return String::new() };
+        let Some(c) = self.comments.get(index) else {
+            return String::new();
+        };
         match self.src.get(c.span.range()) {
             Some(raw) if raw.starts_with("//") => raw.trim_end().to_string(),
             _ => format!("{}{}", if c.is_doc { "///" } else { "//" }, c.text),
@@ -167,7 +177,9 @@ impl<'a> Printer<'a> {
         let start = span.start as usize;
         let mut end = (span.end as usize).min(self.src.len());
         loop {
-            let Some(text) = self.src.get(start..end) else { return end };
+            let Some(text) = self.src.get(start..end) else {
+                return end;
+            };
             end = start + text.trim_end().len();
             let inside = self.comments.iter().find(|c| {
                 let (cs, ce) = (c.span.start as usize, c.span.end as usize);
@@ -182,7 +194,9 @@ impl<'a> Printer<'a> {
 
     /// Is there a comment starting in `from..to`?
     pub(super) fn has_comment_in(&self, from: usize, to: usize) -> bool {
-        self.comments[self.next..].iter().any(|c| (from..to).contains(&(c.span.start as usize)))
+        self.comments[self.next..]
+            .iter()
+            .any(|c| (from..to).contains(&(c.span.start as usize)))
     }
 
     /// The text of the file: every line ends with a newline, no blank lines at the ends.
