@@ -57,16 +57,18 @@ impl<'a> Printer<'a> {
         self.indent * INDENT.len() + self.line.chars().count()
     }
 
-    /// Ends the current line; a comment that followed source offset `pos` on its line stays there.
+    /// Ends the current line; a comment right after source offset `pos` on its line stays there.
     pub(super) fn end_line(&mut self, pos: usize) {
         let mut text = std::mem::take(&mut self.line);
         if let Some(c) = self.comments.get(self.next) {
             let start = c.span.start as usize;
+            // Only blanks (or the comma after a list entry) may separate them: a comment after
+            // more code on its line (`if x { end } // c`) belongs to what ends that line.
             let same_line = start >= pos
                 && self
                     .src
                     .get(pos..start)
-                    .is_some_and(|gap| !gap.contains('\n'));
+                    .is_some_and(|gap| gap.chars().all(|c| c == ' ' || c == '\t' || c == ','));
             if !c.own_line && same_line {
                 text.push(' ');
                 text.push_str(&self.comment_text(self.next));
