@@ -282,3 +282,74 @@ fn meaning_sees_the_tree_but_not_the_spans() {
     );
     assert!(!meaning("segment s = a\n").contains("start:"));
 }
+
+/// Every test file again with a comment at the end of each line and a comment line before
+/// each line: every comment must survive, in the same tree, and the result must be stable.
+#[test]
+fn comments_everywhere_survive() {
+    let mut checked = 0;
+    for path in repository_cases() {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let mut noisy = String::new();
+        for (n, line) in text.lines().enumerate() {
+            let indent: String = line.chars().take_while(|c| c.is_whitespace()).collect();
+            noisy.push_str(&format!("{indent}// own {n}\n"));
+            if line.trim().is_empty() {
+                noisy.push_str(line);
+            } else {
+                noisy.push_str(&format!("{line} // end {n}"));
+            }
+            noisy.push('\n');
+        }
+        let mut sources = Sources::new();
+        let id = sources.add("case.marketing", noisy.as_str());
+        if sources
+            .get(id)
+            .is_none_or(|f| !parse_file(f).diagnostics.is_empty())
+        {
+            continue;
+        }
+        let formatted = format_text(&noisy);
+        let (_, parsed) = parse(&noisy);
+        for comment in &parsed.comments {
+            let raw = noisy
+                .get(comment.span.range())
+                .unwrap_or_default()
+                .trim_end();
+            assert!(
+                formatted.contains(raw),
+                "{}: `{raw}` is lost:\n{formatted}",
+                path.display()
+            );
+        }
+        assert_eq!(
+            meaning(&noisy),
+            meaning(&formatted),
+            "{}: the tree changed:\n{formatted}",
+            path.display()
+        );
+        assert_eq!(
+            format_text(&formatted),
+            formatted,
+            "{}: not idempotent:\n{formatted}",
+            path.display()
+        );
+        checked += 1;
+    }
+    assert!(checked > 0, "no file was checked");
+}
+
+#[test]
+fn windows_line_endings_give_the_same_layout() {
+    let unix = "// c\nscore s {\n  +1 on e // t\n\n  at most 5\n}\n";
+    assert_eq!(format_text(&unix.replace('\n', "\r\n")), format_text(unix));
+}
+
+#[test]
+fn comments_in_a_broken_block_header_move_above_it() {
+    let text = "journey j {\n  if a // one\n    or b { // two\n    end\n  }\n}\n";
+    assert_eq!(
+        format_text(text),
+        "journey j {\n  // one\n  if a or b { // two\n    end\n  }\n}\n"
+    );
+}
