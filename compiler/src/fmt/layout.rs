@@ -209,28 +209,94 @@ impl<'a> Formatter<'a> {
 
     /// Writes the entries one per line; the current line ends with `{` at source offset `brace`.
     fn entry_lines(&mut self, brace: usize, entries: &[(Span, String)]) {
-        self.block_body(brace, entries.is_empty(), |f| {
-            let mut last = brace + 1;
-            for (span, text) in entries {
-                f.simple(*span, &format!("{text},"));
-                last = f.end(*span);
-            }
-            last
-        });
+        if entries.is_empty() {
+            self.block_body(brace, true, |_| brace + 1);
+            return;
+        }
+        let close = self.entry_lines_open(brace, entries, "}", true);
+        self.p.end_line(close + 1);
+    }
+
+    /// Writes the entries one per line after the opening token at `open`, which ends the
+    /// current line, then the closing token; the line stays open after it (for ` {` of a
+    /// template). Only `{ … }` and `[ … ]` lists take a comma after the last entry.
+    /// Returns where the closing token is in the source.
+    fn entry_lines_open(
+        &mut self,
+        open: usize,
+        entries: &[(Span, String)],
+        close_token: &str,
+        last_comma: bool,
+    ) -> usize {
+        self.p.end_line(open + 1);
+        self.p.open();
+        let mut last = open + 1;
+        for (i, (span, text)) in entries.iter().enumerate() {
+            let comma = if last_comma || i + 1 < entries.len() {
+                ","
+            } else {
+                ""
+            };
+            self.simple(*span, &format!("{text}{comma}"));
+            last = self.end(*span);
+        }
+        let close = self.find(last, close_token);
+        self.p.flush_before(close, true);
+        self.p.close();
+        self.p.write(close_token);
+        close
+    }
+
+    /// `name(a, b)` of templates and their uses: on one line when it fits with `tail` and
+    /// has no comments inside, else one entry a line. `open_from` is where to look for `(`.
+    /// Returns where `)` is when the entries went on their own lines.
+    fn paren_entries(
+        &mut self,
+        start: usize,
+        head: &str,
+        open_from: usize,
+        entries: &[(Span, String)],
+        tail: &str,
+    ) -> Option<usize> {
+        let open = self.find(open_from, "(");
+        let close = self.find(entries.last().map_or(open + 1, |(s, _)| self.end(*s)), ")");
+        let one_line = format!(
+            "{head}({})",
+            entries
+                .iter()
+                .map(|(_, t)| t.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        if entries.is_empty()
+            || (!self.p.has_comment_in(open, close)
+                && self.p.width() + one_line.chars().count() + tail.len() <= WIDTH)
+        {
+            self.p.begin_stmt(start, close);
+            self.p.write(&one_line);
+            return None;
+        }
+        self.p.begin_stmt(start, open);
+        self.p.write(head);
+        self.p.write("(");
+        Some(self.entry_lines_open(open, entries, ")", false))
     }
 
     // ------------------------------------------------------------ file and items
 
     pub(super) fn file(&mut self, file: &File) {
+        // The group of the previous item when it was a one-line item of a groupable kind.
         let mut previous: Option<Option<&'static str>> = None;
         for item in &file.items {
-            let group = one_line_group(item);
+            let mark = self.p.mark();
+            self.item(item);
+            let group = one_line_group(item).filter(|_| is_one_line(self.p.text_since(mark)));
             if let Some(prev) = previous {
                 if group.is_none() || group != prev {
-                    self.p.blank();
+                    // Before the item's leading comments, which belong to it.
+                    self.p.blank_at(mark);
                 }
             }
-            self.item(item);
             previous = Some(group);
         }
     }
@@ -418,12 +484,14 @@ impl<'a> Formatter<'a> {
                 self.journey_body(start, &format!("journey {}{title}", j.name.name), &j.body);
             }
             ItemKind::Template(t) => {
-                let params: Vec<String> = t.params.iter().map(|p| self.param(p)).collect();
-                self.journey_body(
-                    start,
-                    &format!("template {}({})", t.name.name, params.join(", ")),
-                    &t.body,
-                );
+                let params: Vec<(Span, String)> =
+                    t.params.iter().map(|p| (p.span, self.param(p))).collect();
+                let head = format!("template {}", t.name.name);
+                self.paren_entries(start, &head, t.name.span.end as usize, &params, " {");
+                let brace = self.find(t.body.span.start as usize, "{");
+                self.p.flush_before(brace, false);
+                self.p.write(" {");
+                self.journey_block(brace, &t.body);
             }
             ItemKind::JourneyInstance(j) => {
                 let args: Vec<String> = j
@@ -434,15 +502,18 @@ impl<'a> Formatter<'a> {
                         None => self.e(&a.value),
                     })
                     .collect();
-                self.simple(
-                    span,
-                    &format!(
-                        "journey {} = {}({})",
-                        j.name.name,
-                        j.template.name,
-                        args.join(", ")
-                    ),
-                );
+                let args: Vec<(Span, String)> = j
+                    .args
+                    .iter()
+                    .zip(args)
+                    .map(|(a, text)| (a.span, text))
+                    .collect();
+                let head = format!("journey {} = {}", j.name.name, j.template.name);
+                let end = self.end(span);
+                match self.paren_entries(start, &head, j.template.span.end as usize, &args, "") {
+                    Some(close) => self.p.end_line(close + 1),
+                    None => self.p.end_line(end),
+                }
             }
             ItemKind::QuietHours(q) => {
                 let text = self.quiet_hours(q);
@@ -790,6 +861,11 @@ impl<'a> Formatter<'a> {
         self.p.begin_stmt(start, brace);
         self.p.write(header);
         self.p.write(" {");
+        self.journey_block(brace, body);
+    }
+
+    /// The statements of a journey or template after its `{` (at `brace`).
+    fn journey_block(&mut self, brace: usize, body: &JourneyBody) {
         self.block_body(brace, body.stmts.is_empty(), |f| {
             let mut last = 0;
             for stmt in &body.stmts {
@@ -1355,6 +1431,15 @@ impl<'a> Formatter<'a> {
             ExpectationKind::NoActions => "no actions".to_string(),
         }
     }
+}
+
+/// Did an item print as one line (comments above it aside)?
+fn is_one_line(printed: &str) -> bool {
+    let code = printed.lines().filter(|l| {
+        let l = l.trim_start();
+        !l.is_empty() && !l.starts_with("//")
+    });
+    code.count() == 1
 }
 
 /// Items that are one line and of one kind stay together without blank lines.

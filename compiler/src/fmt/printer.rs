@@ -116,6 +116,25 @@ impl<'a> Printer<'a> {
         }
     }
 
+    /// Where the output is now, to look back at or to put a blank line at later.
+    pub(super) fn mark(&self) -> usize {
+        self.out.len()
+    }
+
+    pub(super) fn text_since(&self, mark: usize) -> &str {
+        self.out.get(mark..).unwrap_or("")
+    }
+
+    /// One empty line at `mark` (a line start), unless there is one already.
+    pub(super) fn blank_at(&mut self, mark: usize) {
+        let Some((before, after)) = self.out.split_at_checked(mark) else {
+            return;
+        };
+        if !before.is_empty() && !before.ends_with("\n\n") && !after.starts_with('\n') {
+            self.out.insert(mark, '\n');
+        }
+    }
+
     /// Writes, each on its own line, every comment that starts before `pos`; `keep_blanks`
     /// keeps one empty line where the user had one before a comment.
     pub(super) fn flush_before(&mut self, pos: usize, keep_blanks: bool) {
