@@ -282,6 +282,29 @@ impl<'a> Formatter<'a> {
         Some(self.entry_lines_open(open, entries, ")", false))
     }
 
+    /// `head [a, b]` as a statement with the list one element a line, when `value` is a list
+    /// too long for the line or with comments inside. Returns false (writing nothing) otherwise.
+    fn list_lines(&mut self, span: Span, head: &str, value: &Expr) -> bool {
+        let ExprKind::List(items) = &value.kind else {
+            return false;
+        };
+        let open = self.find(value.span.start as usize, "[");
+        let end = self.end(span);
+        let one_line = head.chars().count() + self.e(value).chars().count();
+        if items.is_empty()
+            || (!self.p.has_comment_in(open, end) && self.p.width() + one_line <= WIDTH)
+        {
+            return false;
+        }
+        let entries: Vec<(Span, String)> = items.iter().map(|e| (e.span, self.e(e))).collect();
+        self.p.begin_stmt(span.start as usize, open);
+        self.p.write(head);
+        self.p.write("[");
+        let close = self.entry_lines_open(open, &entries, "]", true);
+        self.p.end_line(close + 1);
+        true
+    }
+
     // ------------------------------------------------------------ file and items
 
     pub(super) fn file(&mut self, file: &File) {
@@ -324,7 +347,10 @@ impl<'a> Formatter<'a> {
                     .as_ref()
                     .map(|t| format!(": {}", type_ref(t)))
                     .unwrap_or_default();
-                self.simple_cond(span, &format!("const {}{ty} = ", c.name.name), &c.value, "");
+                let head = format!("const {}{ty} = ", c.name.name);
+                if !self.list_lines(span, &head, &c.value) {
+                    self.simple_cond(span, &head, &c.value, "");
+                }
             }
             ItemKind::Enum(e) => {
                 let entries: Vec<(Span, String)> = e
@@ -457,11 +483,16 @@ impl<'a> Formatter<'a> {
                     text.push(' ');
                     text.push_str(&str_lit(title));
                 }
-                if let Some(agents) = &q.round_robin {
-                    text.push_str(" round_robin ");
-                    text.push_str(&self.e(agents));
+                match &q.round_robin {
+                    Some(agents) => {
+                        text.push_str(" round_robin ");
+                        if !self.list_lines(span, &text, agents) {
+                            text.push_str(&self.e(agents));
+                            self.simple(span, &text);
+                        }
+                    }
+                    None => self.simple(span, &text),
                 }
-                self.simple(span, &text);
             }
             ItemKind::Route(r) => {
                 let header = format!("route {} on {}", r.name.name, self.trigger(&r.trigger));
