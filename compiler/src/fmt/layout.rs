@@ -1128,7 +1128,14 @@ impl<'a> Formatter<'a> {
                 timeout,
                 on_timeout,
             } => {
-                let mut text = format!("wait until {}", self.event_match(event));
+                // `on` may be left out, except before an event named like a day, which would
+                // read as `wait until monday` (a time).
+                let on = if WEEKDAYS.contains(&event.event.name.as_str()) {
+                    "on "
+                } else {
+                    ""
+                };
+                let mut text = format!("wait until {on}{}", self.event_match(event));
                 if let Some(t) = timeout {
                     text.push_str(" within ");
                     text.push_str(&self.dur(t));
@@ -1463,6 +1470,19 @@ impl<'a> Formatter<'a> {
         }
     }
 }
+
+/// The words `wait until` reads as days, not events.
+const WEEKDAYS: [&str; 9] = [
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "weekdays",
+    "weekends",
+];
 
 /// Did an item print as one line (comments above it aside)?
 fn is_one_line(printed: &str) -> bool {

@@ -353,3 +353,14 @@ fn comments_in_a_broken_block_header_move_above_it() {
         "journey j {\n  // one\n  if a or b { // two\n    end\n  }\n}\n"
     );
 }
+
+#[test]
+fn waiting_for_an_event_named_like_a_day_keeps_its_on() {
+    let text = "journey j {\n  wait until on monday within 2d\n  wait until on signed_up\n  wait until monday\n  wait until weekdays at 09:00\n}\n";
+    let formatted = format_text(text);
+    assert_eq!(
+        formatted,
+        "journey j {\n  wait until on monday within 2d\n  wait until signed_up\n  wait until monday\n  wait until 09:00 on weekdays\n}\n"
+    );
+    assert_keeps_meaning(text);
+}
