@@ -202,10 +202,12 @@ impl<'a> Printer<'a> {
                 return end;
             };
             end = start + text.trim_end().len();
-            let inside = self.comments.iter().find(|c| {
-                let (cs, ce) = (c.span.start as usize, c.span.end as usize);
-                cs >= start && cs < end && ce >= end
-            });
+            // The last comment starting before `end` is the only one that can reach it.
+            let before_end = self.comments.partition_point(|c| (c.span.start as usize) < end);
+            let inside = before_end
+                .checked_sub(1)
+                .and_then(|i| self.comments.get(i))
+                .filter(|c| (c.span.start as usize) >= start && (c.span.end as usize) >= end);
             match inside {
                 Some(c) => end = c.span.start as usize,
                 None => return end,
@@ -215,9 +217,10 @@ impl<'a> Printer<'a> {
 
     /// Is there a comment starting in `from..to`?
     pub(super) fn has_comment_in(&self, from: usize, to: usize) -> bool {
-        self.comments[self.next..]
-            .iter()
-            .any(|c| (from..to).contains(&(c.span.start as usize)))
+        let first = self.comments.partition_point(|c| (c.span.start as usize) < from);
+        self.comments
+            .get(first.max(self.next))
+            .is_some_and(|c| (c.span.start as usize) < to)
     }
 
     /// The text of the file: every line ends with a newline, no blank lines at the ends.
