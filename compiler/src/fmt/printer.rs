@@ -203,7 +203,9 @@ impl<'a> Printer<'a> {
             };
             end = start + text.trim_end().len();
             // The last comment starting before `end` is the only one that can reach it.
-            let before_end = self.comments.partition_point(|c| (c.span.start as usize) < end);
+            let before_end = self
+                .comments
+                .partition_point(|c| (c.span.start as usize) < end);
             let inside = before_end
                 .checked_sub(1)
                 .and_then(|i| self.comments.get(i))
@@ -217,7 +219,9 @@ impl<'a> Printer<'a> {
 
     /// Is there a comment starting in `from..to`?
     pub(super) fn has_comment_in(&self, from: usize, to: usize) -> bool {
-        let first = self.comments.partition_point(|c| (c.span.start as usize) < from);
+        let first = self
+            .comments
+            .partition_point(|c| (c.span.start as usize) < from);
         self.comments
             .get(first.max(self.next))
             .is_some_and(|c| (c.span.start as usize) < to)
