@@ -179,9 +179,9 @@ impl<'a> Formatter<'a> {
         self.block_body(brace, empty, body);
     }
 
-    /// `{ a: 1, b: 2 }`-like lists (send parameters, test values, enum variants): on the current
-    /// line when short and without comments, else one entry per line with a trailing comma.
-    /// Returns false (writing nothing) when the list is too long for the line.
+    /// `{ a: 1, b: 2 }`-like lists (send parameters, test values, enum variants) as one-line
+    /// text, or `None` when they are too long for the current line (plus `extra` columns) or
+    /// hold comments: then they go one entry a line ([`Self::entry_lines`]).
     fn inline_entries(
         &self,
         brace: usize,

@@ -364,3 +364,9 @@ fn waiting_for_an_event_named_like_a_day_keeps_its_on() {
     );
     assert_keeps_meaning(text);
 }
+
+#[test]
+fn event_sources_are_kept() {
+    let text = "event a from page\nevent b from screen\nevent c from track \"C\"\n\nevent d from page {\n  path: text\n}\n";
+    assert_eq!(format_text(text), text);
+}
