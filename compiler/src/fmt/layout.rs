@@ -117,17 +117,17 @@ impl<'a> Formatter<'a> {
         let end = self.end(span);
         self.p.begin_stmt(span.start as usize, end);
         self.p.write(prefix);
-        self.write_cond(cond, suffix);
+        self.write_cond(cond, suffix, 0);
         self.p.end_line(end);
     }
 
     /// Writes `cond` then `suffix` on the current line, breaking the condition if too long.
-    fn write_cond(&mut self, cond: &Expr, suffix: &str) {
+    /// `rest` is the width of what will follow `suffix` on the line.
+    fn write_cond(&mut self, cond: &Expr, suffix: &str, rest: usize) {
         let pieces = break_points(self.src, cond);
         let one_line = pieces.join(" ");
-        if pieces.len() < 2
-            || self.p.width() + one_line.chars().count() + suffix.chars().count() <= WIDTH
-        {
+        let width = self.p.width() + one_line.chars().count() + suffix.chars().count() + rest;
+        if pieces.len() < 2 || width <= WIDTH {
             self.p.write(&one_line);
         } else {
             for (i, piece) in pieces.iter().enumerate() {
@@ -1004,6 +1004,14 @@ impl<'a> Formatter<'a> {
         }
     }
 
+    /// How wide the first line of a step is when printed alone (without comments).
+    fn first_line_width(&self, step: &Step) -> usize {
+        let mut alone = Formatter::new(self.src, &[]);
+        alone.step_inline(step);
+        let text = alone.finish();
+        text.lines().next().map_or(0, |line| line.chars().count())
+    }
+
     /// The `else` of `wait until … else …`: where the keyword is and how the branch goes on.
     fn wait_else(&self, step: &Step, on_timeout: &[Step]) -> (usize, Branch) {
         let from = match &step.kind {
@@ -1257,7 +1265,7 @@ impl<'a> Formatter<'a> {
     fn if_chain(&mut self, condition: &Expr, then: &[Step], otherwise: Option<&[Step]>) {
         let brace = self.find(self.end(condition.span), "{");
         self.p.write("if ");
-        self.write_cond(condition, " {");
+        self.write_cond(condition, " {", 0);
         let Some(otherwise) = otherwise else {
             self.steps_block(brace, then);
             return;
@@ -1312,8 +1320,12 @@ impl<'a> Formatter<'a> {
         self.p.begin_stmt(arm.span.start as usize, head);
         match &arm.condition {
             Some(cond) => {
+                let rest = match (&branch, arm.steps.first()) {
+                    (Branch::Inline, Some(step)) => self.first_line_width(step),
+                    _ => 1,
+                };
                 self.p.write("when ");
-                self.write_cond(cond, " => ");
+                self.write_cond(cond, " => ", rest);
             }
             None => self.p.write("otherwise => "),
         }
