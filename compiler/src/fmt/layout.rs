@@ -988,6 +988,7 @@ impl<'a> Formatter<'a> {
             StepKind::Send { params, .. } if !params.is_empty() => match self.send_entries(step) {
                 Some((brace, entries)) => {
                     let extra = self.send_header(step).len()
+                        + " with ".len()
                         + step.label.as_ref().map_or(0, |l| l.name.len() + 2);
                     if self
                         .inline_entries(brace, self.end(step.span), &entries, extra)
