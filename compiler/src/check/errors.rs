@@ -69,12 +69,13 @@ pub fn unknown_event(name: &Ident, suggestion: Option<&str>) -> Diagnostic {
         name.span,
         "no event with this name",
     );
-    suggest(
-        d,
-        name.span,
-        suggestion,
-        format!("declare it with `event {} {{ … }}`", name.name),
-    )
+    let fallback = if name.name == "event" {
+        "name one declared event here; only aggregates read any event (`count event in the last 7d`)"
+            .to_string()
+    } else {
+        format!("declare it with `event {} {{ … }}`", name.name)
+    };
+    suggest(d, name.span, suggestion, fallback)
 }
 
 pub fn unknown_event_property(name: &Ident, event: &str, suggestion: Option<&str>) -> Diagnostic {

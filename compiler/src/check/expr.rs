@@ -443,10 +443,6 @@ impl Checker<'_> {
                         }
                     }
                     ([sub, ..], _) => {
-                        let names: Vec<&str> =
-                            self.contact_fields.keys().map(String::as_str).collect();
-                        let suggestion = self.closest(&sub.name, names);
-                        let _ = suggestion;
                         self.report(errors::unknown_name(
                             sub,
                             None,
@@ -952,7 +948,6 @@ impl Checker<'_> {
         };
         let mut property = None;
         let mut property_ty = Type::Timestamp;
-        let mut property_optional = false;
         if let Some(p) = &aggregate.property {
             if p.name == "timestamp" {
                 property = Some(AggregateProperty::Timestamp);
@@ -966,7 +961,6 @@ impl Checker<'_> {
                     .event(event)
                     .and_then(|e| e.properties.get(index as usize));
                 property_ty = field.map_or(Type::Error, |f| f.ty.clone());
-                property_optional = field.is_some_and(|f| f.optional);
                 property = Some(AggregateProperty::Property(index));
             } else {
                 self.report(errors::unknown_event_property(
@@ -977,7 +971,6 @@ impl Checker<'_> {
                 return TypedExpr::error(span);
             }
         }
-        let _ = property_optional;
         let condition = aggregate.condition.as_ref().map(|c| {
             let inner = scope.matching(event);
             self.condition(c, &inner)

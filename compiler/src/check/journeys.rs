@@ -140,11 +140,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    pub(crate) fn check_quiet_hours(
-        &mut self,
-        q: &ast::QuietHours,
-        span: Span,
-    ) -> Option<QuietHours> {
+    pub(crate) fn check_quiet_hours(&mut self, q: &ast::QuietHours) -> Option<QuietHours> {
         let channel = match &q.channel {
             Some(c) => Some(self.lookup_channel(c)?),
             None => None,
@@ -154,7 +150,6 @@ impl<'a> Checker<'a> {
             self.report(errors::bad_quiet_hours(q.from.span.to(q.to.span)));
             return None;
         }
-        let _ = span;
         Some(QuietHours {
             channel,
             from_minutes: from,
@@ -187,7 +182,7 @@ impl<'a> Checker<'a> {
         for item in self.items() {
             match &item.kind {
                 ItemKind::QuietHours(q) => {
-                    if let Some(q) = self.check_quiet_hours(q, item.span) {
+                    if let Some(q) = self.check_quiet_hours(q) {
                         self.program.quiet_hours.push(q);
                     }
                 }
@@ -497,7 +492,7 @@ impl<'a> Checker<'a> {
                     journey.exits.extend(c);
                 }
                 ast::JourneyStmtKind::QuietHours(q) => {
-                    let q = self.check_quiet_hours(q, stmt.span);
+                    let q = self.check_quiet_hours(q);
                     journey.quiet_hours.extend(q);
                 }
                 ast::JourneyStmtKind::Cap(c) => {

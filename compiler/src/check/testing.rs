@@ -224,13 +224,12 @@ impl Checker<'_> {
         let Some(ev) = self.program.schema.event(id).cloned() else {
             return Some((id, values));
         };
-        for (i, prop) in ev.properties.iter().enumerate() {
+        for prop in &ev.properties {
             let given = properties
                 .iter()
                 .any(|p| p.key.len() == 1 && p.key.first().is_some_and(|k| k.name == prop.name));
             if !prop.optional && !given {
                 self.report(errors::missing_property(event.span, &ev.name, &prop.name));
-                let _ = i;
             }
         }
         Some((id, values))
