@@ -737,7 +737,7 @@ pub fn rule_after_otherwise(span: Span, otherwise: Span) -> Diagnostic {
         span,
         "comes after `otherwise`",
     )
-    .with_label(otherwise, "`otherwise` already takes every remaining lead")
+    .with_label(otherwise, "`otherwise` already takes everyone left")
     .with_help("move this rule above `otherwise`")
 }
 
