@@ -108,6 +108,7 @@ impl Checker<'_> {
         };
         let mut transitions = Vec::new();
         let mut slas = Vec::new();
+        let mut seen: HashMap<String, Span> = HashMap::new();
         for stmt in &decl.stmts {
             match &stmt.kind {
                 ast::LifecycleStmtKind::Stages(_) => {}
@@ -129,6 +130,20 @@ impl Checker<'_> {
                             .map(|(event, condition)| TransitionTrigger::On { event, condition }),
                     };
                     if let (Some(to), Some(condition)) = (to, condition) {
+                        let key = match &condition {
+                            TransitionTrigger::When(c) => {
+                                format!("{to:?} {from:?} when {}", canon(c))
+                            }
+                            TransitionTrigger::On { event, condition } => format!(
+                                "{to:?} {from:?} on {event:?} {}",
+                                condition.as_ref().map(canon).unwrap_or_default()
+                            ),
+                        };
+                        if let Some(first) = seen.get(&key) {
+                            self.report(errors::duplicate_rule(stmt.span, *first));
+                        } else {
+                            seen.insert(key, stmt.span);
+                        }
                         transitions.push(LifecycleTransition {
                             back: t.back,
                             to,
