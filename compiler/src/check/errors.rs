@@ -564,6 +564,28 @@ pub fn duplicate_rule(span: Span, first: Span) -> Diagnostic {
     .with_help("remove one of the two, or merge their points")
 }
 
+pub fn duplicate_transition(span: Span, first: Span) -> Diagnostic {
+    Diagnostic::new(
+        c::DUPLICATE_RULE,
+        "this move is written twice",
+        span,
+        "same stages and same condition",
+    )
+    .with_label(first, "first written here")
+    .with_help("remove one of the two")
+}
+
+pub fn duplicate_bound(span: Span, first: Span) -> Diagnostic {
+    Diagnostic::new(
+        c::DUPLICATE_RULE,
+        "this bound is written twice",
+        span,
+        "a second bound of the same kind",
+    )
+    .with_label(first, "first written here")
+    .with_help("keep one `at least` and one `at most`")
+}
+
 pub fn zero_limit(span: Span) -> Diagnostic {
     Diagnostic::new(
         c::ZERO_LIMIT,

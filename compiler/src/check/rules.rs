@@ -255,7 +255,7 @@ impl Checker<'_> {
                     let limit = rule.limit.as_ref().and_then(|l| self.limit(l));
                     if trigger.is_some() {
                         if let Some(first) = seen.get(&key) {
-                            self.report(errors::duplicate_rule(stmt.span, *first));
+                            self.report(errors::duplicate_transition(stmt.span, *first));
                         } else {
                             seen.insert(key, stmt.span);
                         }
@@ -286,7 +286,7 @@ impl Checker<'_> {
                     };
                     if let Some((_, first)) = slot {
                         let first = *first;
-                        self.report(errors::duplicate_rule(stmt.span, first));
+                        self.report(errors::duplicate_bound(stmt.span, first));
                     } else {
                         *slot = Some((*value, *value_span));
                     }
