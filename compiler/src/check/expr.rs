@@ -19,6 +19,8 @@ pub(crate) struct Scope {
     pub entry: Option<EventId>,
     /// Optional values known to be present here (by [`canon`] key).
     pub known: Vec<String>,
+    /// The journey starts on an event that is not declared: `entry.X` errors were reported there.
+    pub entry_unknown: bool,
 }
 
 impl Scope {
@@ -27,6 +29,7 @@ impl Scope {
             event,
             entry: self.entry,
             known: self.known.clone(),
+            entry_unknown: self.entry_unknown,
         }
     }
 
@@ -494,7 +497,9 @@ impl Checker<'_> {
             ("entry", [property]) => match scope.entry {
                 Some(event) => self.event_property(event, property, span, true),
                 None => {
-                    self.report(errors::entry_without_event(first.span));
+                    if !scope.entry_unknown {
+                        self.report(errors::entry_without_event(first.span));
+                    }
                     TypedExpr::error(span)
                 }
             },

@@ -455,8 +455,14 @@ impl<'a> Checker<'a> {
             Some(Trigger::Event { event, .. }) => Some(*event),
             _ => None,
         };
+        // A trigger on an event that is not declared was reported once already.
+        let entry_unknown = entry_event.is_none()
+            && body.stmts.iter().any(|s| {
+                matches!(&s.kind, ast::JourneyStmtKind::Trigger(t) if matches!(t.kind, ast::TriggerKind::Event(_)))
+            });
         let scope = Scope {
             entry: entry_event,
+            entry_unknown,
             ..Scope::default()
         };
         let mut ctx = StepContext::new(owner);
@@ -476,7 +482,9 @@ impl<'a> Checker<'a> {
                                 .lookup_event_property(event, key)
                                 .map(|property| EntryRule::PerKey { property }),
                             None => {
-                                self.report(errors::entry_key_unknown(key));
+                                if !entry_unknown {
+                                    self.report(errors::entry_key_unknown(key));
+                                }
                                 None
                             }
                         },
@@ -693,7 +701,10 @@ impl<'a> Checker<'a> {
             } => {
                 let id = self.lookup_event(&event.event);
                 let inner = scope.matching(id);
+                let quiet = u32::from(id.is_none());
+                self.muted += quiet;
                 let condition = event.condition.as_ref().map(|c| self.condition(c, &inner));
+                self.muted -= quiet;
                 let mut never_ends = false;
                 if let Some(c) = &condition {
                     let found = logic::contradictions(c);

@@ -707,6 +707,8 @@ pub struct TestContact {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TestKey {
     Contact(FieldId),
+    /// The lifecycle stage the contact starts in.
+    Stage,
     Account {
         link: FieldId,
         account: AccountId,

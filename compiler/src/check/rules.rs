@@ -37,7 +37,11 @@ impl Checker<'_> {
     ) -> Option<(EventId, Option<TypedExpr>)> {
         let event = self.lookup_event(&m.event);
         let scope = outer.matching(event);
+        // With the event unknown its properties are too: one message is enough.
+        let quiet = u32::from(event.is_none());
+        self.muted += quiet;
         let condition = m.condition.as_ref().map(|c| self.rule_condition(c, &scope));
+        self.muted -= quiet;
         Some((event?, condition))
     }
 
@@ -140,7 +144,7 @@ impl Checker<'_> {
                             ),
                         };
                         if let Some(first) = seen.get(&key) {
-                            self.report(errors::duplicate_rule(stmt.span, *first));
+                            self.report(errors::duplicate_transition(stmt.span, *first));
                         } else {
                             seen.insert(key, stmt.span);
                         }
@@ -255,7 +259,7 @@ impl Checker<'_> {
                     let limit = rule.limit.as_ref().and_then(|l| self.limit(l));
                     if trigger.is_some() {
                         if let Some(first) = seen.get(&key) {
-                            self.report(errors::duplicate_transition(stmt.span, *first));
+                            self.report(errors::duplicate_rule(stmt.span, *first));
                         } else {
                             seen.insert(key, stmt.span);
                         }

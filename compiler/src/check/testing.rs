@@ -137,6 +137,10 @@ impl Checker<'_> {
 
     fn test_field(&mut self, f: &ast::NamedValue) -> Option<(TestKey, Value)> {
         let (key, ty) = match f.key.as_slice() {
+            // The stage a test contact starts in, unless the schema has a field of that name.
+            [name] if name.name == "stage" && !self.contact_fields.contains_key("stage") => {
+                (TestKey::Stage, Type::Stage)
+            }
             [name] | [_, name]
                 if f.key.len() == 1 || f.key.first().is_some_and(|k| k.name == "contact") =>
             {
