@@ -837,6 +837,44 @@ impl Program {
             .map(|(span, _)| *span)
     }
 
+    /// The score with this name (for tools and tests; compiled rules use ids).
+    pub fn score_named(&self, name: &str) -> Option<ScoreId> {
+        self.scores
+            .iter()
+            .position(|s| s.name == name)
+            .map(|i| ScoreId(i as u32))
+    }
+
+    pub fn segment_named(&self, name: &str) -> Option<SegmentId> {
+        self.segments
+            .iter()
+            .position(|s| s.name == name)
+            .map(|i| SegmentId(i as u32))
+    }
+
+    pub fn journey_named(&self, name: &str) -> Option<JourneyId> {
+        self.journeys
+            .iter()
+            .position(|j| j.name == name)
+            .map(|i| JourneyId(i as u32))
+    }
+
+    pub fn event_named(&self, name: &str) -> Option<EventId> {
+        self.schema
+            .events
+            .iter()
+            .position(|e| e.name == name)
+            .map(|i| EventId(i as u32))
+    }
+
+    /// Every place a symbol is used (find references, rename).
+    pub fn references_to(&self, symbol: Symbol) -> impl Iterator<Item = Span> + '_ {
+        self.references
+            .iter()
+            .filter(move |(_, s)| *s == symbol)
+            .map(|(span, _)| *span)
+    }
+
     /// The symbol at a position, declared or used there.
     pub fn symbol_at(&self, file: crate::source::FileId, offset: usize) -> Option<Symbol> {
         self.definitions
