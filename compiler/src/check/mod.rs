@@ -627,6 +627,24 @@ mod tests {
     }
 
     #[test]
+    fn references_lead_back_to_definitions() {
+        let text = format!("{SCHEMA}score fit {{\n  +5 on buy\n}}\nsegment hot = fit > 5\n");
+        let use_at = text.rfind("fit >").unwrap_or(0);
+        let defined_at = text.find("fit {").unwrap_or(0);
+        let mut sources = Sources::new();
+        let file = sources.add("test.marketing", text);
+        let p = crate::analyze(&sources).program;
+        let symbol = p.symbol_at(file, use_at + 1);
+        assert_eq!(symbol, Some(Symbol::Score(ScoreId(0))));
+        let definition = symbol
+            .and_then(|s| p.definition_of(s))
+            .map(|s| s.start as usize);
+        assert_eq!(definition, Some(defined_at));
+        assert_eq!(p.references_to(Symbol::Score(ScoreId(0))).count(), 1);
+        assert_eq!(p.score_named("fit"), Some(ScoreId(0)));
+    }
+
+    #[test]
     fn template_instances_bind_their_arguments() {
         let p = program(
             "template t(delay: duration = 2d) {\n  trigger on buy\n  wait delay\n}\njourney quick = t(delay: 1d)\njourney slow = t()",
