@@ -644,6 +644,40 @@ mod tests {
         assert_eq!(p.score_named("fit"), Some(ScoreId(0)));
     }
 
+    /// The catalogue is the documentation: its examples must show their code and its fixes
+    /// must check clean (imports need several files, so they are shown by the snapshot cases).
+    #[test]
+    fn catalogue_examples_report_their_code_and_fixes_are_clean() {
+        use crate::diagnostics::catalogue::ENTRIES;
+        let single_file = |text: &str| {
+            let mut sources = Sources::new();
+            sources.add("example.marketing", text);
+            crate::analyze(&sources).diagnostics
+        };
+        for entry in ENTRIES {
+            let code = entry.code.as_str();
+            if code.starts_with("E00") || code == "E0120" || code == "E0121" {
+                continue;
+            }
+            let reported: Vec<&str> = single_file(entry.example)
+                .iter()
+                .map(|d| d.code().as_str())
+                .collect();
+            assert!(
+                reported.contains(&code),
+                "{code}: the example reports {reported:?}"
+            );
+            let after_fix: Vec<String> = single_file(entry.fix)
+                .iter()
+                .map(|d| d.message().to_string())
+                .collect();
+            assert!(
+                after_fix.is_empty(),
+                "{code}: the fix still reports {after_fix:?}"
+            );
+        }
+    }
+
     #[test]
     fn template_instances_bind_their_arguments() {
         let p = program(

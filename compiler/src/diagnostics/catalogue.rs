@@ -86,8 +86,8 @@ entries! {
         "lifecycle {\n  stages lead > mql > sql\n}\nsegment qualified = stage == sql";
     UNKNOWN_QUEUE = "E0111", "this is not a queue",
         "A routing rule or step sends a lead to a queue that is not declared.",
-        "queue inside_sales \"Inside sales\"\njourney handoff {\n  trigger enters segment hot\n  route to queue insde_sales\n}",
-        "queue inside_sales \"Inside sales\"\njourney handoff {\n  trigger enters segment hot\n  route to queue inside_sales\n}";
+        "event signup\nqueue inside_sales \"Inside sales\"\njourney handoff {\n  trigger on signup\n  route to queue insde_sales\n}",
+        "event signup\nqueue inside_sales \"Inside sales\"\njourney handoff {\n  trigger on signup\n  route to queue inside_sales\n}";
     UNKNOWN_TYPE = "E0112", "this is not a type",
         "A field is declared with a type that does not exist: use a built-in type, an enum or an account.",
         "contact {\n  budget: optional numbr\n}",
@@ -98,24 +98,24 @@ entries! {
         "enum line { general, medical }\nevent download {\n  category: line\n}\nscore medical {\n  +25 on download where category == medical\n}";
     UNKNOWN_FUNCTION = "E0114", "this is not a function",
         "Only the built-in functions `abs`, `min`, `max`, `round`, `lower`, `upper`, `length`, `days_since` and `days_until` exist.",
-        "segment close = ab(fit - 10) < 5",
-        "segment close = abs(fit - 10) < 5";
+        "score fit {\n  +10 when contact.unsubscribed == false\n}\nsegment close = ab(fit - 10) < 5",
+        "score fit {\n  +10 when contact.unsubscribed == false\n}\nsegment close = abs(fit - 10) < 5";
     UNKNOWN_TABLE = "E0115", "this is not a table or a column",
         "A lookup names a reference table or a column that is not declared.",
         "table products key sku {\n  sku: text\n  line: text\n  row \"MK1\", \"general\"\n}\nsegment x = (prodcts[\"MK1\"].line ?? \"\") == \"general\"",
         "table products key sku {\n  sku: text\n  line: text\n  row \"MK1\", \"general\"\n}\nsegment x = (products[\"MK1\"].line ?? \"\") == \"general\"";
     UNKNOWN_TEMPLATE = "E0116", "this is not a journey template",
         "A journey is made from a template that is not declared.",
-        "template followup(webinar: text) {\n  trigger on webinar_attended\n  end\n}\njourney jan = folowup(\"wbn-1\")",
-        "template followup(webinar: text) {\n  trigger on webinar_attended\n  end\n}\njourney jan = followup(\"wbn-1\")";
+        "event webinar_attended\ntemplate followup(webinar: text) {\n  trigger on webinar_attended\n  end\n}\njourney jan = folowup(\"wbn-1\")",
+        "event webinar_attended\ntemplate followup(webinar: text) {\n  trigger on webinar_attended\n  end\n}\njourney jan = followup(\"wbn-1\")";
     UNKNOWN_JOURNEY = "E0117", "this is not a journey",
         "A test expectation names a journey that is not declared.",
-        "test \"t\" {\n  expect journey welcme at reminder\n}",
-        "test \"t\" {\n  expect journey welcome at reminder\n}";
+        "channel email opt_in\nevent signup\njourney welcome {\n  trigger on signup\n  reminder: send email \"r\"\n}\ntest \"t\" {\n  expect journey welcme at reminder\n}",
+        "channel email opt_in\nevent signup\njourney welcome {\n  trigger on signup\n  reminder: send email \"r\"\n}\ntest \"t\" {\n  expect journey welcome at reminder\n}";
     UNKNOWN_ROUTE = "E0118", "this is not a routing",
         "`route with NAME` names a routing that is not declared.",
-        "journey handoff {\n  trigger enters stage mql\n  route with hndoff\n}",
-        "journey handoff {\n  trigger enters stage mql\n  route with handoff_rules\n}";
+        "lifecycle {\n  stages lead > mql\n}\nqueue sales \"Sales\"\nroute handoff on enters stage mql {\n  otherwise => queue sales\n}\njourney j {\n  trigger enters stage mql\n  route with hndoff\n}",
+        "lifecycle {\n  stages lead > mql\n}\nqueue sales \"Sales\"\nroute handoff on enters stage mql {\n  otherwise => queue sales\n}\njourney j {\n  trigger enters stage mql\n  route with handoff\n}";
     DUPLICATE_DEFINITION = "E0119", "this name is defined twice",
         "All the files of a project share one set of names: two scores, segments, events … cannot have the same name, and a record cannot declare a field twice.",
         "score fit {\n  +10 when contact.unsubscribed == false\n}\nscore fit {\n  +5 when contact.blocklisted == false\n}",
@@ -130,8 +130,8 @@ entries! {
         "import { downloaded } from \"./schema\"";
     ENTRY_WITHOUT_EVENT = "E0122", "`entry` needs a journey started by an event",
         "`entry.PROPERTY` reads the event that started the journey, so the journey must start with `trigger on EVENT`.",
-        "journey j {\n  trigger enters segment hot\n  if entry.url == \"/\" { end }\n}",
-        "journey j {\n  trigger on page_view\n  if entry.url == \"/\" { end }\n}";
+        "channel email opt_in\nevent page_view from page {\n  url: text\n}\nsegment hot = count page_view in the last 7d >= 3\njourney j {\n  trigger enters segment hot\n  if entry.url == \"/\" { send email \"home\" }\n}",
+        "channel email opt_in\nevent page_view from page {\n  url: text\n}\nsegment hot = count page_view in the last 7d >= 3\njourney j {\n  trigger on page_view\n  if entry.url == \"/\" { send email \"home\" }\n}";
     NO_LIFECYCLE = "E0123", "there is no lifecycle",
         "A rule uses stages, but the project declares no lifecycle.",
         "segment leads = stage == lead",
@@ -142,72 +142,72 @@ entries! {
         "contact {\n  budget: money\n}\nsegment big = contact.budget >= 500 EUR";
     NOT_A_CONDITION = "E0202", "this is not a yes/no condition",
         "A segment, a `when` or an `if` needs a condition that is true or false, not a number or a text.",
-        "segment engaged = fit",
-        "segment engaged = fit >= 50";
+        "score fit {\n  +10 when contact.unsubscribed == false\n}\nsegment engaged = fit",
+        "score fit {\n  +10 when contact.unsubscribed == false\n}\nsegment engaged = fit >= 50";
     MAY_BE_MISSING = "E0203", "this value may be missing",
         "An optional field (or `account.*`, `last …`, a table lookup) may have no value for some contacts. Say what happens then: check it `is known` first, or give a default with `??`.",
         "contact {\n  company_size: optional number\n}\nsegment big = contact.company_size >= 500",
         "contact {\n  company_size: optional number\n}\nsegment big = contact.company_size is known and contact.company_size >= 500";
     INVALID_PATTERN = "E0204", "this is not a valid pattern",
         "`matches` takes a regular expression written as text; this one cannot be read.",
-        "segment buyers = contact.job_title matches \"(?i)purchas(\"",
-        "segment buyers = contact.job_title matches \"(?i)purchas\"";
+        "contact {\n  job_title: text\n}\nsegment buyers = contact.job_title matches \"(?i)purchas(\"",
+        "contact {\n  job_title: text\n}\nsegment buyers = contact.job_title matches \"(?i)purchas\"";
     WRONG_ARGUMENT_COUNT = "E0205", "wrong number of values for this function",
         "Each function takes a set number of values: `abs` one, `min` and `max` two or more.",
-        "segment close = abs(fit, 10) < 5",
-        "segment close = abs(fit - 10) < 5";
+        "score fit {\n  +10 when contact.unsubscribed == false\n}\nsegment close = abs(fit, 10) < 5",
+        "score fit {\n  +10 when contact.unsubscribed == false\n}\nsegment close = abs(fit - 10) < 5";
     WRONG_ARGUMENT_TYPE = "E0206", "wrong kind of value for this function",
         "A function was given a kind of value it cannot work on, such as `days_since` of a text.",
-        "segment stale = days_since(contact.email) > 30",
-        "segment stale = days_since(contact.signed_up) > 30";
+        "contact {\n  email: text\n  signed_up: date\n}\nsegment stale = days_since(contact.email) > 30",
+        "contact {\n  email: text\n  signed_up: date\n}\nsegment stale = days_since(contact.signed_up) > 30";
     BAD_OPERAND = "E0207", "this operator does not work on these values",
         "`<`, `+`, `starts_with` … only work on some kinds of values: text has no order, money only adds to money.",
-        "segment late = contact.email > \"m\"",
-        "segment late = contact.email starts_with \"m\"";
+        "contact {\n  email: text\n}\nsegment late = contact.email > \"m\"",
+        "contact {\n  email: text\n}\nsegment late = contact.email starts_with \"m\"";
     WRONG_VALUE_TYPE = "E0208", "this value is of the wrong kind",
         "A value does not fit where it is written: a field, a constant, a column or a step needs another kind of value.",
-        "const reminder: duration = 3\njourney j {\n  trigger on signup\n  wait reminder\n}",
-        "const reminder: duration = 3d\njourney j {\n  trigger on signup\n  wait reminder\n}";
+        "channel email opt_in\nevent signup\nconst reminder: duration = 3\njourney j {\n  trigger on signup\n  wait reminder\n  send email \"hello\"\n}",
+        "channel email opt_in\nevent signup\nconst reminder: duration = 3d\njourney j {\n  trigger on signup\n  wait reminder\n  send email \"hello\"\n}";
     NOT_CONSTANT = "E0209", "this must be a fixed value",
         "Constants, template arguments, table rows and test data are fixed when the rules are written: they cannot read contacts or events.",
-        "const threshold = fit + 10",
+        "score fit {\n  +10 when contact.unsubscribed == false\n}\nconst threshold = fit + 10",
         "const threshold = 60";
     AGGREGATE_PROPERTY = "E0210", "this aggregate needs a number property",
         "`sum`, `average`, `min` and `max` work on a property holding numbers or money.",
-        "segment big_buyers = sum purchase > 1000 EUR",
-        "segment big_buyers = sum purchase.amount > 1000 EUR";
+        "event purchase {\n  amount: money\n}\nsegment big_buyers = sum purchase > 1000 EUR",
+        "event purchase {\n  amount: money\n}\nsegment big_buyers = sum purchase.amount > 1000 EUR";
     DUPLICATE_RULE = "E0301", "this rule is written twice",
         "Two rules of a score have the same trigger and the same condition, so they would count the same thing twice.",
-        "score interest {\n  +5 on page_view where url starts_with \"/pricing\"\n  +5 on page_view where url starts_with \"/pricing\"\n}",
-        "score interest {\n  +10 on page_view where url starts_with \"/pricing\"\n}";
+        "event page_view from page {\n  url: text\n}\nscore interest {\n  +5 on page_view where url starts_with \"/pricing\"\n  +5 on page_view where url starts_with \"/pricing\"\n}",
+        "event page_view from page {\n  url: text\n}\nscore interest {\n  +10 on page_view where url starts_with \"/pricing\"\n}";
     ZERO_LIMIT = "E0302", "a limit of 0 never gives points",
         "`limit 0 per day` means the rule never counts.",
-        "score interest {\n  +5 on page_view limit 0 per day\n}",
-        "score interest {\n  +5 on page_view limit 3 per day\n}";
+        "event page_view from page {\n  url: text\n}\nscore interest {\n  +5 on page_view limit 0 per day\n}",
+        "event page_view from page {\n  url: text\n}\nscore interest {\n  +5 on page_view limit 3 per day\n}";
     BAD_DECAY = "E0303", "this decay or period is not valid",
         "A decay removes a share between 0% and 100% of the score each period; periods and half-lives must be longer than 0.",
-        "score interest {\n  +5 on page_view\n  decay 150% every 30d\n}",
-        "score interest {\n  +5 on page_view\n  decay 15% every 30d\n}";
+        "event page_view from page {\n  url: text\n}\nscore interest {\n  +5 on page_view\n  decay 150% every 30d\n}",
+        "event page_view from page {\n  url: text\n}\nscore interest {\n  +5 on page_view\n  decay 15% every 30d\n}";
     BOUNDS_CROSSED = "E0304", "the lower bound is above the upper bound",
         "`at least` must not be higher than `at most`, or no score could satisfy both.",
         "score fit {\n  +10 when contact.unsubscribed == false\n  at least 100\n  at most 50\n}",
         "score fit {\n  +10 when contact.unsubscribed == false\n  at least -50\n  at most 100\n}";
     NEVER_TRUE = "E0305", "this condition can never be true",
         "Two parts of an `and` ask for values that cannot both hold, so the whole condition is always false. Often `or` was meant.",
-        "segment odd = contact.company_size < 10 and contact.company_size > 500",
-        "segment odd = contact.company_size < 10 or contact.company_size > 500";
+        "contact {\n  company_size: number\n}\nsegment odd = contact.company_size < 10 and contact.company_size > 500",
+        "contact {\n  company_size: number\n}\nsegment odd = contact.company_size < 10 or contact.company_size > 500";
     MISSING_OTHERWISE = "E0306", "routing has no `otherwise`",
         "A routing needs a last `otherwise` rule so that a lead matching no rule still reaches someone.",
-        "route handoff on enters stage mql {\n  when fit > 50 => queue field_sales\n}",
-        "route handoff on enters stage mql {\n  when fit > 50 => queue field_sales\n  otherwise => queue inside_sales\n}";
+        "score fit {\n  +10 when contact.unsubscribed == false\n}\nlifecycle {\n  stages lead > mql\n}\nqueue field_sales \"Field sales\"\nqueue inside_sales \"Inside sales\"\nroute handoff on enters stage mql {\n  when fit > 50 => queue field_sales\n}",
+        "score fit {\n  +10 when contact.unsubscribed == false\n}\nlifecycle {\n  stages lead > mql\n}\nqueue field_sales \"Field sales\"\nqueue inside_sales \"Inside sales\"\nroute handoff on enters stage mql {\n  when fit > 50 => queue field_sales\n  otherwise => queue inside_sales\n}";
     RULE_CYCLE = "E0307", "scores or segments depend on each other",
         "A segment or score uses itself, directly or through other segments and scores, so its value could never be decided.",
-        "segment a = b and fit > 10\nsegment b = a",
-        "segment a = fit > 10\nsegment b = a";
+        "score fit {\n  +10 when contact.unsubscribed == false\n}\nsegment a = b and fit > 10\nsegment b = a",
+        "score fit {\n  +10 when contact.unsubscribed == false\n}\nsegment a = fit > 10\nsegment b = a";
     NO_STAGES = "E0308", "the lifecycle has no stages",
         "A lifecycle must list its stages in order with `stages a > b > c`.",
-        "lifecycle {\n  move to mql when fit > 50\n}",
-        "lifecycle {\n  stages lead > mql\n  move to mql when fit > 50\n}";
+        "score fit {\n  +10 when contact.unsubscribed == false\n}\nlifecycle {\n  move to mql when fit > 50\n}",
+        "score fit {\n  +10 when contact.unsubscribed == false\n}\nlifecycle {\n  stages lead > mql\n  move to mql when fit > 50\n}";
     DUPLICATE_STAGE = "E0309", "a stage is listed twice",
         "Each stage appears once in `stages`, in lifecycle order.",
         "lifecycle {\n  stages lead > mql > lead\n}",
@@ -218,80 +218,80 @@ entries! {
         "quiet hours 21:00 to 08:00";
     BAD_CAP = "E0311", "a cap of 0 blocks every message",
         "A frequency cap of 0 would stop every message on the channel.",
-        "cap email 0 per 7d",
-        "cap email 2 per 7d";
+        "channel email opt_in\ncap email 0 per 7d",
+        "channel email opt_in\ncap email 2 per 7d";
     BAD_TABLE = "E0312", "this table is not well formed",
         "A table's key must be one of its columns and each row gives one value per column.",
         "table products key sku {\n  sku: text\n  line: text\n  row \"MK1\"\n}",
         "table products key sku {\n  sku: text\n  line: text\n  row \"MK1\", \"general\"\n}";
     BACKWARD_MOVE = "E0313", "this transition goes back in the lifecycle",
         "Moving to an earlier stage must be said explicitly with `move back to`.",
-        "lifecycle {\n  stages lead > mql\n  move to lead from mql when fit < 10\n}",
-        "lifecycle {\n  stages lead > mql\n  move back to lead from mql when fit < 10\n}";
+        "score fit {\n  +10 when contact.unsubscribed == false\n}\nlifecycle {\n  stages lead > mql\n  move to lead from mql when fit < 10\n}",
+        "score fit {\n  +10 when contact.unsubscribed == false\n}\nlifecycle {\n  stages lead > mql\n  move back to lead from mql when fit < 10\n}";
     SAME_EVENT_SOURCE = "E0314", "two events read the same records",
         "Each incoming record must belong to one event type: two events cannot both be `from page`, `from screen` or `from track` with the same name.",
         "event pricing_view from page {\n  url: text\n}\nevent page_view from page {\n  url: text\n}",
         "event page_view from page {\n  url: text\n}";
     NO_TRIGGER = "E0401", "the journey has no trigger",
         "Every journey says what starts it with one `trigger`.",
-        "journey welcome {\n  send email \"welcome\"\n}",
-        "journey welcome {\n  trigger on signup\n  send email \"welcome\"\n}";
+        "channel email opt_in\nevent signup\njourney welcome {\n  send email \"welcome\"\n}",
+        "channel email opt_in\nevent signup\njourney welcome {\n  trigger on signup\n  send email \"welcome\"\n}";
     TWO_TRIGGERS = "E0402", "the journey has two triggers",
         "A journey has exactly one `trigger`.",
-        "journey welcome {\n  trigger on signup\n  trigger on download\n  end\n}",
-        "journey welcome {\n  trigger on signup\n  end\n}";
+        "channel email opt_in\nevent signup\nevent download\njourney welcome {\n  trigger on signup\n  trigger on download\n  send email \"welcome\"\n}",
+        "channel email opt_in\nevent signup\nevent download\njourney welcome {\n  trigger on signup\n  send email \"welcome\"\n}";
     BACKWARD_GOTO = "E0403", "`go to` jumps back",
         "`go to` only jumps forward, so every journey ends.",
-        "journey j {\n  trigger on signup\n  start: send email \"hello\"\n  go to start\n}",
-        "journey j {\n  trigger on signup\n  go to later\n  later: send email \"hello\"\n}";
+        "channel email opt_in\nevent signup\njourney j {\n  trigger on signup\n  start: send email \"hello\"\n  go to start\n}",
+        "channel email opt_in\nevent signup\njourney j {\n  trigger on signup\n  if contact.unsubscribed { go to later }\n  send email \"hello\"\n  later: send email \"bye\"\n}";
     UNKNOWN_STEP = "E0404", "this is not a step label",
         "`go to` or a test names a step label that no step has.",
-        "journey j {\n  trigger on signup\n  go to remindr\n  reminder: send email \"r\"\n}",
-        "journey j {\n  trigger on signup\n  go to reminder\n  reminder: send email \"r\"\n}";
+        "channel email opt_in\nevent signup\njourney j {\n  trigger on signup\n  if contact.unsubscribed { go to remindr }\n  send email \"hello\"\n  reminder: send email \"r\"\n}",
+        "channel email opt_in\nevent signup\njourney j {\n  trigger on signup\n  if contact.unsubscribed { go to reminder }\n  send email \"hello\"\n  reminder: send email \"r\"\n}";
     DUPLICATE_LABEL = "E0405", "a step label is used twice",
         "Each labelled step of a journey needs its own label.",
-        "journey j {\n  trigger on signup\n  a: send email \"x\"\n  a: send email \"y\"\n}",
-        "journey j {\n  trigger on signup\n  a: send email \"x\"\n  b: send email \"y\"\n}";
+        "channel email opt_in\nevent signup\njourney j {\n  trigger on signup\n  a: send email \"x\"\n  a: send email \"y\"\n}",
+        "channel email opt_in\nevent signup\njourney j {\n  trigger on signup\n  a: send email \"x\"\n  b: send email \"y\"\n}";
     WAIT_NEVER_ENDS = "E0406", "this wait can never end",
         "The journey waits for an event whose condition can never be true, so contacts would stay stuck.",
-        "wait until download where category == general and category == medical within 7d",
-        "wait until download where category == general or category == medical within 7d";
+        "enum line { general, medical }\nevent download {\n  category: line\n}\njourney j {\n  trigger on download\n  wait until download where category == general and category == medical within 7d\n}",
+        "enum line { general, medical }\nevent download {\n  category: line\n}\njourney j {\n  trigger on download\n  wait until download where category == general or category == medical within 7d\n}";
     SEND_UNDECLARED_CHANNEL = "E0407", "this channel has no consent declared",
         "Sending needs a declared channel so consent can be checked: `channel sms opt_in` (needs a yes) or `opt_out` (allowed unless refused).",
-        "journey j {\n  trigger on signup\n  send sms \"hello\"\n}",
-        "channel sms opt_in\njourney j {\n  trigger on signup\n  send sms \"hello\"\n}";
+        "event signup\njourney j {\n  trigger on signup\n  send sms \"hello\"\n}",
+        "channel sms opt_in\nevent signup\njourney j {\n  trigger on signup\n  send sms \"hello\"\n}";
     SPLIT_NOT_100 = "E0408", "the random split does not add up to 100%",
         "The shares of a random split must cover every contact exactly once.",
-        "random split {\n  50% a => send email \"a\"\n  40% b => send email \"b\"\n}",
-        "random split {\n  50% a => send email \"a\"\n  50% b => send email \"b\"\n}";
+        "channel email opt_in\nevent signup\njourney ab {\n  trigger on signup\n  random split {\n    50% a => send email \"a\"\n    40% b => send email \"b\"\n  }\n}",
+        "channel email opt_in\nevent signup\njourney ab {\n  trigger on signup\n  random split {\n    50% a => send email \"a\"\n    50% b => send email \"b\"\n  }\n}";
     MISSING_ARGUMENT = "E0409", "a template argument is missing",
         "A journey made from a template gives a value for every parameter without a default.",
-        "template followup(webinar: text) { … }\njourney jan = followup()",
-        "template followup(webinar: text) { … }\njourney jan = followup(\"wbn-1\")";
+        "channel email opt_in\nevent signup\ntemplate followup(webinar: text, reminder: duration = 2d) {\n  trigger on signup\n  wait reminder\n}\njourney jan = followup(reminder: 1d)",
+        "channel email opt_in\nevent signup\ntemplate followup(webinar: text, reminder: duration = 2d) {\n  trigger on signup\n  wait reminder\n}\njourney jan = followup(\"wbn-1\", reminder: 1d)";
     UNKNOWN_ARGUMENT = "E0410", "the template has no such parameter",
         "A named argument does not match any parameter of the template.",
-        "journey jan = followup(\"wbn-1\", remindr: 1d)",
-        "journey jan = followup(\"wbn-1\", reminder: 1d)";
+        "channel email opt_in\nevent signup\ntemplate followup(webinar: text, reminder: duration = 2d) {\n  trigger on signup\n  wait reminder\n}\njourney jan = followup(\"wbn-1\", remindr: 1d)",
+        "channel email opt_in\nevent signup\ntemplate followup(webinar: text, reminder: duration = 2d) {\n  trigger on signup\n  wait reminder\n}\njourney jan = followup(\"wbn-1\", reminder: 1d)";
     TOO_MANY_ARGUMENTS = "E0411", "too many template arguments",
         "More values are given than the template has parameters, or one parameter is given twice.",
-        "journey jan = followup(\"wbn-1\", 1d, 2d)",
-        "journey jan = followup(\"wbn-1\", 1d)";
+        "channel email opt_in\nevent signup\ntemplate followup(webinar: text, reminder: duration = 2d) {\n  trigger on signup\n  wait reminder\n}\njourney jan = followup(\"wbn-1\", 1d, 2d)",
+        "channel email opt_in\nevent signup\ntemplate followup(webinar: text, reminder: duration = 2d) {\n  trigger on signup\n  wait reminder\n}\njourney jan = followup(\"wbn-1\", 1d)";
     ARGUMENT_TYPE = "E0412", "a template argument is of the wrong kind",
         "Each argument must be the kind of value its parameter declares.",
-        "template followup(reminder: duration) { … }\njourney jan = followup(2)",
-        "template followup(reminder: duration) { … }\njourney jan = followup(2d)";
+        "channel email opt_in\nevent signup\ntemplate followup(webinar: text, reminder: duration = 2d) {\n  trigger on signup\n  wait reminder\n}\njourney jan = followup(\"wbn-1\", reminder: 2)",
+        "channel email opt_in\nevent signup\ntemplate followup(webinar: text, reminder: duration = 2d) {\n  trigger on signup\n  wait reminder\n}\njourney jan = followup(\"wbn-1\", reminder: 2d)";
     ENTRY_KEY = "E0413", "`entry per` needs a property of the trigger event",
         "`entry per KEY` runs the journey once per value of a property of the event that starts it.",
-        "journey j {\n  trigger enters segment hot\n  entry per order_id\n}",
-        "journey j {\n  trigger on order_placed\n  entry per order_id\n}";
+        "channel email opt_in\nevent order_placed {\n  order_id: text\n}\nsegment buyers = any order_placed\njourney j {\n  trigger enters segment buyers\n  entry per order_id\n  send email \"thanks\"\n}",
+        "channel email opt_in\nevent order_placed {\n  order_id: text\n}\njourney j {\n  trigger on order_placed\n  entry per order_id\n  send email \"thanks\"\n}";
     TEST_TIME_ORDER = "E0501", "test times go back",
         "The events of a test are written in time order; an absolute time cannot be before the previous one.",
-        "test \"t\" {\n  at 2026-01-02T09:00Z signup\n  at 2026-01-01T09:00Z download\n}",
-        "test \"t\" {\n  at 2026-01-01T09:00Z signup\n  at 2026-01-02T09:00Z download\n}";
+        "contact {\n  email: text\n}\nevent signup\nevent download\ntest \"t\" {\n  at 2026-01-02T09:00Z signup\n  at 2026-01-01T09:00Z download\n}",
+        "contact {\n  email: text\n}\nevent signup\nevent download\ntest \"t\" {\n  at 2026-01-01T09:00Z signup\n  at 2026-01-02T09:00Z download\n}";
     UNKNOWN_TEST_CONTACT = "E0502", "this is not a contact of the test",
         "An event or expectation names a test contact that the test does not declare.",
-        "test \"t\" {\n  contact ana { email: \"a@x.example\" }\n  at 2026-01-01T09:00Z anna: signup\n}",
-        "test \"t\" {\n  contact ana { email: \"a@x.example\" }\n  at 2026-01-01T09:00Z ana: signup\n}";
+        "contact {\n  email: text\n}\nevent signup\nevent download\ntest \"t\" {\n  contact ana { email: \"a@x.example\" }\n  at 2026-01-01T09:00Z anna: signup\n}",
+        "contact {\n  email: text\n}\nevent signup\nevent download\ntest \"t\" {\n  contact ana { email: \"a@x.example\" }\n  at 2026-01-01T09:00Z ana: signup\n}";
     TEST_MISSING_PROPERTY = "E0503", "a test event misses a required property",
         "A test event must give every property the event declares as required.",
         "event download {\n  asset: text\n}\ntest \"t\" {\n  at 2026-01-01T09:00Z download\n}",
@@ -302,28 +302,28 @@ entries! {
         "contact {\n  email: optional text\n}\nsegment reachable = contact.email is known";
     AFTER_OTHERWISE = "W0301", "this rule comes after `otherwise`",
         "Rules are tried in order and `otherwise` takes everything left, so a rule after it is never used.",
-        "route r on enters stage mql {\n  otherwise => queue inside_sales\n  when fit > 50 => queue field_sales\n}",
-        "route r on enters stage mql {\n  when fit > 50 => queue field_sales\n  otherwise => queue inside_sales\n}";
+        "score fit {\n  +10 when contact.unsubscribed == false\n}\nlifecycle {\n  stages lead > mql\n}\nqueue field_sales \"Field sales\"\nqueue inside_sales \"Inside sales\"\nroute r on enters stage mql {\n  otherwise => queue inside_sales\n  when fit > 50 => queue field_sales\n}",
+        "score fit {\n  +10 when contact.unsubscribed == false\n}\nlifecycle {\n  stages lead > mql\n}\nqueue field_sales \"Field sales\"\nqueue inside_sales \"Inside sales\"\nroute r on enters stage mql {\n  when fit > 50 => queue field_sales\n  otherwise => queue inside_sales\n}";
     SHADOWED_RULE = "W0302", "this rule is hidden by an earlier one",
         "An earlier rule already matches every lead this rule would match, so this rule is never used.",
-        "route r on enters stage mql {\n  when fit > 10 => queue inside_sales\n  when fit > 50 => queue field_sales\n  otherwise => queue inside_sales\n}",
-        "route r on enters stage mql {\n  when fit > 50 => queue field_sales\n  when fit > 10 => queue inside_sales\n  otherwise => queue inside_sales\n}";
+        "score fit {\n  +10 when contact.unsubscribed == false\n}\nlifecycle {\n  stages lead > mql\n}\nqueue field_sales \"Field sales\"\nqueue inside_sales \"Inside sales\"\nroute r on enters stage mql {\n  when fit > 10 => queue inside_sales\n  when fit > 50 => queue field_sales\n  otherwise => queue inside_sales\n}",
+        "score fit {\n  +10 when contact.unsubscribed == false\n}\nlifecycle {\n  stages lead > mql\n}\nqueue field_sales \"Field sales\"\nqueue inside_sales \"Inside sales\"\nroute r on enters stage mql {\n  when fit > 50 => queue field_sales\n  when fit > 10 => queue inside_sales\n  otherwise => queue inside_sales\n}";
     SAME_SEGMENT = "W0303", "two segments have the same condition",
         "Two segments with the same condition always have the same members; one is probably a copy.",
-        "segment hot = fit > 50\nsegment warm = fit > 50",
-        "segment hot = fit > 50\nsegment warm = fit > 20";
+        "score fit {\n  +10 when contact.unsubscribed == false\n}\nsegment hot = fit > 50\nsegment warm = fit > 50",
+        "score fit {\n  +10 when contact.unsubscribed == false\n}\nsegment hot = fit > 50\nsegment warm = fit > 20";
     UNREACHABLE_STEP = "W0401", "this step is never reached",
         "The step comes after `end` or `go to` in the same block, so no contact gets there.",
-        "journey j {\n  trigger on signup\n  end\n  send email \"lost\"\n}",
-        "journey j {\n  trigger on signup\n  send email \"lost\"\n  end\n}";
+        "channel email opt_in\nevent signup\njourney j {\n  trigger on signup\n  end\n  send email \"lost\"\n}",
+        "channel email opt_in\nevent signup\njourney j {\n  trigger on signup\n  send email \"lost\"\n  end\n}";
     WAIT_FOREVER = "W0402", "this wait may never end",
         "Waiting for an event without a time limit keeps contacts who never do it in the journey forever.",
-        "wait until download",
-        "wait until download within 7d else send email \"reminder\"";
+        "channel email opt_in\nevent signup\nevent download\njourney j {\n  trigger on signup\n  wait until download\n  send email \"thanks\"\n}",
+        "channel email opt_in\nevent signup\nevent download\njourney j {\n  trigger on signup\n  wait until download within 7d else send email \"reminder\"\n  send email \"thanks\"\n}";
     ZERO_WAIT = "W0403", "this wait does nothing",
         "Waiting 0 days goes on at once.",
-        "wait 0d",
-        "wait 1d";
+        "channel email opt_in\nevent signup\nevent download\njourney j {\n  trigger on signup\n  wait 0d\n  send email \"hello\"\n}",
+        "channel email opt_in\nevent signup\nevent download\njourney j {\n  trigger on signup\n  wait 1d\n  send email \"hello\"\n}";
 }
 
 /// The entry for a code, accepting `E0001`, `e1` or `1` (the letter defaults to `E`).
