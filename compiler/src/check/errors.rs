@@ -640,6 +640,29 @@ pub fn never_true(span: Span, path: &str, earlier: Span) -> Diagnostic {
     ))
 }
 
+pub fn empty_range(span: Span, path: &str) -> Diagnostic {
+    Diagnostic::new(
+        c::NEVER_TRUE,
+        "this condition can never be true",
+        span,
+        format!("no value of `{path}` is in this range"),
+    )
+    .with_help("write the smaller value first: `between LOW and HIGH`")
+}
+
+pub fn beyond_bound(span: Span, path: &str, bound: Span, bound_text: &str) -> Diagnostic {
+    Diagnostic::new(
+        c::NEVER_TRUE,
+        "this condition can never be true",
+        span,
+        format!("`{path}` never gets there"),
+    )
+    .with_label(bound, format!("`{path}` is held by `{bound_text}`"))
+    .with_help(format!(
+        "change the threshold, or the bound `{bound_text}` of `{path}`"
+    ))
+}
+
 pub fn missing_otherwise(name: &Ident, insert_at: Span, replacement: &str) -> Diagnostic {
     Diagnostic::new(
         c::MISSING_OTHERWISE,

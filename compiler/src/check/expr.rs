@@ -239,11 +239,24 @@ impl Checker<'_> {
                     ));
                     TypedExpr::error(span)
                 } else {
-                    TypedExpr {
+                    let negated = TypedExpr {
                         kind: ExprKind::Negate(Box::new(operand)),
                         ty,
                         optional: false,
                         span,
+                    };
+                    // `-60` is a fixed value, so the logic checks can compare with it.
+                    match &negated.kind {
+                        ExprKind::Negate(inner) if matches!(inner.kind, ExprKind::Value(_)) => {
+                            match fold(&negated) {
+                                Some(v) => TypedExpr {
+                                    kind: ExprKind::Value(v),
+                                    ..negated
+                                },
+                                None => negated,
+                            }
+                        }
+                        _ => negated,
                     }
                 }
             }

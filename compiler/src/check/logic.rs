@@ -159,6 +159,8 @@ pub(crate) struct Contradiction {
     pub earlier: Span,
     /// The value both talk about.
     pub path: Span,
+    /// `earlier` is a declared bound (`at most 200`), not a part of the condition.
+    pub against_bound: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -289,7 +291,7 @@ fn flip(op: CompareOp) -> CompareOp {
 }
 
 /// What one conjunct says about one value: `(key, the value's span, constraints)`.
-fn constraints_of(c: &TypedExpr) -> Option<(String, Span, Vec<Constraint>)> {
+fn constraints_of(c: &TypedExpr) -> Option<(String, &TypedExpr, Vec<Constraint>)> {
     match &c.kind {
         ExprKind::Binary {
             op: BinaryOp::Compare(op),
@@ -304,11 +306,7 @@ fn constraints_of(c: &TypedExpr) -> Option<(String, Span, Vec<Constraint>)> {
             let ExprKind::Value(v) = &value.kind else {
                 return None;
             };
-            Some((
-                canon(path),
-                path.span,
-                vec![Constraint::Cmp(op, scalar(v)?)],
-            ))
+            Some((canon(path), path, vec![Constraint::Cmp(op, scalar(v)?)]))
         }
         ExprKind::Between { operand, low, high } if !is_value(operand) => {
             let (ExprKind::Value(l), ExprKind::Value(h)) = (&low.kind, &high.kind) else {
@@ -316,7 +314,7 @@ fn constraints_of(c: &TypedExpr) -> Option<(String, Span, Vec<Constraint>)> {
             };
             Some((
                 canon(operand),
-                operand.span,
+                operand,
                 vec![
                     Constraint::Cmp(CompareOp::Ge, scalar(l)?),
                     Constraint::Cmp(CompareOp::Le, scalar(h)?),
@@ -347,16 +345,16 @@ fn constraints_of(c: &TypedExpr) -> Option<(String, Span, Vec<Constraint>)> {
             } else {
                 vec![Constraint::OneOf(values)]
             };
-            Some((canon(operand), operand.span, constraints))
+            Some((canon(operand), operand, constraints))
         }
         ExprKind::Not(inner) if inner.ty == Type::Bool && is_plain_read(inner) => Some((
             canon(inner),
-            inner.span,
+            inner,
             vec![Constraint::Cmp(CompareOp::Eq, Scalar::Num(0.0))],
         )),
         _ if c.ty == Type::Bool && is_plain_read(c) => Some((
             canon(c),
-            c.span,
+            c,
             vec![Constraint::Cmp(CompareOp::Eq, Scalar::Num(1.0))],
         )),
         _ => None,
@@ -376,81 +374,141 @@ fn is_plain_read(e: &TypedExpr) -> bool {
     )
 }
 
+/// The values a number can take whatever happens (a score's `at least` and `at most`), with
+/// where each limit is declared.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Range {
+    pub low: Option<(f64, Span)>,
+    pub high: Option<(f64, Span)>,
+}
+
 /// Every `and`-chain in `e` (at any depth) that can never be true.
 pub(crate) fn contradictions(e: &TypedExpr) -> Vec<Contradiction> {
+    contradictions_within(e, &|_| None)
+}
+
+/// Like [`contradictions`], also knowing the range of some values (a condition on a score
+/// beyond its bounds can never be true either).
+pub(crate) fn contradictions_within(
+    e: &TypedExpr,
+    ranges: &dyn Fn(&TypedExpr) -> Option<Range>,
+) -> Vec<Contradiction> {
     let mut out = Vec::new();
-    walk(e, &mut out);
+    walk(e, ranges, &mut out);
     out
 }
 
-fn walk(e: &TypedExpr, out: &mut Vec<Contradiction>) {
+type Ranges<'r> = &'r dyn Fn(&TypedExpr) -> Option<Range>;
+
+fn walk(e: &TypedExpr, ranges: Ranges<'_>, out: &mut Vec<Contradiction>) {
     if let ExprKind::Binary {
         op: BinaryOp::And, ..
     } = e.kind
     {
         let chain = conjuncts(e);
-        analyse_chain(&chain, out);
+        analyse_chain(&chain, ranges, out);
         for c in chain {
-            walk_children(c, out);
+            walk_children(c, ranges, out);
         }
         return;
     }
-    walk_children(e, out);
+    if e.ty == Type::Bool && !is_plain_read(e) && !matches!(e.kind, ExprKind::Not(_)) {
+        // A lone comparison can contradict itself (`between 500 and 10`) or a known range.
+        analyse_chain(&[e], ranges, out);
+    }
+    walk_children(e, ranges, out);
 }
 
-fn walk_children(e: &TypedExpr, out: &mut Vec<Contradiction>) {
+fn walk_children(e: &TypedExpr, ranges: Ranges<'_>, out: &mut Vec<Contradiction>) {
     match &e.kind {
         ExprKind::Call { args, .. } | ExprKind::List(args) => {
-            args.iter().for_each(|a| walk(a, out))
+            args.iter().for_each(|a| walk(a, ranges, out))
         }
-        ExprKind::Lookup { key, .. } => walk(key, out),
+        ExprKind::Lookup { key, .. } => walk(key, ranges, out),
         ExprKind::Aggregate(a) => {
             if let Some(c) = &a.condition {
-                walk(c, out);
+                walk(c, ranges, out);
             }
         }
-        ExprKind::Not(inner) | ExprKind::Negate(inner) => walk(inner, out),
+        ExprKind::Not(inner) | ExprKind::Negate(inner) => walk(inner, ranges, out),
         ExprKind::Binary { lhs, rhs, .. } => {
-            walk(lhs, out);
-            walk(rhs, out);
+            walk(lhs, ranges, out);
+            walk(rhs, ranges, out);
         }
-        ExprKind::IsKnown { operand, .. } => walk(operand, out),
+        ExprKind::IsKnown { operand, .. } => walk(operand, ranges, out),
         ExprKind::InList { operand, list, .. } => {
-            walk(operand, out);
-            walk(list, out);
+            walk(operand, ranges, out);
+            walk(list, ranges, out);
         }
         ExprKind::Between { operand, low, high } => {
-            walk(operand, out);
-            walk(low, out);
-            walk(high, out);
+            walk(operand, ranges, out);
+            walk(low, ranges, out);
+            walk(high, ranges, out);
         }
         _ => {}
     }
 }
 
-fn analyse_chain(chain: &[&TypedExpr], out: &mut Vec<Contradiction>) {
-    let mut domains: HashMap<String, (Domain, Span, bool)> = HashMap::new();
+fn analyse_chain(chain: &[&TypedExpr], ranges: Ranges<'_>, out: &mut Vec<Contradiction>) {
+    struct State {
+        domain: Domain,
+        first: Span,
+        range: Option<Range>,
+        done: bool,
+    }
+    let mut states: HashMap<String, State> = HashMap::new();
     for c in chain {
         let Some((key, path, constraints)) = constraints_of(c) else {
             continue;
         };
-        let entry = domains
-            .entry(key)
-            .or_insert_with(|| (Domain::default(), c.span, false));
-        if entry.2 {
+        let state = states.entry(key).or_insert_with(|| {
+            let range = ranges(path);
+            let mut domain = Domain::default();
+            if let Some(r) = range {
+                domain.low = r.low.map(|(v, _)| (v, true));
+                domain.high = r.high.map(|(v, _)| (v, true));
+            }
+            State {
+                domain,
+                first: c.span,
+                range,
+                done: false,
+            }
+        });
+        if state.done {
             continue;
         }
         for constraint in constraints {
-            if !entry.0.add(constraint) {
-                // `between 500 and 10` contradicts itself: point at it alone.
-                out.push(Contradiction {
-                    span: c.span,
-                    earlier: entry.1,
-                    path,
-                });
-                entry.2 = true;
-                break;
+            let value = match &constraint {
+                Constraint::Cmp(_, Scalar::Num(n)) => Some(*n),
+                _ => None,
+            };
+            if state.domain.add(constraint) {
+                continue;
             }
+            // Blame the declared bound when the chain alone was still possible.
+            let bound = state.range.and_then(|r| {
+                let mut alone = Domain::default();
+                let own = constraints_of(c).map(|(_, _, cs)| cs).unwrap_or_default();
+                let possible = own.into_iter().all(|k| alone.add(k));
+                if !possible || state.first != c.span {
+                    return None;
+                }
+                match (value, r.high, r.low) {
+                    (Some(v), Some((h, span)), _) if v >= h => Some(span),
+                    (_, _, Some((_, span))) => Some(span),
+                    (_, Some((_, span)), None) => Some(span),
+                    _ => None,
+                }
+            });
+            out.push(Contradiction {
+                span: c.span,
+                earlier: bound.unwrap_or(state.first),
+                path: path.span,
+                against_bound: bound.is_some(),
+            });
+            state.done = true;
+            break;
         }
     }
 }
@@ -516,7 +574,7 @@ fn single(e: &TypedExpr) -> Option<(String, Span, Vec<Constraint>)> {
     if chain.len() != 1 {
         return None;
     }
-    constraints_of(chain.first()?)
+    constraints_of(chain.first()?).map(|(key, path, cs)| (key, path.span, cs))
 }
 
 // ------------------------------------------------------------------ segment loops

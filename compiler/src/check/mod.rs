@@ -113,6 +113,8 @@ pub(crate) struct Checker<'a> {
     uses: Option<Vec<(usize, Span)>>,
     /// What each score's rules read, for the same loop detection.
     score_uses: Vec<Vec<(usize, Span)>>,
+    /// Each score's `at least` / `at most`, once read, so conditions beyond them are caught.
+    score_bounds: Vec<logic::Range>,
 }
 
 impl std::fmt::Debug for Checker<'_> {
@@ -138,6 +140,7 @@ impl<'a> Checker<'a> {
             params: None,
             uses: None,
             score_uses: Vec::new(),
+            score_bounds: Vec::new(),
         }
     }
 

@@ -16,9 +16,21 @@ use crate::syntax::ast::{self, ItemKind};
 impl Checker<'_> {
     /// Reports every `and`-chain in a checked condition that can never be true.
     pub(crate) fn report_never_true(&mut self, e: &TypedExpr) {
-        for c in logic::contradictions(e) {
+        let bounds = &self.score_bounds;
+        let ranges = |e: &TypedExpr| match e.kind {
+            ExprKind::Score(id) => bounds.get(id.index()).copied(),
+            _ => None,
+        };
+        for c in logic::contradictions_within(e, &ranges) {
             let path = self.text(c.path);
-            self.report(errors::never_true(c.span, &path, c.earlier));
+            if c.against_bound {
+                let bound = self.text(c.earlier);
+                self.report(errors::beyond_bound(c.span, &path, c.earlier, &bound));
+            } else if c.earlier == c.span {
+                self.report(errors::empty_range(c.span, &path));
+            } else {
+                self.report(errors::never_true(c.span, &path, c.earlier));
+            }
         }
     }
 
@@ -193,6 +205,7 @@ impl Checker<'_> {
 
     pub(crate) fn check_scores(&mut self) {
         let (mut score_index, mut account_index) = (0u32, 0u32);
+        self.score_bounds = vec![logic::Range::default(); self.program.scores.len()];
         for item in self.items() {
             match &item.kind {
                 ItemKind::Score(d) => {
@@ -230,6 +243,8 @@ impl Checker<'_> {
         let mut seen: HashMap<String, Span> = HashMap::new();
         let mut at_least: Option<(f64, Span)> = None;
         let mut at_most: Option<(f64, Span)> = None;
+        let mut at_least_stmt: Option<(f64, Span)> = None;
+        let mut at_most_stmt: Option<(f64, Span)> = None;
         let mut decay = None;
         let mut time_zone = None;
         for stmt in &d.stmts {
@@ -293,6 +308,12 @@ impl Checker<'_> {
                         self.report(errors::duplicate_bound(stmt.span, first));
                     } else {
                         *slot = Some((*value, *value_span));
+                        let whole = Some((*value, stmt.span));
+                        if *is_upper {
+                            at_most_stmt = whole;
+                        } else {
+                            at_least_stmt = whole;
+                        }
                     }
                 }
                 ast::ScoreStmtKind::Decay(ast::Decay::HalfLife(duration)) => {
@@ -330,6 +351,12 @@ impl Checker<'_> {
             if low > high {
                 self.report(errors::bounds_crossed(low_span, low, high, high_span));
             }
+        }
+        if let Some(range) = self.score_bounds.get_mut(id.index()) {
+            *range = logic::Range {
+                low: at_least_stmt,
+                high: at_most_stmt,
+            };
         }
         if let Some(score) = self.program.scores.get_mut(id.index()) {
             score.rules = rules;
