@@ -88,7 +88,9 @@ impl JsonError {
                 at - 1
             ),
             JsonErrorKind::Unexpected(c) => {
-                format!("unexpected `{}` at character {at}: this is not valid JSON", c.escape_debug())
+                // Control characters are shown escaped, everything else as typed.
+                let shown = if c.is_control() { c.escape_debug().to_string() } else { c.to_string() };
+                format!("unexpected `{shown}` at character {at}: this is not valid JSON")
             }
             JsonErrorKind::TrailingText => {
                 format!("the record is complete at character {at}, but more text follows it")
