@@ -590,22 +590,20 @@ fn check_fields(
     for field in fields {
         let here = format!("{path}.{}", field.name);
         match (lookup(&field.name), field.presence) {
-            (None, Presence::Required) => {
+            (None, p) if !p.may_be_absent => {
                 return Err(format!(
                     "`{here}`{label} is missing; it must be {}",
                     field.kind.describe()
                 ))
             }
-            (Some(Json::Null), Presence::Required) => {
+            (None, _) => {}
+            (Some(Json::Null), p) if !p.may_be_null => {
                 return Err(format!(
                     "`{here}`{label} is `null`; it must be {}",
                     field.kind.describe()
                 ))
             }
-            (None, Presence::Optional) => {}
-            (Some(Json::Null), Presence::Optional) => {
-                typed.push((field.name.as_str(), Value::Null))
-            }
+            (Some(Json::Null), _) => typed.push((field.name.as_str(), Value::Null)),
             (Some(json), _) => typed.push((
                 field.name.as_str(),
                 typed_value(&field.kind, json, &here, label)?,

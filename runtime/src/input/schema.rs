@@ -89,13 +89,30 @@ impl Kind {
     }
 }
 
-/// Whether a member must be there.
+/// Whether a member may be left out, and whether it may be `null`. A value that is there and
+/// not `null` must always be of the field's kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Presence {
-    /// Present, with a value of its kind (`null` is wrong).
-    Required,
-    /// May be absent or `null`; when it has a value, the value must be of its kind.
-    Optional,
+pub struct Presence {
+    pub may_be_absent: bool,
+    pub may_be_null: bool,
+}
+
+impl Presence {
+    /// Always there, never `null` (every property of an R1 track event).
+    pub const REQUIRED: Presence = Presence {
+        may_be_absent: false,
+        may_be_null: false,
+    };
+    /// May be absent or `null` (R1's optional traits: "when present and not null").
+    pub const OPTIONAL: Presence = Presence {
+        may_be_absent: true,
+        may_be_null: true,
+    };
+    /// Always there, but may be `null`.
+    pub const NULLABLE: Presence = Presence {
+        may_be_absent: false,
+        may_be_null: true,
+    };
 }
 
 /// One expected member of an object.
@@ -111,7 +128,7 @@ impl Field {
         Field {
             name: name.to_string(),
             kind,
-            presence: Presence::Required,
+            presence: Presence::REQUIRED,
         }
     }
 
@@ -119,7 +136,7 @@ impl Field {
         Field {
             name: name.to_string(),
             kind,
-            presence: Presence::Optional,
+            presence: Presence::OPTIONAL,
         }
     }
 }
