@@ -454,3 +454,34 @@ fn decode_lines_reads_bytes_and_counts() {
     assert_eq!(decode_lines(&b"null\n"[..], &schema).count(), 1);
     assert_eq!(decode_lines(&b""[..], &schema).count(), 0);
 }
+
+#[test]
+fn a_repeated_member_keeps_its_last_value() {
+    let schema = InputSchema::reference_r1();
+    let twice = ORDER.replace(
+        r#""revenue":12.5"#,
+        r#""revenue":"12,50","note":1,"revenue":12.5"#,
+    );
+    let record = decode_line(1, twice.as_bytes(), &schema).expect("the last revenue is a number");
+    assert_eq!(record.properties.get("revenue"), Some(&Value::Number(12.5)));
+    assert_eq!(record.properties.len(), 4); // order_id, cart_id, revenue, note
+                                            // The same in an object with many members (another code path).
+    let many: String = (0..40).map(|i| format!(r#""k{i}":{i},"#)).collect();
+    let big = ORDER.replace(
+        r#""revenue":12.5"#,
+        &format!(r#""revenue":"x",{many}"revenue":12.5,"k3":"three""#),
+    );
+    let record = decode_line(1, big.as_bytes(), &schema).expect("valid");
+    assert_eq!(record.properties.get("revenue"), Some(&Value::Number(12.5)));
+    assert_eq!(
+        record.properties.get("k3").and_then(Value::as_text),
+        Some("three")
+    );
+    assert_eq!(record.properties.len(), 3 + 40);
+    // A repeated `userId` at the top: the last one counts.
+    let ids = ORDER.replace(
+        r#""userId":"user-000042""#,
+        r#""userId":"user-1","userId":"""#,
+    );
+    assert_eq!(reject(ids.as_bytes()).reason, RejectReason::MissingIdentity);
+}

@@ -21,9 +21,9 @@ pub struct Summary {
     pub lines_read: u64,
     pub valid: u64,
     /// Valid records per type, in the order of [`RecordType::ALL`].
-    pub valid_by_type: [u64; 6],
+    pub valid_by_type: [u64; RecordType::ALL.len()],
     /// Rejected lines per reason, in the order of [`RejectReason::ALL`].
-    pub rejected_by_reason: [u64; 10],
+    pub rejected_by_reason: [u64; RejectReason::ALL.len()],
 }
 
 impl Summary {

@@ -11,6 +11,7 @@ pub mod schema;
 pub mod time;
 pub mod value;
 
+use std::collections::HashMap;
 use std::io::BufRead;
 
 use json::Json;
@@ -610,15 +611,27 @@ fn check_fields(
             )),
         }
     }
+    // The last position of each name: a repeated name keeps only its last value, as lookups
+    // do. Small objects (all real records) compare directly; big ones use a map, so that a
+    // hostile line of thousands of members stays linear.
+    let last_of: Option<HashMap<&str, usize>> = (members.len() > 16).then(|| {
+        members
+            .iter()
+            .enumerate()
+            .map(|(i, (k, _))| (k.as_ref(), i))
+            .collect()
+    });
     let mut out = Vec::with_capacity(members.len());
     for (i, (name, json)) in members.iter().enumerate() {
-        // A repeated name keeps only its last value, as lookups do.
-        if members
-            .get(i + 1..)
-            .unwrap_or_default()
-            .iter()
-            .any(|(k, _)| k == name)
-        {
+        let repeated_later = match &last_of {
+            Some(map) => map.get(name.as_ref()).is_some_and(|&last| last != i),
+            None => members
+                .get(i + 1..)
+                .unwrap_or_default()
+                .iter()
+                .any(|(k, _)| k == name),
+        };
+        if repeated_later {
             continue;
         }
         let value = match typed.iter().position(|(k, _)| k == name) {
