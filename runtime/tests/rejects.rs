@@ -449,6 +449,10 @@ fn decode_lines_reads_bytes_and_counts() {
         (7, 3, 4)
     );
     assert_eq!(summary.rejected(RejectReason::InvalidUtf8), 2);
+    assert_eq!(
+        summary.to_string(),
+        "7 lines read: 3 valid, 4 skipped (invalid_utf8 2, too_long 1, invalid_json 1)"
+    );
     assert!(lines.io_error().is_none());
     // Nothing after a final newline, and an empty input has no lines.
     assert_eq!(decode_lines(&b"null\n"[..], &schema).count(), 1);

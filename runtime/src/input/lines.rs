@@ -75,6 +75,28 @@ impl Summary {
     }
 }
 
+/// One line for a run's summary: `8,000 lines read: 7,828 valid, 172 skipped (invalid_json 22, …)`.
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} lines read: {} valid, {} skipped",
+            super::group_digits(self.lines_read),
+            super::group_digits(self.valid),
+            super::group_digits(self.rejected_total())
+        )?;
+        let reasons: Vec<String> = RejectReason::ALL
+            .iter()
+            .filter(|r| self.rejected(**r) > 0)
+            .map(|r| format!("{} {}", r.name(), super::group_digits(self.rejected(*r))))
+            .collect();
+        if !reasons.is_empty() {
+            write!(f, " ({})", reasons.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
 /// Checks UTF-8 across chunks, for the part of a line beyond [`KEEP_BYTES`].
 #[derive(Debug, Default)]
 struct Utf8Stream {

@@ -208,7 +208,7 @@ pub(crate) fn too_long_detail(length: u64) -> String {
     )
 }
 
-fn group_digits(n: u64) -> String {
+pub(crate) fn group_digits(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     // Digits before the first comma: 1 to 3.
