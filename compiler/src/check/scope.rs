@@ -62,7 +62,7 @@ pub(crate) fn normalise_path(path: &str) -> String {
 pub(crate) fn resolve_import(importer: &str, written: &str) -> String {
     let normalised_importer = normalise_path(importer);
     let dir = match normalised_importer.rfind('/') {
-        Some(i) => &normalised_importer[..i],
+        Some(i) => normalised_importer.get(..i).unwrap_or(""),
         None => "",
     };
     let mut target = if written.starts_with('/') || dir.is_empty() {
