@@ -93,6 +93,20 @@ pub fn unknown_event_property(name: &Ident, event: &str, suggestion: Option<&str
     )
 }
 
+/// A bare name inside `on EVENT where …`: most often a misspelled property of the event.
+pub fn unknown_bare_property(name: &Ident, event: &str, suggestion: Option<&str>) -> Diagnostic {
+    let d = Diagnostic::new(
+        c::UNKNOWN_EVENT_PROPERTY,
+        format!("`{}` is not a property of `{event}`", name.name),
+        name.span,
+        format!("`{event}` has no such property"),
+    );
+    let fallback = format!(
+        "it is not a score, a segment or a constant either; declare it in `event {event} {{ … }}` if the event carries it"
+    );
+    suggest(d, name.span, suggestion, fallback)
+}
+
 pub fn unknown_name(name: &Ident, suggestion: Option<&str>, context: &str) -> Diagnostic {
     let d = Diagnostic::new(
         c::UNKNOWN_NAME,

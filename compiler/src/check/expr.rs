@@ -834,18 +834,16 @@ impl Checker<'_> {
         let suggestion = self.closest(&name.name, candidates.iter().map(String::as_str));
         if let Some(event) = scope.event.and_then(|e| self.program.schema.event(e)) {
             let event_name = event.name.clone();
-            self.report(errors::unknown_event_property(
+            self.report(errors::unknown_bare_property(
                 name,
                 &event_name,
                 suggestion.as_deref(),
             ));
             return;
         }
-        let context = match scope.event.and_then(|e| self.program.schema.event(e)) {
-            Some(event) => format!("it is not a property of `{}`, a score, a segment or a constant", event.name),
-            None => "use `contact.FIELD` for contact fields, or the name of a score, segment or constant".to_string(),
-        };
-        self.report(errors::unknown_name(name, suggestion.as_deref(), &context));
+        let context =
+            "use `contact.FIELD` for contact fields, or the name of a score, segment or constant";
+        self.report(errors::unknown_name(name, suggestion.as_deref(), context));
     }
 
     fn type_list(
