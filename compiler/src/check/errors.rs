@@ -62,6 +62,31 @@ pub fn no_account_link(span: Span) -> Diagnostic {
         .with_help("declare an account and a contact field of that type, e.g. `account company { … }` and `company: optional company` in `contact { … }`")
 }
 
+pub fn ambiguous_account(span: Span, first: &str, second: &str, field: &str) -> Diagnostic {
+    Diagnostic::new(
+        c::AMBIGUOUS_ACCOUNT,
+        "`account` could mean more than one account",
+        span,
+        format!("contacts link to accounts through `{first}` and `{second}`"),
+    )
+    .with_help(format!("name the link: `contact.{first}.{field}`"))
+    .with_fix(
+        format!("change to `contact.{first}`"),
+        span,
+        format!("contact.{first}"),
+    )
+}
+
+pub fn builtin_timestamp(name: &Ident) -> Diagnostic {
+    Diagnostic::new(
+        c::DUPLICATE_DEFINITION,
+        "`timestamp` is already a property of every event",
+        name.span,
+        "the time of the event is built in",
+    )
+    .with_help("rename this property, e.g. `sent_at`; `event.timestamp` is the time of the event")
+}
+
 pub fn unknown_event(name: &Ident, suggestion: Option<&str>) -> Diagnostic {
     let d = Diagnostic::new(
         c::UNKNOWN_EVENT,

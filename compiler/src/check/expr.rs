@@ -469,19 +469,27 @@ impl Checker<'_> {
                 }
             }
             ("account", [field]) => {
-                let link = self
+                let links: Vec<(FieldId, AccountId, String)> = self
                     .program
                     .schema
                     .contact_fields
                     .iter()
                     .enumerate()
-                    .find_map(|(i, f)| match f.ty {
-                        Type::Account(a) => Some((FieldId(i as u32), a)),
+                    .filter_map(|(i, f)| match f.ty {
+                        Type::Account(a) => Some((FieldId(i as u32), a, f.name.clone())),
                         _ => None,
-                    });
-                let Some((link, account)) = link else {
-                    self.report(errors::no_account_link(first.span));
-                    return TypedExpr::error(span);
+                    })
+                    .collect();
+                let (link, account) = match links.as_slice() {
+                    [] => {
+                        self.report(errors::no_account_link(first.span));
+                        return TypedExpr::error(span);
+                    }
+                    [(link, account, _)] => (*link, *account),
+                    [(_, _, a), (_, _, b), ..] => {
+                        self.report(errors::ambiguous_account(first.span, a, b, &field.name));
+                        return TypedExpr::error(span);
+                    }
                 };
                 match self.account_field(account, field) {
                     Some((index, af)) => ok(

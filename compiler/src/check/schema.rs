@@ -150,6 +150,9 @@ impl Checker<'_> {
                         }
                         None => sources_seen.push((source, d.name.name.clone(), d.name.span)),
                     }
+                    for p in d.properties.iter().filter(|p| p.name.name == "timestamp") {
+                        self.report(errors::builtin_timestamp(&p.name));
+                    }
                     let properties =
                         self.fields(&d.properties, "property", |i| Symbol::EventProperty(id, i));
                     if let Some(e) = self.program.schema.events.get_mut(id.index()) {

@@ -136,6 +136,10 @@ entries! {
         "A rule uses stages, but the project declares no lifecycle.",
         "segment leads = stage == lead",
         "lifecycle {\n  stages lead > mql\n}\nsegment leads = stage == lead";
+    AMBIGUOUS_ACCOUNT = "E0124", "`account` could mean more than one account",
+        "`account.FIELD` reads the contact's account through the contact field of an account type. When contacts link to several accounts, name the link instead.",
+        "account company {\n  size: number\n}\ncontact {\n  employer: optional company\n  reseller: optional company\n}\nsegment big = (account.size ?? 0) > 500",
+        "account company {\n  size: number\n}\ncontact {\n  employer: optional company\n  reseller: optional company\n}\nsegment big = (contact.employer.size ?? 0) > 500";
     TYPE_MISMATCH = "E0201", "these values cannot be compared",
         "Both sides of a comparison must be the same kind of value: text with text, a number with a number, money with money.",
         "contact {\n  budget: money\n}\nsegment big = contact.budget >= 500",
