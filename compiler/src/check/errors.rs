@@ -1103,6 +1103,29 @@ pub fn unknown_test_contact(name: &Ident, suggestion: Option<&str>) -> Diagnosti
     )
 }
 
+pub fn never_sent(
+    template: &crate::syntax::ast::StrLit,
+    channel: &str,
+    suggestion: Option<&str>,
+) -> Diagnostic {
+    let d = Diagnostic::new(
+        c::NEVER_SENT,
+        format!("no journey sends `{}` on `{channel}`", template.value),
+        template.span,
+        "this message is never sent",
+    );
+    match suggestion {
+        Some(s) => d.with_help(format!("did you mean `{s}`?")).with_fix(
+            format!("change to `{s}`"),
+            template.span,
+            format!("\"{s}\""),
+        ),
+        None => d.with_help(format!(
+            "expect a message that a journey sends, e.g. `send {channel} \"…\"`"
+        )),
+    }
+}
+
 pub fn missing_property(span: Span, event: &str, property: &str) -> Diagnostic {
     Diagnostic::new(
         c::TEST_MISSING_PROPERTY,

@@ -250,14 +250,22 @@ impl Checker<'_> {
                 segment: self.lookup_segment(segment)?,
                 negated: *negated,
             },
-            ast::ExpectationKind::Sent { channel, template } => Expectation::Sent {
-                channel: self.lookup_channel(channel)?,
-                template: template.value.clone(),
-            },
-            ast::ExpectationKind::Suppressed { channel, template } => Expectation::Suppressed {
-                channel: self.lookup_channel(channel)?,
-                template: template.value.clone(),
-            },
+            ast::ExpectationKind::Sent { channel, template } => {
+                let channel = self.lookup_channel(channel)?;
+                self.check_sent_somewhere(channel, template);
+                Expectation::Sent {
+                    channel,
+                    template: template.value.clone(),
+                }
+            }
+            ast::ExpectationKind::Suppressed { channel, template } => {
+                let channel = self.lookup_channel(channel)?;
+                self.check_sent_somewhere(channel, template);
+                Expectation::Suppressed {
+                    channel,
+                    template: template.value.clone(),
+                }
+            }
             ast::ExpectationKind::RoutedTo(queue) => {
                 Expectation::RoutedTo(self.lookup_queue(queue)?)
             }
@@ -304,6 +312,68 @@ impl Checker<'_> {
             }
             ast::ExpectationKind::NoActions => Expectation::NoActions,
         })
+    }
+}
+
+impl Checker<'_> {
+    /// An expected message must be one that some journey or service level can send.
+    fn check_sent_somewhere(&mut self, channel: ChannelId, template: &ast::StrLit) {
+        let mut sent: Vec<&str> = Vec::new();
+        let lifecycle_steps = self
+            .program
+            .lifecycle
+            .iter()
+            .flat_map(|l| l.slas.iter())
+            .flat_map(|s| s.action.iter());
+        let journey_steps = self.program.journeys.iter().flat_map(|j| j.steps.iter());
+        for step in journey_steps.chain(lifecycle_steps) {
+            collect_sends(step, channel, &mut sent);
+        }
+        if sent.contains(&template.value.as_str()) {
+            return;
+        }
+        let suggestion = crate::diagnostics::closest_name(&template.value, sent.iter().copied())
+            .map(str::to_string);
+        let channel_name = self
+            .program
+            .schema
+            .channels
+            .get(channel.index())
+            .map_or("", |c| c.name.as_str())
+            .to_string();
+        self.report(errors::never_sent(
+            template,
+            &channel_name,
+            suggestion.as_deref(),
+        ));
+    }
+}
+
+fn collect_sends<'p>(step: &'p Step, channel: ChannelId, out: &mut Vec<&'p str>) {
+    match &step.kind {
+        StepKind::Send {
+            channel: c,
+            template,
+            ..
+        } if *c == channel => out.push(template),
+        StepKind::WaitForEvent { on_timeout, .. } => on_timeout
+            .iter()
+            .for_each(|s| collect_sends(s, channel, out)),
+        StepKind::If {
+            then, otherwise, ..
+        } => then
+            .iter()
+            .chain(otherwise)
+            .for_each(|s| collect_sends(s, channel, out)),
+        StepKind::Split { arms } => arms
+            .iter()
+            .flat_map(|(_, s)| s)
+            .for_each(|s| collect_sends(s, channel, out)),
+        StepKind::RandomSplit { arms } => arms
+            .iter()
+            .flat_map(|(_, _, s)| s)
+            .for_each(|s| collect_sends(s, channel, out)),
+        _ => {}
     }
 }
 

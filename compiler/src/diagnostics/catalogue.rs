@@ -300,6 +300,10 @@ entries! {
         "A test event must give every property the event declares as required.",
         "event download {\n  asset: text\n}\ntest \"t\" {\n  at 2026-01-01T09:00Z download\n}",
         "event download {\n  asset: text\n}\ntest \"t\" {\n  at 2026-01-01T09:00Z download { asset: \"guide\" }\n}";
+    NEVER_SENT = "E0504", "no journey sends this message",
+        "A test expects a message (sent or suppressed) that no journey or service level ever sends, often a typo in the template name.",
+        "channel email opt_in\nevent signup\njourney welcome {\n  trigger on signup\n  send email \"welcome\"\n}\ntest \"t\" {\n  at 2026-01-01T09:00Z signup\n  expect sent email \"welcom\"\n}",
+        "channel email opt_in\nevent signup\njourney welcome {\n  trigger on signup\n  send email \"welcome\"\n}\ntest \"t\" {\n  at 2026-01-01T09:00Z signup\n  expect sent email \"welcome\"\n}";
     ALWAYS_KNOWN = "W0201", "this value is always known",
         "`is known`, `is unknown` and `??` are for optional values; this one is required, so the check does nothing.",
         "contact {\n  email: text\n}\nsegment reachable = contact.email is known",
