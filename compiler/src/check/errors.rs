@@ -1126,6 +1126,28 @@ pub fn never_sent(
     }
 }
 
+pub fn test_contact_incomplete(span: Span, missing: &[String]) -> Diagnostic {
+    let list = missing
+        .iter()
+        .map(|m| format!("`{m}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let first = missing.first().map_or("email", String::as_str);
+    Diagnostic::new(
+        c::TEST_CONTACT_INCOMPLETE,
+        format!("this test contact has no {list}"),
+        span,
+        if missing.len() == 1 {
+            "a required contact field is missing"
+        } else {
+            "required contact fields are missing"
+        },
+    )
+    .with_help(format!(
+        "give it `{first}: …`, or make the field `optional` in the schema"
+    ))
+}
+
 pub fn missing_property(span: Span, event: &str, property: &str) -> Diagnostic {
     Diagnostic::new(
         c::TEST_MISSING_PROPERTY,

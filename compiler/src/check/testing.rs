@@ -37,7 +37,36 @@ impl Checker<'_> {
                     }
                     self.define(n.span, Symbol::TestContact(index, contacts.len() as u32));
                 }
-                let fields = fields.iter().filter_map(|f| self.test_field(f)).collect();
+                let fields: Vec<(TestKey, Value)> =
+                    fields.iter().filter_map(|f| self.test_field(f)).collect();
+                // A contact without a required field would be rejected before any rule runs.
+                let missing: Vec<String> = self
+                    .program
+                    .schema
+                    .contact_fields
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, f)| {
+                        !f.optional
+                            && !f.builtin
+                            && !fields
+                                .iter()
+                                .any(|(k, _)| *k == TestKey::Contact(FieldId(*i as u32)))
+                    })
+                    .map(|(_, f)| f.name.clone())
+                    .collect();
+                if !missing.is_empty() {
+                    let at = name.as_ref().map_or(stmt.span, |n| n.span);
+                    let at = if name.is_some() {
+                        at
+                    } else {
+                        Span {
+                            end: at.start.saturating_add(7).min(at.end),
+                            ..at
+                        }
+                    };
+                    self.report(errors::test_contact_incomplete(at, &missing));
+                }
                 contacts.push((
                     TestContact {
                         name: name.as_ref().map(|n| n.name.clone()),

@@ -304,6 +304,10 @@ entries! {
         "A test expects a message (sent or suppressed) that no journey or service level ever sends, often a typo in the template name.",
         "channel email opt_in\nevent signup\njourney welcome {\n  trigger on signup\n  send email \"welcome\"\n}\ntest \"t\" {\n  at 2026-01-01T09:00Z signup\n  expect sent email \"welcom\"\n}",
         "channel email opt_in\nevent signup\njourney welcome {\n  trigger on signup\n  send email \"welcome\"\n}\ntest \"t\" {\n  at 2026-01-01T09:00Z signup\n  expect sent email \"welcome\"\n}";
+    TEST_CONTACT_INCOMPLETE = "E0505", "a test contact misses a required field",
+        "A contact without a required field would be rejected before any rule runs, so a test contact gives every field the schema requires.",
+        "contact {\n  email: text\n  country: text\n}\ntest \"t\" {\n  contact { email: \"ana@example.com\" }\n}",
+        "contact {\n  email: text\n  country: text\n}\ntest \"t\" {\n  contact { email: \"ana@example.com\", country: \"FR\" }\n}";
     ALWAYS_KNOWN = "W0201", "this value is always known",
         "`is known`, `is unknown` and `??` are for optional values; this one is required, so the check does nothing.",
         "contact {\n  email: text\n}\nsegment reachable = contact.email is known",
