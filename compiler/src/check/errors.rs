@@ -702,6 +702,19 @@ pub fn beyond_bound(span: Span, path: &str, bound: Span, bound_text: &str) -> Di
     ))
 }
 
+pub fn expected_beyond_bound(span: Span, score: &str, bound: Span, bound_text: &str) -> Diagnostic {
+    Diagnostic::new(
+        c::NEVER_TRUE,
+        "this expectation can never hold",
+        span,
+        format!("`{score}` never gets there"),
+    )
+    .with_label(bound, format!("`{score}` is held by `{bound_text}`"))
+    .with_help(format!(
+        "expect a value `{bound_text}` allows, or change the bound"
+    ))
+}
+
 pub fn missing_otherwise(name: &Ident, insert_at: Span, replacement: &str) -> Diagnostic {
     Diagnostic::new(
         c::MISSING_OTHERWISE,

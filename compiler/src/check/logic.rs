@@ -382,6 +382,26 @@ pub(crate) struct Range {
     pub high: Option<(f64, Span)>,
 }
 
+/// The bound that makes comparisons of a value in `range` impossible, if any.
+pub(crate) fn outside_range(range: Range, wanted: &[(CompareOp, f64)]) -> Option<Span> {
+    let mut domain = Domain {
+        low: range.low.map(|(v, _)| (v, true)),
+        high: range.high.map(|(v, _)| (v, true)),
+        ..Domain::default()
+    };
+    for (op, value) in wanted {
+        if !domain.add(Constraint::Cmp(*op, Scalar::Num(*value))) {
+            return match (range.high, range.low) {
+                (Some((h, span)), _) if *value >= h => Some(span),
+                (_, Some((_, span))) => Some(span),
+                (Some((_, span)), None) => Some(span),
+                (None, None) => None,
+            };
+        }
+    }
+    None
+}
+
 /// Every `and`-chain in `e` (at any depth) that can never be true.
 pub(crate) fn contradictions(e: &TypedExpr) -> Vec<Contradiction> {
     contradictions_within(e, &|_| None)

@@ -270,10 +270,16 @@ impl Checker<'_> {
 
     fn expectation(&mut self, e: &ast::Expectation) -> Option<Expectation> {
         Some(match &e.kind {
-            ast::ExpectationKind::Score { score, check } => Expectation::Score {
-                score: self.lookup_any_score(score)?,
-                check: check.clone(),
-            },
+            ast::ExpectationKind::Score { score, check } => {
+                let found = self.lookup_any_score(score)?;
+                if let ScoreRef::Contact(id) = found {
+                    self.check_expected_score(id, score, check, e.span);
+                }
+                Expectation::Score {
+                    score: found,
+                    check: check.clone(),
+                }
+            }
             ast::ExpectationKind::Stage(stage) => Expectation::Stage(self.lookup_stage(stage)?),
             ast::ExpectationKind::InSegment { segment, negated } => Expectation::InSegment {
                 segment: self.lookup_segment(segment)?,
@@ -345,6 +351,34 @@ impl Checker<'_> {
 }
 
 impl Checker<'_> {
+    /// An expected score must be one the score's bounds allow.
+    fn check_expected_score(
+        &mut self,
+        id: ScoreId,
+        name: &ast::Ident,
+        check: &ast::ScoreCheck,
+        span: Span,
+    ) {
+        let Some(range) = self.score_bounds.get(id.index()).copied() else {
+            return;
+        };
+        let wanted: Vec<(ast::CompareOp, f64)> = match check {
+            ast::ScoreCheck::Compare { op, value } => vec![(*op, *value)],
+            ast::ScoreCheck::Between { low, high } => {
+                vec![(ast::CompareOp::Ge, *low), (ast::CompareOp::Le, *high)]
+            }
+        };
+        if let Some(bound) = super::logic::outside_range(range, &wanted) {
+            let bound_text = self.text(bound);
+            self.report(errors::expected_beyond_bound(
+                span,
+                &name.name,
+                bound,
+                &bound_text,
+            ));
+        }
+    }
+
     /// An expected message must be one that some journey or service level can send.
     fn check_sent_somewhere(&mut self, channel: ChannelId, template: &ast::StrLit) {
         let mut sent: Vec<&str> = Vec::new();
