@@ -183,6 +183,32 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// "`hot` is a segment, not an event": when a name exists but is of another kind, saying so
+    /// helps more than a "declare it" hint.
+    fn kind_hint(
+        &self,
+        d: Diagnostic,
+        name: &ast::Ident,
+        no_suggestion: bool,
+        wanted: &str,
+    ) -> Diagnostic {
+        if !no_suggestion {
+            return d;
+        }
+        match self.globals.get(&name.name) {
+            Some((global, _)) => {
+                let kind = global.describe();
+                let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                    "an"
+                } else {
+                    "a"
+                };
+                d.with_help(format!("`{}` is {article} {kind}, not {wanted}", name.name))
+            }
+            None => d,
+        }
+    }
+
     /// The source text of a span, for quoting the user's own words back to them.
     fn text(&self, span: Span) -> String {
         self.sources
@@ -238,7 +264,12 @@ impl<'a> Checker<'a> {
             &name.name,
             self.global_names(|g| matches!(g, Global::Event(_))),
         );
-        self.report(errors::unknown_event(name, suggestion.as_deref()));
+        self.report(self.kind_hint(
+            errors::unknown_event(name, suggestion.as_deref()),
+            name,
+            suggestion.is_none(),
+            "an event",
+        ));
         None
     }
 
@@ -251,7 +282,12 @@ impl<'a> Checker<'a> {
             &name.name,
             self.global_names(|g| matches!(g, Global::Channel(_))),
         );
-        self.report(errors::unknown_channel(name, suggestion.as_deref()));
+        self.report(self.kind_hint(
+            errors::unknown_channel(name, suggestion.as_deref()),
+            name,
+            suggestion.is_none(),
+            "a channel",
+        ));
         None
     }
 
@@ -264,7 +300,12 @@ impl<'a> Checker<'a> {
             &name.name,
             self.global_names(|g| matches!(g, Global::Score(_))),
         );
-        self.report(errors::unknown_score(name, suggestion.as_deref()));
+        self.report(self.kind_hint(
+            errors::unknown_score(name, suggestion.as_deref()),
+            name,
+            suggestion.is_none(),
+            "a score",
+        ));
         None
     }
 
@@ -283,7 +324,12 @@ impl<'a> Checker<'a> {
                 let names =
                     self.global_names(|g| matches!(g, Global::Score(_) | Global::AccountScore(_)));
                 let suggestion = self.closest(&name.name, names);
-                self.report(errors::unknown_score(name, suggestion.as_deref()));
+                self.report(self.kind_hint(
+                    errors::unknown_score(name, suggestion.as_deref()),
+                    name,
+                    suggestion.is_none(),
+                    "a score",
+                ));
                 None
             }
         }
@@ -302,7 +348,12 @@ impl<'a> Checker<'a> {
             &name.name,
             self.global_names(|g| matches!(g, Global::Segment(_))),
         );
-        self.report(errors::unknown_segment(name, suggestion.as_deref()));
+        self.report(self.kind_hint(
+            errors::unknown_segment(name, suggestion.as_deref()),
+            name,
+            suggestion.is_none(),
+            "a segment",
+        ));
         None
     }
 
@@ -315,7 +366,12 @@ impl<'a> Checker<'a> {
             &name.name,
             self.global_names(|g| matches!(g, Global::Queue(_))),
         );
-        self.report(errors::unknown_queue(name, suggestion.as_deref()));
+        self.report(self.kind_hint(
+            errors::unknown_queue(name, suggestion.as_deref()),
+            name,
+            suggestion.is_none(),
+            "a queue",
+        ));
         None
     }
 
@@ -330,7 +386,12 @@ impl<'a> Checker<'a> {
         }
         let names: Vec<&str> = self.stages.keys().map(String::as_str).collect();
         let suggestion = self.closest(&name.name, names);
-        self.report(errors::unknown_stage(name, suggestion.as_deref()));
+        self.report(self.kind_hint(
+            errors::unknown_stage(name, suggestion.as_deref()),
+            name,
+            suggestion.is_none(),
+            "a lifecycle stage",
+        ));
         None
     }
 
@@ -341,7 +402,12 @@ impl<'a> Checker<'a> {
         }
         let names: Vec<&str> = self.contact_fields.keys().map(String::as_str).collect();
         let suggestion = self.closest(&name.name, names);
-        self.report(errors::unknown_contact_field(name, suggestion.as_deref()));
+        self.report(self.kind_hint(
+            errors::unknown_contact_field(name, suggestion.as_deref()),
+            name,
+            suggestion.is_none(),
+            "a contact field",
+        ));
         None
     }
 
