@@ -1,1 +1,38 @@
-fn main(){}
+//! `maclc`: rules as code for marketing automation — the command line.
+//!
+//! One module per subcommand under `cmd/`; `project` loads `.marketing` files from disk. All the
+//! language work happens in `maclc-compiler`; this crate does the I/O around it.
+
+mod cmd;
+mod project;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "maclc", version, about = "Rules as code for marketing automation", max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check rules against the schema and report every mistake found
+    Check(cmd::check::Args),
+    /// Rewrite files in the one canonical layout (comments are kept)
+    Fmt(cmd::fmt::Args),
+    /// Explain a diagnostic code such as E0102, with an example and its fix
+    Explain(cmd::explain::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Check(args) => cmd::check::run(&args),
+        Command::Fmt(args) => cmd::fmt::run(&args),
+        Command::Explain(args) => cmd::explain::run(&args),
+    };
+    ExitCode::from(code)
+}

@@ -34,6 +34,12 @@ impl Analysis {
 /// Parses and checks every file in `sources` as one project.
 pub fn analyze(sources: &Sources) -> Analysis {
     let parsed: Vec<ParsedFile> = sources.iter().map(|file| syntax::parse_file(file)).collect();
+    analyze_parsed(sources, parsed)
+}
+
+/// Checks files already parsed (one per source, in the same order), e.g. by a loader that had to
+/// parse them to find their imports.
+pub fn analyze_parsed(sources: &Sources, parsed: Vec<ParsedFile>) -> Analysis {
     let checked = check::check(sources, &parsed);
     let mut all: Vec<Diagnostic> = parsed.iter().flat_map(|p| p.diagnostics.iter().cloned()).collect();
     all.extend(checked.diagnostics);

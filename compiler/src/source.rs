@@ -124,3 +124,52 @@ impl Sources {
         self.files.is_empty()
     }
 }
+
+/// The source name an `import "path"` written in `importer` refers to: relative to the importing
+/// file's folder, `./` and `../` resolved, `.marketing` added when the path has no extension.
+pub fn resolve_import_path(importer: &str, path: &str) -> String {
+    let mut parts: Vec<&str> = importer.split('/').collect();
+    parts.pop();
+    if path.starts_with('/') {
+        parts.clear();
+        parts.push("");
+    }
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if parts.last().is_some_and(|p| !p.is_empty() && *p != "..") {
+                    parts.pop();
+                } else {
+                    parts.push("..");
+                }
+            }
+            other => parts.push(other),
+        }
+    }
+    let mut joined = parts.join("/");
+    if !joined.ends_with(".marketing") {
+        joined.push_str(".marketing");
+    }
+    joined
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn import_paths_resolve_relative_to_the_importer() {
+        assert_eq!(resolve_import_path("examples/p/scores.marketing", "schema"), "examples/p/schema.marketing");
+        assert_eq!(resolve_import_path("examples/p/scores.marketing", "../shared/fit.marketing"), "examples/shared/fit.marketing");
+        assert_eq!(resolve_import_path("scores.marketing", "./lib/common"), "lib/common.marketing");
+    }
+
+    #[test]
+    fn line_and_column_count_characters() {
+        let mut sources = Sources::new();
+        let id = sources.add("a", "ab\nçd\n");
+        let file = sources.get(id).map(|f| f.line_col(5));
+        assert_eq!(file, Some((2, 2)));
+    }
+}

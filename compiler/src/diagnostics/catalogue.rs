@@ -46,11 +46,17 @@ entries! {
         "quiet hours sms 21:00 to 08:00";
 }
 
-/// The entry for a code, accepting `E0001`, `e0001` or `1`.
+/// The entry for a code, accepting `E0001`, `e1` or `1` (the letter defaults to `E`).
 pub fn lookup(code: &str) -> Option<&'static Entry> {
     let wanted = code.trim().to_ascii_uppercase();
+    let (letter, digits) = match wanted.strip_prefix(['E', 'W']) {
+        Some(rest) => (wanted.chars().next(), rest),
+        None => (Some('E'), wanted.as_str()),
+    };
+    let number: u32 = digits.parse().ok()?;
     ENTRIES.iter().find(|e| {
-        e.code.as_str() == wanted || e.code.as_str().trim_start_matches(['E', 'W']).trim_start_matches('0') == wanted
+        let text = e.code.as_str();
+        text.chars().next() == letter && text[1..].parse::<u32>().ok() == Some(number)
     })
 }
 

@@ -22,11 +22,16 @@ impl Default for RenderOptions {
 
 /// Renders each diagnostic with its source excerpt, labels and help, separated by blank lines.
 pub fn render_human(diagnostics: &[Diagnostic], sources: &Sources, options: RenderOptions) -> String {
-    let theme = if options.color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(options.width).with_links(false);
     let mut out = String::new();
     for diagnostic in diagnostics {
         let Some(file) = sources.get(diagnostic.span().file) else { continue };
+        // The code goes into the severity marker so the first line reads `error[E0102]: …`.
+        let mut theme = if options.color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+        let code = diagnostic.code().as_str();
+        theme.characters.error = format!("error[{code}]:");
+        theme.characters.warning = format!("warning[{code}]:");
+        theme.characters.advice = "note:".to_string();
+        let handler = GraphicalReportHandler::new_themed(theme).with_width(options.width).with_links(false);
         let report = Report::new(diagnostic, file, sources);
         if handler.render_report(&mut out, &report).is_err() {
             // A rendering failure must not hide the problem: fall back to one plain line.
@@ -110,12 +115,9 @@ impl fmt::Display for Report {
 impl std::error::Error for Report {}
 
 impl miette::Diagnostic for Report {
+    // The code is drawn by the severity marker (see `render_human`), not as a header line.
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        if self.code.is_empty() {
-            None
-        } else {
-            Some(Box::new(self.code))
-        }
+        None
     }
 
     fn severity(&self) -> Option<miette::Severity> {

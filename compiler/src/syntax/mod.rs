@@ -4,6 +4,7 @@ pub mod ast;
 pub mod comments;
 pub mod errors;
 mod parser;
+mod recovery;
 
 pub use comments::{scan_comments, Comment};
 pub use parser::parse_file;

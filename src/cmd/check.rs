@@ -1,0 +1,215 @@
+//! `maclc check`: checks a project and prints its diagnostics for people, for CI (JSON) or for
+//! code-scanning tools (SARIF).
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use maclc_compiler::diagnostics::{catalogue, render_human, Diagnostic, RenderOptions, Severity};
+use maclc_compiler::source::Sources;
+use serde_json::{json, Value};
+
+use super::{use_color, EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
+use crate::project;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Files or folders of `.marketing` files (a folder is one project); default: this folder
+    #[arg(value_name = "PATHS")]
+    paths: Vec<PathBuf>,
+    /// Output for people, for CI (`json`) or for code scanning (`sarif`)
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Fail (exit 1) on warnings too
+    #[arg(long)]
+    deny_warnings: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Sarif,
+}
+
+pub fn run(args: &Args) -> u8 {
+    let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
+    let loaded = project::find_files(&paths).and_then(|files| {
+        if files.is_empty() {
+            Err(project::LoadError(format!("no `.marketing` files found in {}", describe_paths(&paths))))
+        } else {
+            project::load(&files)
+        }
+    });
+    let project = match loaded {
+        Ok(project) => project,
+        Err(error) => {
+            eprintln!("error: {}", error.0);
+            return EXIT_USAGE;
+        }
+    };
+    let analysis = maclc_compiler::analyze_parsed(&project.sources, project.parsed);
+    let diagnostics = &analysis.diagnostics;
+    let errors = diagnostics.iter().filter(|d| d.severity() == Severity::Error).count();
+    let warnings = diagnostics.len() - errors;
+    match args.format {
+        Format::Human => {
+            let options = RenderOptions { color: use_color(std::io::stdout().is_terminal()), ..RenderOptions::default() };
+            print!("{}", render_human(diagnostics, &project.sources, options));
+            println!("{}", summary(project.sources.len(), errors, warnings));
+        }
+        Format::Json => println!("{}", pretty(&to_json(diagnostics, &project.sources, errors, warnings))),
+        Format::Sarif => println!("{}", pretty(&to_sarif(diagnostics, &project.sources))),
+    }
+    if errors > 0 || (args.deny_warnings && warnings > 0) {
+        EXIT_FAILURE
+    } else {
+        EXIT_OK
+    }
+}
+
+fn describe_paths(paths: &[PathBuf]) -> String {
+    paths.iter().map(|p| format!("`{}`", project::display_name(p))).collect::<Vec<_>>().join(", ")
+}
+
+fn summary(files: usize, errors: usize, warnings: usize) -> String {
+    let files = plural(files, "file");
+    match (errors, warnings) {
+        (0, 0) => format!("checked {files}: no problems found"),
+        (0, w) => format!("checked {files}: {}", plural(w, "warning")),
+        (e, 0) => format!("checked {files}: {}", plural(e, "error")),
+        (e, w) => format!("checked {files}: {} and {}", plural(e, "error"), plural(w, "warning")),
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+fn pretty(value: &Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+}
+
+/// A span as file name and 1-based line/column positions.
+fn location(sources: &Sources, span: maclc_compiler::source::Span) -> Value {
+    let Some(file) = sources.get(span.file) else { return Value::Null };
+    let (line, column) = file.line_col(span.start as usize);
+    let (end_line, end_column) = file.line_col(span.end as usize);
+    json!({
+        "file": file.name,
+        "line": line,
+        "column": column,
+        "end_line": end_line,
+        "end_column": end_column,
+        "offset": span.start,
+        "length": span.len(),
+    })
+}
+
+fn to_json(diagnostics: &[Diagnostic], sources: &Sources, errors: usize, warnings: usize) -> Value {
+    let items: Vec<Value> = diagnostics
+        .iter()
+        .map(|d| {
+            json!({
+                "code": d.code().as_str(),
+                "severity": d.severity().as_str(),
+                "message": d.message(),
+                "location": location(sources, d.span()),
+                "label": d.primary().message,
+                "related": d.secondary().iter().map(|l| json!({
+                    "message": l.message,
+                    "location": location(sources, l.span),
+                })).collect::<Vec<_>>(),
+                "help": d.help(),
+                "fix": d.fix().map(|f| json!({
+                    "title": f.title,
+                    "location": location(sources, f.span),
+                    "replacement": f.replacement,
+                })),
+            })
+        })
+        .collect();
+    json!({
+        "version": 1,
+        "files": sources.iter().map(|f| f.name.clone()).collect::<Vec<_>>(),
+        "diagnostics": items,
+        "summary": { "errors": errors, "warnings": warnings },
+    })
+}
+
+fn sarif_region(sources: &Sources, span: maclc_compiler::source::Span) -> Value {
+    let Some(file) = sources.get(span.file) else { return Value::Null };
+    let (line, column) = file.line_col(span.start as usize);
+    let (end_line, end_column) = file.line_col(span.end as usize);
+    json!({
+        "physicalLocation": {
+            "artifactLocation": { "uri": file.name },
+            "region": { "startLine": line, "startColumn": column, "endLine": end_line, "endColumn": end_column },
+        }
+    })
+}
+
+/// SARIF 2.1.0, the format code-scanning tools read.
+fn to_sarif(diagnostics: &[Diagnostic], sources: &Sources) -> Value {
+    let mut used: Vec<&str> = diagnostics.iter().map(|d| d.code().as_str()).collect();
+    used.sort_unstable();
+    used.dedup();
+    let rules: Vec<Value> = used
+        .iter()
+        .filter_map(|code| catalogue::lookup(code))
+        .map(|entry| {
+            json!({
+                "id": entry.code.as_str(),
+                "shortDescription": { "text": entry.title },
+                "fullDescription": { "text": entry.explanation },
+                "help": { "text": format!("{}\n\nFixed:\n{}", entry.explanation, entry.fix) },
+                "defaultConfiguration": { "level": level(entry.code.severity()) },
+            })
+        })
+        .collect();
+    let results: Vec<Value> = diagnostics
+        .iter()
+        .map(|d| {
+            let mut text = d.message().to_string();
+            if let Some(help) = d.help() {
+                text.push_str(&format!("\nhelp: {help}"));
+            }
+            json!({
+                "ruleId": d.code().as_str(),
+                "level": level(d.severity()),
+                "message": { "text": text },
+                "locations": [sarif_region(sources, d.span())],
+                "relatedLocations": d.secondary().iter().enumerate().map(|(i, l)| {
+                    let mut region = sarif_region(sources, l.span);
+                    if let Value::Object(map) = &mut region {
+                        map.insert("id".to_string(), json!(i));
+                        map.insert("message".to_string(), json!({ "text": l.message }));
+                    }
+                    region
+                }).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "maclc",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "results": results,
+        }],
+    })
+}
+
+fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    }
+}

@@ -1,0 +1,17 @@
+//! The subcommands of `maclc`, one module each.
+
+pub mod check;
+pub mod explain;
+pub mod fmt;
+
+/// Exit status: everything fine.
+pub const EXIT_OK: u8 = 0;
+/// Exit status: the rules have errors (or would be reformatted, for `fmt --check`).
+pub const EXIT_FAILURE: u8 = 1;
+/// Exit status: the command was used wrongly (unknown flag, missing file).
+pub const EXIT_USAGE: u8 = 2;
+
+/// Whether to draw colours: only on a terminal, and never when `NO_COLOR` is set.
+pub fn use_color(stream_is_terminal: bool) -> bool {
+    stream_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}

@@ -1,0 +1,100 @@
+//! Loads a project from disk: the `.marketing` files named or found in folders, plus every file
+//! they import, each parsed once.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use maclc_compiler::source::{resolve_import_path, Sources};
+use maclc_compiler::syntax::{parse_file, ParsedFile};
+
+/// A loaded project: its sources and their parse results, in the same order.
+pub struct Project {
+    pub sources: Sources,
+    pub parsed: Vec<ParsedFile>,
+}
+
+/// Why a project could not be loaded (a usage error, not a problem in the rules).
+#[derive(Debug)]
+pub struct LoadError(pub String);
+
+/// Every `.marketing` file under `paths` (folders recursively, sorted so output never depends
+/// on the order the file system lists them).
+pub fn find_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
+    let mut found = BTreeSet::new();
+    for path in paths {
+        if path.is_dir() {
+            walk(path, &mut found).map_err(|e| LoadError(format!("cannot read the folder `{}`: {e}", path.display())))?;
+        } else if path.is_file() {
+            found.insert(path.clone());
+        } else {
+            return Err(LoadError(format!("`{}` does not exist", path.display())));
+        }
+    }
+    Ok(found.into_iter().collect())
+}
+
+fn walk(dir: &Path, found: &mut BTreeSet<PathBuf>) -> std::io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if path.is_dir() {
+            if !name.starts_with('.') && name != "target" && name != "snapshots" {
+                walk(&path, found)?;
+            }
+        } else if name.ends_with(".marketing") {
+            found.insert(path);
+        }
+    }
+    Ok(())
+}
+
+/// Loads and parses `files` and, transitively, the files they import that exist on disk (a
+/// missing import is reported by the checker, which knows where the `import` was written).
+pub fn load(files: &[PathBuf]) -> Result<Project, LoadError> {
+    let mut sources = Sources::new();
+    let mut parsed = Vec::new();
+    let mut queue: Vec<String> = files.iter().map(|p| display_name(p)).collect();
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    let mut index = 0;
+    while index < queue.len() {
+        let name = queue[index].clone();
+        index += 1;
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        let bytes = fs::read(&name).map_err(|e| LoadError(format!("cannot read `{name}`: {e}")))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            LoadError(format!("`{name}` is not UTF-8 text (first bad byte at offset {})", e.utf8_error().valid_up_to()))
+        })?;
+        let id = sources.add(name.clone(), text);
+        let Some(file) = sources.get(id) else { continue };
+        let result = parse_file(file);
+        for import in result.imports() {
+            let target = resolve_import_path(&name, &import.value);
+            if Path::new(&target).is_file() && !seen.contains(&target) {
+                queue.push(target);
+            }
+        }
+        parsed.push(result);
+    }
+    Ok(Project { sources, parsed })
+}
+
+/// The name a file is shown under: the path as given, with `/` separators and no leading `./`.
+pub fn display_name(path: &Path) -> String {
+    let text = path.to_string_lossy().replace('\\', "/");
+    text.trim_start_matches("./").to_string()
+}
+
+/// Loads and parses one file alone, without its imports (for `fmt`).
+pub fn load_one(path: &Path) -> Result<Project, LoadError> {
+    let name = display_name(path);
+    let bytes = fs::read(path).map_err(|e| LoadError(format!("cannot read `{name}`: {e}")))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| LoadError(format!("`{name}` is not UTF-8 text (first bad byte at offset {})", e.utf8_error().valid_up_to())))?;
+    let mut sources = Sources::new();
+    let id = sources.add(name, text);
+    let parsed = sources.get(id).map(|file| parse_file(file)).into_iter().collect();
+    Ok(Project { sources, parsed })
+}

@@ -1,0 +1,87 @@
+//! Helpers shared by the integration tests: finding `.marketing` cases and checking them.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use maclc_compiler::diagnostics::{render_human, RenderOptions};
+use maclc_compiler::source::Sources;
+use maclc_compiler::Analysis;
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Cases under `dir`: every `.marketing` file, and every folder named `*.project` (one
+/// multi-file project), sorted; `snapshots` folders are skipped.
+pub fn cases(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    collect(dir, &mut found);
+    found.sort();
+    found
+}
+
+fn collect(dir: &Path, found: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        if path.is_dir() {
+            if name.ends_with(".project") {
+                found.push(path);
+            } else if name != "snapshots" {
+                collect(&path, found);
+            }
+        } else if name.ends_with(".marketing") {
+            found.push(path);
+        }
+    }
+}
+
+/// Every `.marketing` file below `dir` (recursively, sorted).
+pub fn marketing_files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    walk_files(dir, &mut found);
+    found.sort();
+    found
+}
+
+fn walk_files(dir: &Path, found: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        if path.is_dir() {
+            if !name.starts_with('.') && !name.starts_with("target") && name != "snapshots" {
+                walk_files(&path, found);
+            }
+        } else if name.ends_with(".marketing") {
+            found.push(path);
+        }
+    }
+}
+
+/// The path relative to the repository, with `/` separators, as diagnostics show it.
+pub fn relative(path: &Path) -> String {
+    path.strip_prefix(repo_root()).unwrap_or(path).to_string_lossy().replace('\\', "/")
+}
+
+/// Loads a case (one file, or all files of a `.project` folder) under repository-relative names.
+pub fn load_case(path: &Path) -> Sources {
+    let files = if path.is_dir() { marketing_files(path) } else { vec![path.to_path_buf()] };
+    let mut sources = Sources::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("cannot read {}: {e}", file.display()));
+        sources.add(relative(&file), text);
+    }
+    sources
+}
+
+pub fn check(sources: &Sources) -> Analysis {
+    maclc_compiler::analyze(sources)
+}
+
+/// Diagnostics rendered as `maclc check` prints them, without colour.
+pub fn render(analysis: &Analysis, sources: &Sources) -> String {
+    render_human(&analysis.diagnostics, sources, RenderOptions { color: false, width: 100 })
+}
