@@ -11,7 +11,12 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "maclc", version, about = "Rules as code for marketing automation", max_term_width = 100)]
+#[command(
+    name = "maclc",
+    version,
+    about = "Rules as code for marketing automation",
+    max_term_width = 100
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

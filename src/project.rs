@@ -24,7 +24,9 @@ pub fn find_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
     let mut found = BTreeSet::new();
     for path in paths {
         if path.is_dir() {
-            walk(path, &mut found).map_err(|e| LoadError(format!("cannot read the folder `{}`: {e}", path.display())))?;
+            walk(path, &mut found).map_err(|e| {
+                LoadError(format!("cannot read the folder `{}`: {e}", path.display()))
+            })?;
         } else if path.is_file() {
             found.insert(path.clone());
         } else {
@@ -65,10 +67,15 @@ pub fn load(files: &[PathBuf]) -> Result<Project, LoadError> {
         }
         let bytes = fs::read(&name).map_err(|e| LoadError(format!("cannot read `{name}`: {e}")))?;
         let text = String::from_utf8(bytes).map_err(|e| {
-            LoadError(format!("`{name}` is not UTF-8 text (first bad byte at offset {})", e.utf8_error().valid_up_to()))
+            LoadError(format!(
+                "`{name}` is not UTF-8 text (first bad byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ))
         })?;
         let id = sources.add(name.clone(), text);
-        let Some(file) = sources.get(id) else { continue };
+        let Some(file) = sources.get(id) else {
+            continue;
+        };
         let result = parse_file(file);
         for import in result.imports() {
             let target = resolve_import_path(&name, &import.value);
@@ -91,10 +98,18 @@ pub fn display_name(path: &Path) -> String {
 pub fn load_one(path: &Path) -> Result<Project, LoadError> {
     let name = display_name(path);
     let bytes = fs::read(path).map_err(|e| LoadError(format!("cannot read `{name}`: {e}")))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|e| LoadError(format!("`{name}` is not UTF-8 text (first bad byte at offset {})", e.utf8_error().valid_up_to())))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        LoadError(format!(
+            "`{name}` is not UTF-8 text (first bad byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
     let mut sources = Sources::new();
     let id = sources.add(name, text);
-    let parsed = sources.get(id).map(|file| parse_file(file)).into_iter().collect();
+    let parsed = sources
+        .get(id)
+        .map(|file| parse_file(file))
+        .into_iter()
+        .collect();
     Ok(Project { sources, parsed })
 }

@@ -38,7 +38,10 @@ fn errors_exit_1_and_are_located() {
     assert!(text.contains("error[E0001]: unexpected `wehn`"), "{text}");
     assert!(text.contains("tests/cli/broken.marketing:6:7"), "{text}");
     assert!(text.contains("did you mean `when`?"), "{text}");
-    assert!(!text.contains('\u{1b}'), "no colour when NO_COLOR is set or not a terminal");
+    assert!(
+        !text.contains('\u{1b}'),
+        "no colour when NO_COLOR is set or not a terminal"
+    );
 }
 
 #[test]
@@ -57,7 +60,13 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn json_output_is_a_document_for_ci() {
-    let output = maclc(&["check", "--format", "json", "tests/cli/broken.marketing", "tests/cli/clean.marketing"]);
+    let output = maclc(&[
+        "check",
+        "--format",
+        "json",
+        "tests/cli/broken.marketing",
+        "tests/cli/clean.marketing",
+    ]);
     assert_eq!(output.status.code(), Some(1));
     let document: Value = serde_json::from_str(&stdout(&output)).expect("valid JSON");
     assert_eq!(document["version"], 1);
@@ -86,7 +95,10 @@ fn sarif_output_follows_the_2_1_0_shape() {
     let region = &result["locations"][0]["physicalLocation"]["region"];
     assert_eq!(region["startLine"], 6);
     assert_eq!(region["startColumn"], 7);
-    assert_eq!(result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "tests/cli/broken.marketing");
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "tests/cli/broken.marketing"
+    );
 }
 
 #[test]
@@ -104,7 +116,8 @@ fn explain_prints_the_catalogue_entry() {
 #[test]
 fn the_diagnostics_catalogue_document_is_up_to_date() {
     let output = maclc(&["explain", "--all"]);
-    let on_disk = std::fs::read_to_string(support::repo_root().join("docs/diagnostics.md")).unwrap_or_default();
+    let on_disk = std::fs::read_to_string(support::repo_root().join("docs/diagnostics.md"))
+        .unwrap_or_default();
     assert!(
         on_disk == stdout(&output),
         "docs/diagnostics.md is stale: run `cargo run -- explain --all > docs/diagnostics.md`"
@@ -120,12 +133,25 @@ fn fmt_check_names_files_that_would_change_and_changes_nothing() {
     std::fs::write(&messy, text).expect("write");
     let check = maclc(&["fmt", "--check", &messy.to_string_lossy()]);
     assert_eq!(check.status.code(), Some(1), "{}", stdout(&check));
-    assert!(stdout(&check).contains("would reformat"), "{}", stdout(&check));
-    assert_eq!(std::fs::read_to_string(&messy).expect("read"), text, "--check changes nothing");
+    assert!(
+        stdout(&check).contains("would reformat"),
+        "{}",
+        stdout(&check)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&messy).expect("read"),
+        text,
+        "--check changes nothing"
+    );
     let write = maclc(&["fmt", &messy.to_string_lossy()]);
     assert_eq!(write.status.code(), Some(0), "{}", stderr(&write));
     let again = maclc(&["fmt", "--check", &messy.to_string_lossy()]);
-    assert_eq!(again.status.code(), Some(0), "formatting is idempotent: {}", stdout(&again));
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "formatting is idempotent: {}",
+        stdout(&again)
+    );
 }
 
 #[test]

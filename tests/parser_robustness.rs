@@ -23,7 +23,11 @@ fn every_prefix_of_every_file_parses_without_panic() {
                 if let Some(file) = sources.get(id) {
                     let parsed = parse_file(file);
                     for d in &parsed.diagnostics {
-                        assert!(d.span().end as usize <= cut + 1, "span past the text in {}", support::relative(&path));
+                        assert!(
+                            d.span().end as usize <= cut + 1,
+                            "span past the text in {}",
+                            support::relative(&path)
+                        );
                     }
                 }
             }
@@ -39,9 +43,23 @@ fn three_slips_give_three_errors_on_their_lines() {
     let id = sources.add("slips.marketing", text);
     let file = sources.get(id).expect("added");
     let parsed = parse_file(file);
-    let lines: Vec<usize> = parsed.diagnostics.iter().map(|d| file.line_col(d.span().start as usize).0).collect();
+    let lines: Vec<usize> = parsed
+        .diagnostics
+        .iter()
+        .map(|d| file.line_col(d.span().start as usize).0)
+        .collect();
     assert_eq!(lines, vec![6, 7, 11], "{:?}", parsed.diagnostics);
     // What could be read is still there for the checker: the event, the score with its
     // remaining rule, and the good segment.
-    assert_eq!(parsed.ast.items.len(), 3, "{:#?}", parsed.ast.items.iter().map(|i| i.kind.describe()).collect::<Vec<_>>());
+    assert_eq!(
+        parsed.ast.items.len(),
+        3,
+        "{:#?}",
+        parsed
+            .ast
+            .items
+            .iter()
+            .map(|i| i.kind.describe())
+            .collect::<Vec<_>>()
+    );
 }

@@ -27,13 +27,18 @@ pub struct Analysis {
 
 impl Analysis {
     pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(|d| d.severity() == diagnostics::Severity::Error)
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity() == diagnostics::Severity::Error)
     }
 }
 
 /// Parses and checks every file in `sources` as one project.
 pub fn analyze(sources: &Sources) -> Analysis {
-    let parsed: Vec<ParsedFile> = sources.iter().map(|file| syntax::parse_file(file)).collect();
+    let parsed: Vec<ParsedFile> = sources
+        .iter()
+        .map(|file| syntax::parse_file(file))
+        .collect();
     analyze_parsed(sources, parsed)
 }
 
@@ -41,8 +46,15 @@ pub fn analyze(sources: &Sources) -> Analysis {
 /// parse them to find their imports.
 pub fn analyze_parsed(sources: &Sources, parsed: Vec<ParsedFile>) -> Analysis {
     let checked = check::check(sources, &parsed);
-    let mut all: Vec<Diagnostic> = parsed.iter().flat_map(|p| p.diagnostics.iter().cloned()).collect();
+    let mut all: Vec<Diagnostic> = parsed
+        .iter()
+        .flat_map(|p| p.diagnostics.iter().cloned())
+        .collect();
     all.extend(checked.diagnostics);
     diagnostics::sort_diagnostics(&mut all);
-    Analysis { parsed, program: checked.program, diagnostics: all }
+    Analysis {
+        parsed,
+        program: checked.program,
+        diagnostics: all,
+    }
 }

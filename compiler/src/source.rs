@@ -19,12 +19,20 @@ pub struct Span {
 
 impl Span {
     pub fn new(file: FileId, start: usize, end: usize) -> Span {
-        Span { file, start: to_u32(start), end: to_u32(end.max(start)) }
+        Span {
+            file,
+            start: to_u32(start),
+            end: to_u32(end.max(start)),
+        }
     }
 
     /// The smallest span covering both (same file assumed; `self`'s file is kept).
     pub fn to(self, other: Span) -> Span {
-        Span { file: self.file, start: self.start.min(other.start), end: self.end.max(other.end) }
+        Span {
+            file: self.file,
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 
     pub fn len(self) -> usize {
@@ -66,17 +74,29 @@ impl SourceFile {
             Err(i) => i - 1,
         };
         let start = self.line_starts[line];
-        let column = self.text.get(start..offset).map_or(offset - start, |s| s.chars().count());
+        let column = self
+            .text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count());
         (line + 1, column + 1)
     }
 
     /// Byte offset of a zero-based `(line, character)` position (characters as UTF-16 units
     /// are the editor's business; here they are Unicode scalar values).
     pub fn offset_of(&self, line: usize, column: usize) -> usize {
-        let Some(&start) = self.line_starts.get(line) else { return self.text.len() };
-        let end = self.line_starts.get(line + 1).copied().unwrap_or(self.text.len());
+        let Some(&start) = self.line_starts.get(line) else {
+            return self.text.len();
+        };
+        let end = self
+            .line_starts
+            .get(line + 1)
+            .copied()
+            .unwrap_or(self.text.len());
         let line_text = &self.text[start..end];
-        line_text.char_indices().nth(column).map_or(end, |(i, _)| start + i)
+        line_text
+            .char_indices()
+            .nth(column)
+            .map_or(end, |(i, _)| start + i)
     }
 
     pub fn slice(&self, span: Span) -> &str {
@@ -100,7 +120,12 @@ impl Sources {
         let text: Arc<str> = text.into();
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        self.files.push(Arc::new(SourceFile { id, name: name.into(), text, line_starts }));
+        self.files.push(Arc::new(SourceFile {
+            id,
+            name: name.into(),
+            text,
+            line_starts,
+        }));
         id
     }
 
@@ -160,9 +185,18 @@ mod tests {
 
     #[test]
     fn import_paths_resolve_relative_to_the_importer() {
-        assert_eq!(resolve_import_path("examples/p/scores.marketing", "schema"), "examples/p/schema.marketing");
-        assert_eq!(resolve_import_path("examples/p/scores.marketing", "../shared/fit.marketing"), "examples/shared/fit.marketing");
-        assert_eq!(resolve_import_path("scores.marketing", "./lib/common"), "lib/common.marketing");
+        assert_eq!(
+            resolve_import_path("examples/p/scores.marketing", "schema"),
+            "examples/p/schema.marketing"
+        );
+        assert_eq!(
+            resolve_import_path("examples/p/scores.marketing", "../shared/fit.marketing"),
+            "examples/shared/fit.marketing"
+        );
+        assert_eq!(
+            resolve_import_path("scores.marketing", "./lib/common"),
+            "lib/common.marketing"
+        );
     }
 
     #[test]

@@ -32,10 +32,17 @@ pub enum Format {
 }
 
 pub fn run(args: &Args) -> u8 {
-    let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
     let loaded = project::find_files(&paths).and_then(|files| {
         if files.is_empty() {
-            Err(project::LoadError(format!("no `.marketing` files found in {}", describe_paths(&paths))))
+            Err(project::LoadError(format!(
+                "no `.marketing` files found in {}",
+                describe_paths(&paths)
+            )))
         } else {
             project::load(&files)
         }
@@ -49,15 +56,24 @@ pub fn run(args: &Args) -> u8 {
     };
     let analysis = maclc_compiler::analyze_parsed(&project.sources, project.parsed);
     let diagnostics = &analysis.diagnostics;
-    let errors = diagnostics.iter().filter(|d| d.severity() == Severity::Error).count();
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.severity() == Severity::Error)
+        .count();
     let warnings = diagnostics.len() - errors;
     match args.format {
         Format::Human => {
-            let options = RenderOptions { color: use_color(std::io::stdout().is_terminal()), ..RenderOptions::default() };
+            let options = RenderOptions {
+                color: use_color(std::io::stdout().is_terminal()),
+                ..RenderOptions::default()
+            };
             print!("{}", render_human(diagnostics, &project.sources, options));
             println!("{}", summary(project.sources.len(), errors, warnings));
         }
-        Format::Json => println!("{}", pretty(&to_json(diagnostics, &project.sources, errors, warnings))),
+        Format::Json => println!(
+            "{}",
+            pretty(&to_json(diagnostics, &project.sources, errors, warnings))
+        ),
         Format::Sarif => println!("{}", pretty(&to_sarif(diagnostics, &project.sources))),
     }
     if errors > 0 || (args.deny_warnings && warnings > 0) {
@@ -68,7 +84,11 @@ pub fn run(args: &Args) -> u8 {
 }
 
 fn describe_paths(paths: &[PathBuf]) -> String {
-    paths.iter().map(|p| format!("`{}`", project::display_name(p))).collect::<Vec<_>>().join(", ")
+    paths
+        .iter()
+        .map(|p| format!("`{}`", project::display_name(p)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn summary(files: usize, errors: usize, warnings: usize) -> String {
@@ -77,7 +97,11 @@ fn summary(files: usize, errors: usize, warnings: usize) -> String {
         (0, 0) => format!("checked {files}: no problems found"),
         (0, w) => format!("checked {files}: {}", plural(w, "warning")),
         (e, 0) => format!("checked {files}: {}", plural(e, "error")),
-        (e, w) => format!("checked {files}: {} and {}", plural(e, "error"), plural(w, "warning")),
+        (e, w) => format!(
+            "checked {files}: {} and {}",
+            plural(e, "error"),
+            plural(w, "warning")
+        ),
     }
 }
 
@@ -95,7 +119,9 @@ fn pretty(value: &Value) -> String {
 
 /// A span as file name and 1-based line/column positions.
 fn location(sources: &Sources, span: maclc_compiler::source::Span) -> Value {
-    let Some(file) = sources.get(span.file) else { return Value::Null };
+    let Some(file) = sources.get(span.file) else {
+        return Value::Null;
+    };
     let (line, column) = file.line_col(span.start as usize);
     let (end_line, end_column) = file.line_col(span.end as usize);
     json!({
@@ -141,7 +167,9 @@ fn to_json(diagnostics: &[Diagnostic], sources: &Sources, errors: usize, warning
 }
 
 fn sarif_region(sources: &Sources, span: maclc_compiler::source::Span) -> Value {
-    let Some(file) = sources.get(span.file) else { return Value::Null };
+    let Some(file) = sources.get(span.file) else {
+        return Value::Null;
+    };
     let (line, column) = file.line_col(span.start as usize);
     let (end_line, end_column) = file.line_col(span.end as usize);
     json!({

@@ -27,7 +27,9 @@ pub fn run(args: &Args) -> u8 {
         }
         None => {
             eprintln!("error: `{code}` is not a maclc diagnostic code");
-            eprintln!("help: codes look like `E0102` or `W0301`; `maclc explain --all` lists them all");
+            eprintln!(
+                "help: codes look like `E0102` or `W0301`; `maclc explain --all` lists them all"
+            );
             EXIT_USAGE
         }
     }

@@ -19,7 +19,11 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> u8 {
-    let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
     let files = match project::find_files(&paths) {
         Ok(files) => files,
         Err(error) => {
@@ -39,11 +43,23 @@ pub fn run(args: &Args) -> u8 {
                 continue;
             }
         };
-        let (Some(source), Some(parsed)) = (project.sources.iter().next(), project.parsed.first()) else { continue };
+        let (Some(source), Some(parsed)) = (project.sources.iter().next(), project.parsed.first())
+        else {
+            continue;
+        };
         if !parsed.diagnostics.is_empty() {
-            let options = RenderOptions { color: use_color(std::io::stderr().is_terminal()), ..RenderOptions::default() };
-            eprint!("{}", render_human(&parsed.diagnostics, &project.sources, options));
-            eprintln!("error: `{}` has syntax errors and was not formatted", source.name);
+            let options = RenderOptions {
+                color: use_color(std::io::stderr().is_terminal()),
+                ..RenderOptions::default()
+            };
+            eprint!(
+                "{}",
+                render_human(&parsed.diagnostics, &project.sources, options)
+            );
+            eprintln!(
+                "error: `{}` has syntax errors and was not formatted",
+                source.name
+            );
             failed = true;
             continue;
         }

@@ -22,10 +22,16 @@ pub fn cases(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn collect(dir: &Path, found: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
         if path.is_dir() {
             if name.ends_with(".project") {
                 found.push(path);
@@ -47,10 +53,16 @@ pub fn marketing_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn walk_files(dir: &Path, found: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
         if path.is_dir() {
             if !name.starts_with('.') && !name.starts_with("target") && name != "snapshots" {
                 walk_files(&path, found);
@@ -63,15 +75,23 @@ fn walk_files(dir: &Path, found: &mut Vec<PathBuf>) {
 
 /// The path relative to the repository, with `/` separators, as diagnostics show it.
 pub fn relative(path: &Path) -> String {
-    path.strip_prefix(repo_root()).unwrap_or(path).to_string_lossy().replace('\\', "/")
+    path.strip_prefix(repo_root())
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
 }
 
 /// Loads a case (one file, or all files of a `.project` folder) under repository-relative names.
 pub fn load_case(path: &Path) -> Sources {
-    let files = if path.is_dir() { marketing_files(path) } else { vec![path.to_path_buf()] };
+    let files = if path.is_dir() {
+        marketing_files(path)
+    } else {
+        vec![path.to_path_buf()]
+    };
     let mut sources = Sources::new();
     for file in files {
-        let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("cannot read {}: {e}", file.display()));
+        let text = std::fs::read_to_string(&file)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", file.display()));
         sources.add(relative(&file), text);
     }
     sources
@@ -83,5 +103,12 @@ pub fn check(sources: &Sources) -> Analysis {
 
 /// Diagnostics rendered as `maclc check` prints them, without colour.
 pub fn render(analysis: &Analysis, sources: &Sources) -> String {
-    render_human(&analysis.diagnostics, sources, RenderOptions { color: false, width: 100 })
+    render_human(
+        &analysis.diagnostics,
+        sources,
+        RenderOptions {
+            color: false,
+            width: 100,
+        },
+    )
 }

@@ -94,7 +94,12 @@ mod tests {
     #[test]
     fn codes_are_unique_and_ordered() {
         for pair in ENTRIES.windows(2) {
-            assert!(pair[0].code.as_str() < pair[1].code.as_str(), "{} then {}", pair[0].code.as_str(), pair[1].code.as_str());
+            assert!(
+                pair[0].code.as_str() < pair[1].code.as_str(),
+                "{} then {}",
+                pair[0].code.as_str(),
+                pair[1].code.as_str()
+            );
         }
     }
 

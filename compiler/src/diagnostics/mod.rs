@@ -74,11 +74,19 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// Starts a diagnostic; constructors in the stages add labels, help and fixes.
-    pub fn new(code: Code, message: impl Into<String>, span: Span, label: impl Into<String>) -> Self {
+    pub fn new(
+        code: Code,
+        message: impl Into<String>,
+        span: Span,
+        label: impl Into<String>,
+    ) -> Self {
         Diagnostic {
             code,
             message: message.into(),
-            primary: Label { span, message: label.into() },
+            primary: Label {
+                span,
+                message: label.into(),
+            },
             secondary: Vec::new(),
             help: None,
             fix: None,
@@ -91,12 +99,24 @@ impl Diagnostic {
     }
 
     pub fn with_label(mut self, span: Span, message: impl Into<String>) -> Self {
-        self.secondary.push(Label { span, message: message.into() });
+        self.secondary.push(Label {
+            span,
+            message: message.into(),
+        });
         self
     }
 
-    pub fn with_fix(mut self, title: impl Into<String>, span: Span, replacement: impl Into<String>) -> Self {
-        self.fix = Some(Fix { title: title.into(), span, replacement: replacement.into() });
+    pub fn with_fix(
+        mut self,
+        title: impl Into<String>,
+        span: Span,
+        replacement: impl Into<String>,
+    ) -> Self {
+        self.fix = Some(Fix {
+            title: title.into(),
+            span,
+            replacement: replacement.into(),
+        });
         self
     }
 
@@ -136,18 +156,28 @@ impl Diagnostic {
 /// Sorts diagnostics by file, position and code so output never depends on checking order.
 pub fn sort_diagnostics(diagnostics: &mut [Diagnostic]) {
     diagnostics.sort_by(|a, b| {
-        (a.span().file, a.span().start, a.span().end, a.code, &a.message).cmp(&(
-            b.span().file,
-            b.span().start,
-            b.span().end,
-            b.code,
-            &b.message,
-        ))
+        (
+            a.span().file,
+            a.span().start,
+            a.span().end,
+            a.code,
+            &a.message,
+        )
+            .cmp(&(
+                b.span().file,
+                b.span().start,
+                b.span().end,
+                b.code,
+                &b.message,
+            ))
     });
 }
 
 /// "did you mean `job_title`?": the closest candidate within a small edit distance.
-pub fn closest_name<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn closest_name<'a>(
+    wanted: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let wanted_lower = wanted.to_lowercase();
     let limit = (wanted.chars().count() / 3).clamp(1, 3);
     candidates
@@ -169,7 +199,9 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
         let mut current = vec![i; b.len() + 1];
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            current[j] = (previous[j] + 1).min(current[j - 1] + 1).min(previous[j - 1] + cost);
+            current[j] = (previous[j] + 1)
+                .min(current[j - 1] + 1)
+                .min(previous[j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 current[j] = current[j].min(previous_previous[j - 2] + 1);
             }
@@ -186,7 +218,10 @@ mod tests {
     #[test]
     fn transposition_is_one_edit() {
         assert_eq!(edit_distance("job_tilte", "job_title"), 1);
-        assert_eq!(closest_name("job_tilte", ["email", "job_title", "budget"]), Some("job_title"));
+        assert_eq!(
+            closest_name("job_tilte", ["email", "job_title", "budget"]),
+            Some("job_title")
+        );
         assert_eq!(closest_name("zzz", ["email", "job_title"]), None);
     }
 }

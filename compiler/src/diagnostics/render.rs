@@ -16,22 +16,37 @@ pub struct RenderOptions {
 
 impl Default for RenderOptions {
     fn default() -> Self {
-        RenderOptions { color: false, width: 100 }
+        RenderOptions {
+            color: false,
+            width: 100,
+        }
     }
 }
 
 /// Renders each diagnostic with its source excerpt, labels and help, separated by blank lines.
-pub fn render_human(diagnostics: &[Diagnostic], sources: &Sources, options: RenderOptions) -> String {
+pub fn render_human(
+    diagnostics: &[Diagnostic],
+    sources: &Sources,
+    options: RenderOptions,
+) -> String {
     let mut out = String::new();
     for diagnostic in diagnostics {
-        let Some(file) = sources.get(diagnostic.span().file) else { continue };
+        let Some(file) = sources.get(diagnostic.span().file) else {
+            continue;
+        };
         // The code goes into the severity marker so the first line reads `error[E0102]: …`.
-        let mut theme = if options.color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+        let mut theme = if options.color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
         let code = diagnostic.code().as_str();
         theme.characters.error = format!("error[{code}]:");
         theme.characters.warning = format!("warning[{code}]:");
         theme.characters.advice = "note:".to_string();
-        let handler = GraphicalReportHandler::new_themed(theme).with_width(options.width).with_links(false);
+        let handler = GraphicalReportHandler::new_themed(theme)
+            .with_width(options.width)
+            .with_links(false);
         let report = Report::new(diagnostic, file, sources);
         if handler.render_report(&mut out, &report).is_err() {
             // A rendering failure must not hide the problem: fall back to one plain line.
@@ -69,7 +84,10 @@ impl Report {
         let mut related = Vec::new();
         for label in diagnostic.secondary() {
             if label.span.file == file.id {
-                labels.push(LabeledSpan::new_with_span(Some(label.message.clone()), source_span(label.span, file)));
+                labels.push(LabeledSpan::new_with_span(
+                    Some(label.message.clone()),
+                    source_span(label.span, file),
+                ));
             } else if let Some(other) = sources.get(label.span.file) {
                 related.push(Report {
                     code: "",
@@ -77,7 +95,10 @@ impl Report {
                     severity: Severity::Warning,
                     help: None,
                     source: NamedSource::new(other.name.clone(), other.text.to_string()),
-                    labels: vec![LabeledSpan::new_primary_with_span(None, source_span(label.span, other))],
+                    labels: vec![LabeledSpan::new_primary_with_span(
+                        None,
+                        source_span(label.span, other),
+                    )],
                     related: Vec::new(),
                 });
             }
@@ -102,7 +123,10 @@ fn source_span(span: crate::source::Span, file: &SourceFile) -> SourceSpan {
 
 impl fmt::Debug for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Report").field("code", &self.code).field("message", &self.message).finish()
+        f.debug_struct("Report")
+            .field("code", &self.code)
+            .field("message", &self.message)
+            .finish()
     }
 }
 
@@ -129,7 +153,9 @@ impl miette::Diagnostic for Report {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
@@ -144,7 +170,9 @@ impl miette::Diagnostic for Report {
         if self.related.is_empty() {
             None
         } else {
-            Some(Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic)))
+            Some(Box::new(
+                self.related.iter().map(|r| r as &dyn miette::Diagnostic),
+            ))
         }
     }
 }

@@ -204,11 +204,18 @@ pub struct ScoreStmt {
     pub span: Span,
 }
 
+// Statements are built once per file and walked in place; boxing the big variant would only add
+// an indirection on every visit.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum ScoreStmtKind {
     Points(PointsRule),
     /// `at least -50` (`is_upper == false`) or `at most 200`.
-    Bound { is_upper: bool, value: f64, value_span: Span },
+    Bound {
+        is_upper: bool,
+        value: f64,
+        value_span: Span,
+    },
     Decay(Decay),
     TimeZone(StrLit),
 }
@@ -280,7 +287,12 @@ pub enum Decay {
     /// `decay half_life 60d`.
     HalfLife(DurationRef),
     /// `decay 10% every 30d of inactivity` (`only_when_inactive`) or without it.
-    Step { percent: f64, every: DurationRef, only_when_inactive: bool, percent_span: Span },
+    Step {
+        percent: f64,
+        every: DurationRef,
+        only_when_inactive: bool,
+        percent_span: Span,
+    },
 }
 
 /// A duration literal or a constant's name.
@@ -346,7 +358,11 @@ pub enum LifecycleStmtKind {
     /// `move [back] to STAGE [from A, B] when COND | on EVENT`.
     Transition(Transition),
     /// `sla sal within 48h else <step>`.
-    Sla { stage: Ident, within: DurationRef, action: Box<Step> },
+    Sla {
+        stage: Ident,
+        within: DurationRef,
+        action: Box<Step>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -473,11 +489,24 @@ pub enum TriggerKind {
     /// `enters stage NAME` / `leaves stage NAME`.
     Stage { enters: bool, stage: Ident },
     /// `contact.FIELD changes [from X] [to Y]`.
-    FieldChanges { field: Expr, from: Option<Expr>, to: Option<Expr> },
+    FieldChanges {
+        field: Expr,
+        from: Option<Expr>,
+        to: Option<Expr>,
+    },
     /// `SCORE crosses above|below N`.
-    ScoreCrosses { score: Ident, upward: bool, threshold: Expr },
+    ScoreCrosses {
+        score: Ident,
+        upward: bool,
+        threshold: Expr,
+    },
     /// `[30d before|after|on] contact.FIELD [yearly] [at 09:00]`.
-    Date { offset: DateOffset, field: Ident, yearly: bool, at: Option<TimeOfDayLit> },
+    Date {
+        offset: DateOffset,
+        field: Ident,
+        yearly: bool,
+        at: Option<TimeOfDayLit>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -549,21 +578,60 @@ pub struct Step {
 
 #[derive(Debug, Clone)]
 pub enum StepKind {
-    Send { channel: Ident, template: StrLit, params: Vec<NamedValue> },
+    Send {
+        channel: Ident,
+        template: StrLit,
+        params: Vec<NamedValue>,
+    },
     Wait(DurationRef),
-    WaitForEvent { event: EventMatch, timeout: Option<DurationRef>, on_timeout: Vec<Step> },
-    WaitForTime { time: Option<TimeOfDayLit>, days: Vec<Ident>, zone: Option<StrLit> },
-    If { condition: Expr, then: Vec<Step>, otherwise: Option<Vec<Step>> },
-    Split { arms: Vec<SplitArm> },
-    RandomSplit { arms: Vec<RandomArm> },
-    SetField { field: Ident, value: Expr },
-    Points { add: bool, amount: PointsAmount, amount_span: Span, score: Ident },
-    List { add: bool, list: StrLit },
+    WaitForEvent {
+        event: EventMatch,
+        timeout: Option<DurationRef>,
+        on_timeout: Vec<Step>,
+    },
+    WaitForTime {
+        time: Option<TimeOfDayLit>,
+        days: Vec<Ident>,
+        zone: Option<StrLit>,
+    },
+    If {
+        condition: Expr,
+        then: Vec<Step>,
+        otherwise: Option<Vec<Step>>,
+    },
+    Split {
+        arms: Vec<SplitArm>,
+    },
+    RandomSplit {
+        arms: Vec<RandomArm>,
+    },
+    SetField {
+        field: Ident,
+        value: Expr,
+    },
+    Points {
+        add: bool,
+        amount: PointsAmount,
+        amount_span: Span,
+        score: Ident,
+    },
+    List {
+        add: bool,
+        list: StrLit,
+    },
     MoveToStage(Ident),
     RouteToQueue(Ident),
     RouteWith(Ident),
-    Notify { queue: Option<Ident>, recipient: Option<StrLit>, message: StrLit },
-    Webhook { method: String, url: StrLit, body: Option<StrLit> },
+    Notify {
+        queue: Option<Ident>,
+        recipient: Option<StrLit>,
+        message: StrLit,
+    },
+    Webhook {
+        method: String,
+        url: StrLit,
+        body: Option<StrLit>,
+    },
     GoTo(Ident),
     End,
 }
@@ -610,18 +678,35 @@ pub struct TestStmt {
 #[derive(Debug, Clone)]
 pub enum TestStmtKind {
     /// `contact [NAME] { field: value, … }`.
-    Contact { name: Option<Ident>, fields: Vec<NamedValue> },
+    Contact {
+        name: Option<Ident>,
+        fields: Vec<NamedValue>,
+    },
     /// `at TIME [NAME:] EVENT { prop: value, … }`.
-    Event { at: TimePoint, contact: Option<Ident>, event: Ident, properties: Vec<NamedValue> },
+    Event {
+        at: TimePoint,
+        contact: Option<Ident>,
+        event: Ident,
+        properties: Vec<NamedValue>,
+    },
     /// `[at TIME] expect [NAME:] …`.
-    Expect { at: Option<TimePoint>, contact: Option<Ident>, expectation: Expectation },
+    Expect {
+        at: Option<TimePoint>,
+        contact: Option<Ident>,
+        expectation: Expectation,
+    },
 }
 
 #[derive(Debug, Clone)]
 pub enum TimePoint {
-    Absolute { raw: String, span: Span },
+    Absolute {
+        raw: String,
+        span: Span,
+    },
     /// `+2h`: after the previous time point of the test.
-    Offset { duration: DurationLit },
+    Offset {
+        duration: DurationLit,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -661,17 +746,40 @@ pub enum ExprKind {
     Literal(Literal),
     /// `name`, `contact.job_title`, `consent.email`, `entry.cart_id`.
     Path(Vec<Ident>),
-    Call { function: Ident, args: Vec<Expr> },
+    Call {
+        function: Ident,
+        args: Vec<Expr>,
+    },
     List(Vec<Expr>),
     /// `products[event.product_id].line`.
-    Lookup { table: Ident, key: Box<Expr>, column: Ident },
+    Lookup {
+        table: Ident,
+        key: Box<Expr>,
+        column: Ident,
+    },
     Aggregate(Box<Aggregate>),
     Not(Box<Expr>),
     Negate(Box<Expr>),
-    Binary { op: BinaryOp, op_span: Span, lhs: Box<Expr>, rhs: Box<Expr> },
-    IsKnown { operand: Box<Expr>, known: bool },
-    InList { operand: Box<Expr>, list: Box<Expr>, negated: bool },
-    Between { operand: Box<Expr>, low: Box<Expr>, high: Box<Expr> },
+    Binary {
+        op: BinaryOp,
+        op_span: Span,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    IsKnown {
+        operand: Box<Expr>,
+        known: bool,
+    },
+    InList {
+        operand: Box<Expr>,
+        list: Box<Expr>,
+        negated: bool,
+    },
+    Between {
+        operand: Box<Expr>,
+        low: Box<Expr>,
+        high: Box<Expr>,
+    },
     /// Produced by error recovery where an expression could not be read.
     Missing,
 }
@@ -794,7 +902,10 @@ pub enum LiteralValue {
     /// Milliseconds since 1970-01-01T00:00:00Z; `None` when invalid.
     Timestamp(Option<i64>),
     TimeOfDay(TimeOfDayLit),
-    Money { amount: f64, currency: String },
+    Money {
+        amount: f64,
+        currency: String,
+    },
     Percent(f64),
 }
 

@@ -72,7 +72,10 @@ mod tests {
 
     #[test]
     fn urls_in_text_are_not_comments() {
-        let c = scan_comments(FileId(0), "call webhook POST \"https://x.example/a\" // notify CRM\n/// doc\nscore a {}");
+        let c = scan_comments(
+            FileId(0),
+            "call webhook POST \"https://x.example/a\" // notify CRM\n/// doc\nscore a {}",
+        );
         assert_eq!(c.len(), 2);
         assert_eq!(c[0].text, " notify CRM");
         assert!(!c[0].own_line);

@@ -27,16 +27,29 @@ pub fn parse_file(source: &SourceFile) -> ParsedFile {
     for chunk in recovery::chunks(&source.text) {
         parse_chunk(source, chunk, &mut items, &mut diagnostics);
     }
-    ParsedFile { file: source.id, ast: File { items }, comments: scan_comments(source.id, &source.text), diagnostics }
+    ParsedFile {
+        file: source.id,
+        ast: File { items },
+        comments: scan_comments(source.id, &source.text),
+        diagnostics,
+    }
 }
 
-fn parse_chunk(source: &SourceFile, chunk: std::ops::Range<usize>, items: &mut Vec<Item>, diagnostics: &mut Vec<Diagnostic>) {
+fn parse_chunk(
+    source: &SourceFile,
+    chunk: std::ops::Range<usize>,
+    items: &mut Vec<Item>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     let original = &source.text[chunk.clone()];
     let mut text = original.to_string();
     let unclosed = recovery::unclosed_braces(&text);
     if let Some(&open) = unclosed.last() {
         let item = first_word(original).map_or("block", describe_item_keyword);
-        diagnostics.push(errors::unclosed_brace(Span::new(source.id, chunk.start + open, chunk.start + open + 1), item));
+        diagnostics.push(errors::unclosed_brace(
+            Span::new(source.id, chunk.start + open, chunk.start + open + 1),
+            item,
+        ));
         // Closing the blocks at the end keeps every offset of the chunk where it was.
         for _ in &unclosed {
             text.push_str("\n}");
@@ -45,7 +58,11 @@ fn parse_chunk(source: &SourceFile, chunk: std::ops::Range<usize>, items: &mut V
     for _ in 0..MAX_ERRORS_PER_CHUNK {
         match MarketingParser::parse(Rule::file, &text) {
             Ok(mut pairs) => {
-                let mut builder = Builder { file: source.id, offset: chunk.start, diagnostics };
+                let mut builder = Builder {
+                    file: source.id,
+                    offset: chunk.start,
+                    diagnostics,
+                };
                 if let Some(file) = pairs.next() {
                     for pair in file.into_inner() {
                         if pair.as_rule() != Rule::EOI {
@@ -65,8 +82,16 @@ fn parse_chunk(source: &SourceFile, chunk: std::ops::Range<usize>, items: &mut V
                 .min(original.len());
                 // pest reports where the last rule started; the furthest literal it tried is
                 // usually the real place (`job_title optional` wants a `:` after the name).
-                let position = error.parse_attempts().map_or(position, |a| a.max_position.clamp(position, original.len()));
-                diagnostics.push(syntax_error(source, chunk.start, original, position, &error));
+                let position = error
+                    .parse_attempts()
+                    .map_or(position, |a| a.max_position.clamp(position, original.len()));
+                diagnostics.push(syntax_error(
+                    source,
+                    chunk.start,
+                    original,
+                    position,
+                    &error,
+                ));
                 let range = recovery::statement_range(&text, position);
                 if !recovery::blank(&mut text, range) {
                     return;
@@ -78,7 +103,9 @@ fn parse_chunk(source: &SourceFile, chunk: std::ops::Range<usize>, items: &mut V
 
 fn first_word(text: &str) -> Option<&str> {
     let trimmed = text.trim_start();
-    let end = trimmed.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(trimmed.len());
+    let end = trimmed
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(trimmed.len());
     Some(&trimmed[..end]).filter(|w| !w.is_empty())
 }
 
@@ -102,12 +129,26 @@ fn describe_item_keyword(word: &str) -> &'static str {
 
 // ------------------------------------------------------------------ errors in words
 
-fn syntax_error(source: &SourceFile, chunk_start: usize, original: &str, position: usize, error: &pest::error::Error<Rule>) -> Diagnostic {
+fn syntax_error(
+    source: &SourceFile,
+    chunk_start: usize,
+    original: &str,
+    position: usize,
+    error: &pest::error::Error<Rule>,
+) -> Diagnostic {
     if let Some(quote) = recovery::unterminated_quote(original, position) {
-        return errors::unclosed_text(Span::new(source.id, chunk_start + quote, chunk_start + quote + 1));
+        return errors::unclosed_text(Span::new(
+            source.id,
+            chunk_start + quote,
+            chunk_start + quote + 1,
+        ));
     }
     let (found, length) = found_at(&source.text, chunk_start + position);
-    let span = Span::new(source.id, chunk_start + position, chunk_start + position + length);
+    let span = Span::new(
+        source.id,
+        chunk_start + position,
+        chunk_start + position + length,
+    );
     let mut expected: Vec<String> = Vec::new();
     let mut keywords: Vec<String> = Vec::new();
     let push = |text: String, expected: &mut Vec<String>| {
@@ -121,7 +162,9 @@ fn syntax_error(source: &SourceFile, chunk_start: usize, original: &str, positio
     // The rules pest names were tried where the last rule started; when the furthest literal
     // lies beyond it (see `parse_chunk`), only the literals tried there describe the place.
     let positives = match &error.variant {
-        pest::error::ErrorVariant::ParsingError { positives, .. } if rules_position >= position => Some(positives),
+        pest::error::ErrorVariant::ParsingError { positives, .. } if rules_position >= position => {
+            Some(positives)
+        }
         _ => None,
     };
     if let Some(positives) = positives {
@@ -141,7 +184,10 @@ fn syntax_error(source: &SourceFile, chunk_start: usize, original: &str, positio
         for token in attempts.expected_tokens() {
             // The token type is not exported by pest; its display form is the literal itself.
             let token = token.to_string();
-            if token == "BUILTIN_RULE" || token.contains("..") || matches!(token.as_str(), " " | "\t" | "//") {
+            if token == "BUILTIN_RULE"
+                || token.contains("..")
+                || matches!(token.as_str(), " " | "\t" | "//")
+            {
                 continue;
             }
             if let Some(text) = describe_token(&token) {
@@ -154,7 +200,12 @@ fn syntax_error(source: &SourceFile, chunk_start: usize, original: &str, positio
     }
     // Inside a block the chunk's end is never what the writer meant.
     let depths = recovery::line_depths(original);
-    if depths.before.iter().zip(&depths.lines).any(|(d, r)| *d > 0 && r.contains(&position)) {
+    if depths
+        .before
+        .iter()
+        .zip(&depths.lines)
+        .any(|(d, r)| *d > 0 && r.contains(&position))
+    {
         expected.retain(|e| e != "the end of the file");
     }
     // Operators could always continue a value; listing them beside real alternatives is noise.
@@ -182,10 +233,30 @@ fn syntax_error(source: &SourceFile, chunk_start: usize, original: &str, positio
 const OPERATOR: &str = "an operator";
 const VALUE: &str = "a value or condition";
 const VALUE_STARTS: &[&str] = &[
-    "a text in quotes", "a number", "a percentage such as `10%`", "a duration such as `7d`",
-    "an amount such as `500 EUR`", "a date such as `2026-03-02`", "a date and time such as `2026-03-02T09:00:00Z`",
-    "a time of day such as `09:00`", "`true` or `false`", "a name", "`(`", "`[`", "`-`", "`not`", "`any`",
-    "`average`", "`count`", "`last`", "`max`", "`min`", "`no`", "`sum`", "`true`", "`false`",
+    "a text in quotes",
+    "a number",
+    "a percentage such as `10%`",
+    "a duration such as `7d`",
+    "an amount such as `500 EUR`",
+    "a date such as `2026-03-02`",
+    "a date and time such as `2026-03-02T09:00:00Z`",
+    "a time of day such as `09:00`",
+    "`true` or `false`",
+    "a name",
+    "`(`",
+    "`[`",
+    "`-`",
+    "`not`",
+    "`any`",
+    "`average`",
+    "`count`",
+    "`last`",
+    "`max`",
+    "`min`",
+    "`no`",
+    "`sum`",
+    "`true`",
+    "`false`",
 ];
 
 fn found_at(text: &str, position: usize) -> (Found, usize) {
@@ -197,8 +268,14 @@ fn found_at(text: &str, position: usize) -> (Found, usize) {
     if line.trim().is_empty() || line.trim_start().starts_with("//") {
         return (Found::EndOfLine, 0);
     }
-    let word_length = line.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(line.len());
-    let length = if word_length > 0 { word_length } else { line.chars().next().map_or(1, char::len_utf8) };
+    let word_length = line
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .unwrap_or(line.len());
+    let length = if word_length > 0 {
+        word_length
+    } else {
+        line.chars().next().map_or(1, char::len_utf8)
+    };
     let shown: String = line[..length].chars().take(40).collect();
     (Found::Text(shown), length)
 }
@@ -237,7 +314,9 @@ fn describe_rule(rule: Rule) -> Option<String> {
         | Rule::aggregate
         | Rule::agg_kind => VALUE,
         Rule::cmp_op => "a comparison such as `==` or `>=`",
-        Rule::text_op | Rule::is_known | Rule::in_list | Rule::not_in_list | Rule::between => "a comparison",
+        Rule::text_op | Rule::is_known | Rule::in_list | Rule::not_in_list | Rule::between => {
+            "a comparison"
+        }
         Rule::add_op | Rule::mul_op => OPERATOR,
         Rule::points => "points such as `+5` or `-10`",
         Rule::points_rule => "a score rule such as `+5 on page_view`",
@@ -303,7 +382,9 @@ fn describe_rule(rule: Rule) -> Option<String> {
 fn describe_token(token: &str) -> Option<String> {
     match token {
         "+" | "-" | "*" | "/" | "??" => Some(OPERATOR.to_string()),
-        "==" | "!=" | "<" | "<=" | ">" | ">=" => Some("a comparison such as `==` or `>=`".to_string()),
+        "==" | "!=" | "<" | "<=" | ">" | ">=" => {
+            Some("a comparison such as `==` or `>=`".to_string())
+        }
         "\r\n" | "\n" | "\r" => Some("the end of the line".to_string()),
         "\"" => Some("a text in quotes".to_string()),
         t if t.chars().all(|c| c.is_ascii_digit()) => Some("a number".to_string()),
@@ -315,7 +396,11 @@ fn describe_token(token: &str) -> Option<String> {
 fn context_hint(chunk: &str, position: usize) -> Option<&'static str> {
     let item = first_word(chunk)?;
     let depths = recovery::line_depths(chunk);
-    let line = depths.lines.iter().position(|r| r.contains(&position)).unwrap_or(0);
+    let line = depths
+        .lines
+        .iter()
+        .position(|r| r.contains(&position))
+        .unwrap_or(0);
     let inside_block = depths.before.get(line).copied().unwrap_or(0) > 0;
     let hint = match (item, inside_block) {
         ("score", true) => "score rules read `+5 on EVENT where CONDITION` or `+15 when CONDITION`, optionally followed by `limit 3 per day`; a score may also say `at least 0`, `at most 200` or `decay half_life 60d`",
@@ -344,7 +429,9 @@ struct Builder<'d> {
 
 /// The children of a pair that carry meaning (keywords dropped).
 fn parts(pair: Pair<'_, Rule>) -> Vec<Pair<'_, Rule>> {
-    pair.into_inner().filter(|p| !is_keyword(p.as_rule())).collect()
+    pair.into_inner()
+        .filter(|p| !is_keyword(p.as_rule()))
+        .collect()
 }
 
 fn is_keyword(rule: Rule) -> bool {
@@ -362,13 +449,22 @@ impl Builder<'_> {
     }
 
     fn ident(&self, pair: &Pair<'_, Rule>) -> Ident {
-        Ident { name: pair.as_str().to_string(), span: self.span(pair) }
+        Ident {
+            name: pair.as_str().to_string(),
+            span: self.span(pair),
+        }
     }
 
     fn string(&self, pair: &Pair<'_, Rule>) -> StrLit {
         let raw = pair.as_str();
-        let inner = raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')).unwrap_or(raw);
-        StrLit { value: unescape(inner), span: self.span(pair) }
+        let inner = raw
+            .strip_prefix('"')
+            .and_then(|r| r.strip_suffix('"'))
+            .unwrap_or(raw);
+        StrLit {
+            value: unescape(inner),
+            span: self.span(pair),
+        }
     }
 
     fn item(&mut self, pair: Pair<'_, Rule>) -> Option<Item> {
@@ -399,18 +495,33 @@ impl Builder<'_> {
                         _ => {}
                     }
                 }
-                ItemKind::Const(ConstDecl { name: name?, declared_type, value: value? })
+                ItemKind::Const(ConstDecl {
+                    name: name?,
+                    declared_type,
+                    value: value?,
+                })
             }
             Rule::enum_decl => {
                 let idents: Vec<Ident> = parts(pair).iter().map(|p| self.ident(p)).collect();
                 let (name, variants) = idents.split_first()?;
-                ItemKind::Enum(EnumDecl { name: name.clone(), variants: variants.to_vec() })
+                ItemKind::Enum(EnumDecl {
+                    name: name.clone(),
+                    variants: variants.to_vec(),
+                })
             }
             Rule::channel_decl => {
                 let ps = parts(pair);
                 let mode_pair = ps.get(1)?;
-                let mode = if mode_pair.as_str() == "opt_in" { ConsentMode::OptIn } else { ConsentMode::OptOut };
-                ItemKind::Channel(ChannelDecl { name: self.ident(ps.first()?), mode, mode_span: self.span(mode_pair) })
+                let mode = if mode_pair.as_str() == "opt_in" {
+                    ConsentMode::OptIn
+                } else {
+                    ConsentMode::OptOut
+                };
+                ItemKind::Channel(ChannelDecl {
+                    name: self.ident(ps.first()?),
+                    mode,
+                    mode_span: self.span(mode_pair),
+                })
             }
             Rule::timezone_decl => ItemKind::DefaultTimeZone(self.string(parts(pair).first()?)),
             Rule::contact_decl => {
@@ -428,7 +539,11 @@ impl Builder<'_> {
                     }
                 }
                 let mut idents = idents.into_iter();
-                ItemKind::Account(AccountDecl { name: idents.next()?, key: idents.next(), fields })
+                ItemKind::Account(AccountDecl {
+                    name: idents.next()?,
+                    key: idents.next(),
+                    fields,
+                })
             }
             Rule::event_decl => {
                 let mut name = None;
@@ -442,14 +557,21 @@ impl Builder<'_> {
                             source = match inner.first().map(Pair::as_rule) {
                                 Some(Rule::k_page) => Some(EventSource::Page),
                                 Some(Rule::k_screen) => Some(EventSource::Screen),
-                                _ => inner.iter().find(|q| q.as_rule() == Rule::string).map(|q| EventSource::Track(self.string(q))),
+                                _ => inner
+                                    .iter()
+                                    .find(|q| q.as_rule() == Rule::string)
+                                    .map(|q| EventSource::Track(self.string(q))),
                             };
                         }
                         Rule::field_decl => properties.push(self.field(p)),
                         _ => {}
                     }
                 }
-                ItemKind::Event(EventDecl { name: name?, source, properties })
+                ItemKind::Event(EventDecl {
+                    name: name?,
+                    source,
+                    properties,
+                })
             }
             Rule::table_decl => {
                 let mut idents = Vec::new();
@@ -462,13 +584,21 @@ impl Builder<'_> {
                         Rule::table_row => {
                             let row_span = self.span(&p);
                             let values = parts(p).into_iter().map(|e| self.expr(e)).collect();
-                            rows.push(TableRow { values, span: row_span });
+                            rows.push(TableRow {
+                                values,
+                                span: row_span,
+                            });
                         }
                         _ => {}
                     }
                 }
                 let mut idents = idents.into_iter();
-                ItemKind::Table(TableDecl { name: idents.next()?, key: idents.next()?, columns, rows })
+                ItemKind::Table(TableDecl {
+                    name: idents.next()?,
+                    key: idents.next()?,
+                    columns,
+                    rows,
+                })
             }
             Rule::score_decl => {
                 let mut name = None;
@@ -481,7 +611,11 @@ impl Builder<'_> {
                         _ => stmts.extend(self.score_stmt(p)),
                     }
                 }
-                ItemKind::Score(ScoreDecl { name: name?, title, stmts })
+                ItemKind::Score(ScoreDecl {
+                    name: name?,
+                    title,
+                    stmts,
+                })
             }
             Rule::account_score_decl => {
                 let ps = parts(pair);
@@ -511,10 +645,17 @@ impl Builder<'_> {
                         _ => {}
                     }
                 }
-                ItemKind::Segment(SegmentDecl { name: name?, title, condition: condition? })
+                ItemKind::Segment(SegmentDecl {
+                    name: name?,
+                    title,
+                    condition: condition?,
+                })
             }
             Rule::lifecycle_decl => {
-                let stmts = parts(pair).into_iter().filter_map(|p| self.lifecycle_stmt(p)).collect();
+                let stmts = parts(pair)
+                    .into_iter()
+                    .filter_map(|p| self.lifecycle_stmt(p))
+                    .collect();
                 ItemKind::Lifecycle(LifecycleDecl { stmts })
             }
             Rule::queue_decl => {
@@ -529,7 +670,11 @@ impl Builder<'_> {
                         _ => {}
                     }
                 }
-                ItemKind::Queue(QueueDecl { name: name?, title, round_robin })
+                ItemKind::Queue(QueueDecl {
+                    name: name?,
+                    title,
+                    round_robin,
+                })
             }
             Rule::route_decl => {
                 let mut name = None;
@@ -542,7 +687,11 @@ impl Builder<'_> {
                         _ => trigger = trigger.or_else(|| self.trigger(p)),
                     }
                 }
-                ItemKind::Route(RouteDecl { name: name?, trigger: trigger?, rules })
+                ItemKind::Route(RouteDecl {
+                    name: name?,
+                    trigger: trigger?,
+                    rules,
+                })
             }
             Rule::journey_decl => {
                 let mut name = None;
@@ -556,7 +705,11 @@ impl Builder<'_> {
                         _ => {}
                     }
                 }
-                ItemKind::Journey(JourneyDecl { name: name?, title, body: body? })
+                ItemKind::Journey(JourneyDecl {
+                    name: name?,
+                    title,
+                    body: body?,
+                })
             }
             Rule::template_decl => {
                 let mut name = None;
@@ -570,7 +723,11 @@ impl Builder<'_> {
                         _ => {}
                     }
                 }
-                ItemKind::Template(TemplateDecl { name: name?, params, body: body? })
+                ItemKind::Template(TemplateDecl {
+                    name: name?,
+                    params,
+                    body: body?,
+                })
             }
             Rule::journey_instance => {
                 let mut idents = Vec::new();
@@ -583,7 +740,11 @@ impl Builder<'_> {
                     }
                 }
                 let mut idents = idents.into_iter();
-                ItemKind::JourneyInstance(JourneyInstance { name: idents.next()?, template: idents.next()?, args })
+                ItemKind::JourneyInstance(JourneyInstance {
+                    name: idents.next()?,
+                    template: idents.next()?,
+                    args,
+                })
             }
             Rule::quiet_decl => ItemKind::QuietHours(self.quiet_hours(pair)?),
             Rule::cap_decl => ItemKind::Cap(self.cap(pair)?),
@@ -617,16 +778,42 @@ impl Builder<'_> {
                 _ => {}
             }
         }
-        let name = name.unwrap_or_else(|| Ident { name: String::new(), span });
-        let ty = ty.unwrap_or_else(|| TypeRef { name: Ident { name: String::new(), span }, is_list: false, span });
-        FieldDecl { name, optional, ty, wire_name, span }
+        let name = name.unwrap_or_else(|| Ident {
+            name: String::new(),
+            span,
+        });
+        let ty = ty.unwrap_or_else(|| TypeRef {
+            name: Ident {
+                name: String::new(),
+                span,
+            },
+            is_list: false,
+            span,
+        });
+        FieldDecl {
+            name,
+            optional,
+            ty,
+            wire_name,
+            span,
+        }
     }
 
     fn type_ref(&mut self, pair: Pair<'_, Rule>) -> TypeRef {
         let span = self.span(&pair);
         let is_list = has_keyword(&pair, Rule::k_list);
-        let name = parts(pair).first().map_or(Ident { name: String::new(), span }, |p| self.ident(p));
-        TypeRef { name, is_list, span }
+        let name = parts(pair).first().map_or(
+            Ident {
+                name: String::new(),
+                span,
+            },
+            |p| self.ident(p),
+        );
+        TypeRef {
+            name,
+            is_list,
+            span,
+        }
     }
 
     // -------------------------------------------------------------- scores
@@ -641,19 +828,33 @@ impl Builder<'_> {
                 for p in parts(pair) {
                     match p.as_rule() {
                         Rule::points => points = Some(self.points(p)),
-                        Rule::event_trigger => trigger = Some(PointsTrigger::Event(self.event_match(p)?)),
-                        Rule::profile_trigger => trigger = Some(PointsTrigger::Profile(self.expr(parts(p).into_iter().next()?))),
+                        Rule::event_trigger => {
+                            trigger = Some(PointsTrigger::Event(self.event_match(p)?))
+                        }
+                        Rule::profile_trigger => {
+                            trigger = Some(PointsTrigger::Profile(
+                                self.expr(parts(p).into_iter().next()?),
+                            ))
+                        }
                         Rule::limit_clause => limit = self.limit(p),
                         _ => {}
                     }
                 }
-                ScoreStmtKind::Points(PointsRule { points: points?, trigger: trigger?, limit })
+                ScoreStmtKind::Points(PointsRule {
+                    points: points?,
+                    trigger: trigger?,
+                    limit,
+                })
             }
             Rule::bound_stmt => {
                 let is_upper = has_keyword(&pair, Rule::k_most);
                 let value_pair = parts(pair).into_iter().next()?;
                 let value = parse_number(value_pair.as_str());
-                ScoreStmtKind::Bound { is_upper, value, value_span: self.span(&value_pair) }
+                ScoreStmtKind::Bound {
+                    is_upper,
+                    value,
+                    value_span: self.span(&value_pair),
+                }
             }
             Rule::decay_stmt => {
                 let half_life = has_keyword(&pair, Rule::k_half_life);
@@ -683,16 +884,29 @@ impl Builder<'_> {
         let negative = text.starts_with('-');
         let amount = match pair.into_inner().next() {
             Some(p) if p.as_rule() == Rule::ident => PointsAmount::Constant(self.ident(&p)),
-            Some(p) => PointsAmount::Number { value: parse_number(p.as_str()), raw: p.as_str().to_string() },
-            None => PointsAmount::Number { value: 0.0, raw: "0".to_string() },
+            Some(p) => PointsAmount::Number {
+                value: parse_number(p.as_str()),
+                raw: p.as_str().to_string(),
+            },
+            None => PointsAmount::Number {
+                value: 0.0,
+                raw: "0".to_string(),
+            },
         };
-        Points { negative, amount, span }
+        Points {
+            negative,
+            amount,
+            span,
+        }
     }
 
     fn limit(&mut self, pair: Pair<'_, Rule>) -> Option<Limit> {
         let span = self.span(&pair);
         if has_keyword(&pair, Rule::k_once) {
-            return Some(Limit { kind: LimitKind::Once, span });
+            return Some(Limit {
+                kind: LimitKind::Once,
+                span,
+            });
         }
         let is_day = has_keyword(&pair, Rule::k_day);
         let is_week = has_keyword(&pair, Rule::k_week);
@@ -705,7 +919,10 @@ impl Builder<'_> {
         } else {
             LimitPeriod::Rolling(self.duration(ps.get(1)?))
         };
-        Some(Limit { kind: LimitKind::Per { count, period }, span })
+        Some(Limit {
+            kind: LimitKind::Per { count, period },
+            span,
+        })
     }
 
     fn event_match(&mut self, pair: Pair<'_, Rule>) -> Option<EventMatch> {
@@ -719,7 +936,11 @@ impl Builder<'_> {
                 _ => {}
             }
         }
-        Some(EventMatch { event: event?, condition, span })
+        Some(EventMatch {
+            event: event?,
+            condition,
+            span,
+        })
     }
 
     // -------------------------------------------------------------- lifecycle and routing
@@ -727,7 +948,9 @@ impl Builder<'_> {
     fn lifecycle_stmt(&mut self, pair: Pair<'_, Rule>) -> Option<LifecycleStmt> {
         let span = self.span(&pair);
         let kind = match pair.as_rule() {
-            Rule::stages_stmt => LifecycleStmtKind::Stages(parts(pair).iter().map(|p| self.ident(p)).collect()),
+            Rule::stages_stmt => {
+                LifecycleStmtKind::Stages(parts(pair).iter().map(|p| self.ident(p)).collect())
+            }
             Rule::transition_stmt => {
                 let back = has_keyword(&pair, Rule::k_back);
                 let mut stages = Vec::new();
@@ -738,7 +961,9 @@ impl Builder<'_> {
                         Rule::transition_cond => {
                             let inner = parts(p).into_iter().next()?;
                             condition = Some(match inner.as_rule() {
-                                Rule::event_trigger => TransitionCondition::On(self.event_match(inner)?),
+                                Rule::event_trigger => {
+                                    TransitionCondition::On(self.event_match(inner)?)
+                                }
                                 _ => TransitionCondition::When(self.expr(inner)),
                             });
                         }
@@ -747,14 +972,23 @@ impl Builder<'_> {
                 }
                 let mut stages = stages.into_iter();
                 let to = stages.next()?;
-                LifecycleStmtKind::Transition(Transition { back, to, from: stages.collect(), condition: condition? })
+                LifecycleStmtKind::Transition(Transition {
+                    back,
+                    to,
+                    from: stages.collect(),
+                    condition: condition?,
+                })
             }
             Rule::sla_stmt => {
                 let ps = parts(pair);
                 let stage = self.ident(ps.first()?);
                 let within = self.duration_ref(ps.get(1)?);
                 let action = self.step_from_body(ps.get(2)?.clone())?;
-                LifecycleStmtKind::Sla { stage, within, action: Box::new(action) }
+                LifecycleStmtKind::Sla {
+                    stage,
+                    within,
+                    action: Box::new(action),
+                }
             }
             _ => return None,
         };
@@ -771,26 +1005,39 @@ impl Builder<'_> {
                 Rule::route_target => {
                     let is_queue = has_keyword(&p, Rule::k_queue);
                     let inner = parts(p).into_iter().next()?;
-                    target = Some(if is_queue { RouteTarget::Queue(self.ident(&inner)) } else { RouteTarget::Notify(self.string(&inner)) });
+                    target = Some(if is_queue {
+                        RouteTarget::Queue(self.ident(&inner))
+                    } else {
+                        RouteTarget::Notify(self.string(&inner))
+                    });
                 }
                 _ => {}
             }
         }
-        Some(RouteRule { condition, target: target?, span })
+        Some(RouteRule {
+            condition,
+            target: target?,
+            span,
+        })
     }
 
     // -------------------------------------------------------------- journeys
 
     fn journey_body(&mut self, pair: Pair<'_, Rule>) -> JourneyBody {
         let span = self.span(&pair);
-        let stmts = parts(pair).into_iter().filter_map(|p| self.journey_stmt(p)).collect();
+        let stmts = parts(pair)
+            .into_iter()
+            .filter_map(|p| self.journey_stmt(p))
+            .collect();
         JourneyBody { stmts, span }
     }
 
     fn journey_stmt(&mut self, pair: Pair<'_, Rule>) -> Option<JourneyStmt> {
         let span = self.span(&pair);
         let kind = match pair.as_rule() {
-            Rule::trigger_stmt => JourneyStmtKind::Trigger(self.trigger(parts(pair).into_iter().next()?)?),
+            Rule::trigger_stmt => {
+                JourneyStmtKind::Trigger(self.trigger(parts(pair).into_iter().next()?)?)
+            }
             Rule::entry_stmt => {
                 let once = has_keyword(&pair, Rule::k_once);
                 let again = has_keyword(&pair, Rule::k_again);
@@ -807,8 +1054,12 @@ impl Builder<'_> {
                 };
                 JourneyStmtKind::Entry(EntryRule { kind, span })
             }
-            Rule::goal_stmt => JourneyStmtKind::Goal(self.condition(parts(pair).into_iter().next()?)?),
-            Rule::exit_stmt => JourneyStmtKind::Exit(self.condition(parts(pair).into_iter().next()?)?),
+            Rule::goal_stmt => {
+                JourneyStmtKind::Goal(self.condition(parts(pair).into_iter().next()?)?)
+            }
+            Rule::exit_stmt => {
+                JourneyStmtKind::Exit(self.condition(parts(pair).into_iter().next()?)?)
+            }
             Rule::quiet_decl => JourneyStmtKind::QuietHours(self.quiet_hours(pair)?),
             Rule::cap_decl => JourneyStmtKind::Cap(self.cap(pair)?),
             Rule::step => JourneyStmtKind::Step(self.step(pair)?),
@@ -823,11 +1074,17 @@ impl Builder<'_> {
             Rule::trig_event => TriggerKind::Event(self.event_match(pair)?),
             Rule::trig_segment => {
                 let enters = has_keyword(&pair, Rule::k_enters);
-                TriggerKind::Segment { enters, segment: self.ident(parts(pair).first()?) }
+                TriggerKind::Segment {
+                    enters,
+                    segment: self.ident(parts(pair).first()?),
+                }
             }
             Rule::trig_stage => {
                 let enters = has_keyword(&pair, Rule::k_enters);
-                TriggerKind::Stage { enters, stage: self.ident(parts(pair).first()?) }
+                TriggerKind::Stage {
+                    enters,
+                    stage: self.ident(parts(pair).first()?),
+                }
             }
             Rule::trig_changes => {
                 let mut field = None;
@@ -845,12 +1102,20 @@ impl Builder<'_> {
                         _ => {}
                     }
                 }
-                TriggerKind::FieldChanges { field: field?, from, to }
+                TriggerKind::FieldChanges {
+                    field: field?,
+                    from,
+                    to,
+                }
             }
             Rule::trig_crosses => {
                 let upward = has_keyword(&pair, Rule::k_above);
                 let ps = parts(pair);
-                TriggerKind::ScoreCrosses { score: self.ident(ps.first()?), upward, threshold: self.expr(ps.get(1)?.clone()) }
+                TriggerKind::ScoreCrosses {
+                    score: self.ident(ps.first()?),
+                    upward,
+                    threshold: self.expr(ps.get(1)?.clone()),
+                }
             }
             Rule::trig_date => {
                 let yearly = has_keyword(&pair, Rule::k_yearly);
@@ -878,7 +1143,12 @@ impl Builder<'_> {
                         _ => {}
                     }
                 }
-                TriggerKind::Date { offset, field: field?, yearly, at }
+                TriggerKind::Date {
+                    offset,
+                    field: field?,
+                    yearly,
+                    at,
+                }
             }
             _ => return None,
         };
@@ -890,7 +1160,10 @@ impl Builder<'_> {
         Some(match inner.as_rule() {
             Rule::cond_segment => {
                 let enters = has_keyword(&inner, Rule::k_enters);
-                Condition::Segment { enters, segment: self.ident(parts(inner).first()?) }
+                Condition::Segment {
+                    enters,
+                    segment: self.ident(parts(inner).first()?),
+                }
             }
             Rule::trig_event => Condition::Event(self.event_match(inner)?),
             _ => Condition::When(self.expr(inner)),
@@ -898,7 +1171,11 @@ impl Builder<'_> {
     }
 
     fn quiet_hours(&mut self, pair: Pair<'_, Rule>) -> Option<QuietHours> {
-        let policy = if has_keyword(&pair, Rule::k_skip) { CapPolicy::Skip } else { CapPolicy::Defer };
+        let policy = if has_keyword(&pair, Rule::k_skip) {
+            CapPolicy::Skip
+        } else {
+            CapPolicy::Defer
+        };
         let mut channel = None;
         let mut times = Vec::new();
         for p in parts(pair) {
@@ -908,11 +1185,20 @@ impl Builder<'_> {
                 _ => {}
             }
         }
-        Some(QuietHours { channel, from: *times.first()?, to: *times.get(1)?, policy })
+        Some(QuietHours {
+            channel,
+            from: *times.first()?,
+            to: *times.get(1)?,
+            policy,
+        })
     }
 
     fn cap(&mut self, pair: Pair<'_, Rule>) -> Option<FrequencyCap> {
-        let policy = if has_keyword(&pair, Rule::k_skip) { CapPolicy::Skip } else { CapPolicy::Defer };
+        let policy = if has_keyword(&pair, Rule::k_skip) {
+            CapPolicy::Skip
+        } else {
+            CapPolicy::Defer
+        };
         let ps = parts(pair);
         let count_pair = ps.get(1)?;
         Some(FrequencyCap {
@@ -943,7 +1229,10 @@ impl Builder<'_> {
 
     fn steps(&mut self, pair: Pair<'_, Rule>) -> Vec<Step> {
         match pair.as_rule() {
-            Rule::step_block => parts(pair).into_iter().filter_map(|p| self.step(p)).collect(),
+            Rule::step_block => parts(pair)
+                .into_iter()
+                .filter_map(|p| self.step(p))
+                .collect(),
             Rule::step => self.step(pair).into_iter().collect(),
             _ => self.step_from_body(pair).into_iter().collect(),
         }
@@ -958,8 +1247,16 @@ impl Builder<'_> {
         let kind = match rule {
             Rule::send_step => {
                 let ps = parts(pair);
-                let params = ps.iter().skip(2).filter_map(|p| self.named_value(p.clone())).collect();
-                StepKind::Send { channel: self.ident(ps.first()?), template: self.string(ps.get(1)?), params }
+                let params = ps
+                    .iter()
+                    .skip(2)
+                    .filter_map(|p| self.named_value(p.clone()))
+                    .collect();
+                StepKind::Send {
+                    channel: self.ident(ps.first()?),
+                    template: self.string(ps.get(1)?),
+                    params,
+                }
             }
             Rule::wait_step => StepKind::Wait(self.duration_ref(parts(pair).first()?)),
             Rule::wait_event_step => {
@@ -976,7 +1273,15 @@ impl Builder<'_> {
                         _ => on_timeout = self.steps(p),
                     }
                 }
-                StepKind::WaitForEvent { event: EventMatch { event: event?, condition, span: event_span }, timeout, on_timeout }
+                StepKind::WaitForEvent {
+                    event: EventMatch {
+                        event: event?,
+                        condition,
+                        span: event_span,
+                    },
+                    timeout,
+                    on_timeout,
+                }
             }
             Rule::wait_time_step => {
                 let mut time = None;
@@ -1004,7 +1309,11 @@ impl Builder<'_> {
                 }
                 let mut branches = branches.into_iter();
                 let then = branches.next().unwrap_or_default();
-                StepKind::If { condition: condition?, then, otherwise: branches.next() }
+                StepKind::If {
+                    condition: condition?,
+                    then,
+                    otherwise: branches.next(),
+                }
             }
             Rule::split_step => {
                 let mut arms = Vec::new();
@@ -1018,7 +1327,11 @@ impl Builder<'_> {
                             _ => steps = self.steps(p),
                         }
                     }
-                    arms.push(SplitArm { condition, steps, span: arm_span });
+                    arms.push(SplitArm {
+                        condition,
+                        steps,
+                        span: arm_span,
+                    });
                 }
                 StepKind::Split { arms }
             }
@@ -1031,20 +1344,34 @@ impl Builder<'_> {
                     let mut steps = Vec::new();
                     for p in parts(arm) {
                         match p.as_rule() {
-                            Rule::percent => percent = Some((parse_number(p.as_str().trim_end_matches('%')), self.span(&p))),
+                            Rule::percent => {
+                                percent = Some((
+                                    parse_number(p.as_str().trim_end_matches('%')),
+                                    self.span(&p),
+                                ))
+                            }
                             Rule::ident => label = Some(self.ident(&p)),
                             _ => steps = self.steps(p),
                         }
                     }
                     let (percent, percent_span) = percent?;
-                    arms.push(RandomArm { percent, percent_span, label, steps, span: arm_span });
+                    arms.push(RandomArm {
+                        percent,
+                        percent_span,
+                        label,
+                        steps,
+                        span: arm_span,
+                    });
                 }
                 StepKind::RandomSplit { arms }
             }
             Rule::set_step => {
                 let ps = parts(pair);
                 let field = parts(ps.first()?.clone()).first().map(|f| self.ident(f))?;
-                StepKind::SetField { field, value: self.expr(ps.get(1)?.clone()) }
+                StepKind::SetField {
+                    field,
+                    value: self.expr(ps.get(1)?.clone()),
+                }
             }
             Rule::points_step => {
                 let add = has_keyword(&pair, Rule::k_add);
@@ -1052,13 +1379,24 @@ impl Builder<'_> {
                 let amount_pair = ps.first()?;
                 let amount = match amount_pair.as_rule() {
                     Rule::ident => PointsAmount::Constant(self.ident(amount_pair)),
-                    _ => PointsAmount::Number { value: parse_number(amount_pair.as_str()), raw: amount_pair.as_str().to_string() },
+                    _ => PointsAmount::Number {
+                        value: parse_number(amount_pair.as_str()),
+                        raw: amount_pair.as_str().to_string(),
+                    },
                 };
-                StepKind::Points { add, amount, amount_span: self.span(amount_pair), score: self.ident(ps.get(1)?) }
+                StepKind::Points {
+                    add,
+                    amount,
+                    amount_span: self.span(amount_pair),
+                    score: self.ident(ps.get(1)?),
+                }
             }
             Rule::list_step => {
                 let add = has_keyword(&pair, Rule::k_add);
-                StepKind::List { add, list: self.string(parts(pair).first()?) }
+                StepKind::List {
+                    add,
+                    list: self.string(parts(pair).first()?),
+                }
             }
             Rule::stage_step => StepKind::MoveToStage(self.ident(parts(pair).first()?)),
             Rule::route_step => {
@@ -1081,7 +1419,11 @@ impl Builder<'_> {
                     }
                 }
                 let message = strings.pop()?;
-                StepKind::Notify { queue, recipient: strings.pop(), message }
+                StepKind::Notify {
+                    queue,
+                    recipient: strings.pop(),
+                    message,
+                }
             }
             Rule::webhook_step => {
                 let ps = parts(pair);
@@ -1095,14 +1437,27 @@ impl Builder<'_> {
             Rule::end_step => StepKind::End,
             _ => return None,
         };
-        Some(Step { label: None, kind, span })
+        Some(Step {
+            label: None,
+            kind,
+            span,
+        })
     }
 
     fn named_value(&mut self, pair: Pair<'_, Rule>) -> Option<NamedValue> {
         let span = self.span(&pair);
         let ps = parts(pair);
-        let key = ps.first()?.clone().into_inner().map(|p| self.ident(&p)).collect();
-        Some(NamedValue { key, value: self.expr(ps.get(1)?.clone()), span })
+        let key = ps
+            .first()?
+            .clone()
+            .into_inner()
+            .map(|p| self.ident(&p))
+            .collect();
+        Some(NamedValue {
+            key,
+            value: self.expr(ps.get(1)?.clone()),
+            span,
+        })
     }
 
     fn param(&mut self, pair: Pair<'_, Rule>) -> Option<Param> {
@@ -1126,7 +1481,11 @@ impl Builder<'_> {
                 _ => value = Some(self.expr(p)),
             }
         }
-        Some(Arg { name, value: value?, span })
+        Some(Arg {
+            name,
+            value: value?,
+            span,
+        })
     }
 
     // -------------------------------------------------------------- tests
@@ -1152,7 +1511,11 @@ impl Builder<'_> {
                 match body.as_rule() {
                     Rule::test_expect => {
                         let (contact, expectation) = self.expectation(body)?;
-                        TestStmtKind::Expect { at: Some(at), contact, expectation }
+                        TestStmtKind::Expect {
+                            at: Some(at),
+                            contact,
+                            expectation,
+                        }
                     }
                     _ => {
                         let mut idents = Vec::new();
@@ -1164,13 +1527,22 @@ impl Builder<'_> {
                             }
                         }
                         let event = idents.pop()?;
-                        TestStmtKind::Event { at, contact: idents.pop(), event, properties }
+                        TestStmtKind::Event {
+                            at,
+                            contact: idents.pop(),
+                            event,
+                            properties,
+                        }
                     }
                 }
             }
             Rule::test_expect => {
                 let (contact, expectation) = self.expectation(pair)?;
-                TestStmtKind::Expect { at: None, contact, expectation }
+                TestStmtKind::Expect {
+                    at: None,
+                    contact,
+                    expectation,
+                }
             }
             _ => return None,
         };
@@ -1184,7 +1556,9 @@ impl Builder<'_> {
             Some(p) if p.as_rule() == Rule::offset => {
                 let text = p.as_str().trim_start_matches('+');
                 let millis = duration_millis(text);
-                TimePoint::Offset { duration: DurationLit { millis, span } }
+                TimePoint::Offset {
+                    duration: DurationLit { millis, span },
+                }
             }
             Some(p) => {
                 let raw = p.as_str().to_string();
@@ -1193,7 +1567,9 @@ impl Builder<'_> {
                 }
                 TimePoint::Absolute { raw, span }
             }
-            None => TimePoint::Offset { duration: DurationLit { millis: 0, span } },
+            None => TimePoint::Offset {
+                duration: DurationLit { millis: 0, span },
+            },
         }
     }
 
@@ -1216,19 +1592,37 @@ impl Builder<'_> {
         let between = has_keyword(&pair, Rule::k_between);
         let ps = parts(pair);
         let kind = match rule {
-            Rule::exp_sent => ExpectationKind::Sent { channel: self.ident(ps.first()?), template: self.string(ps.get(1)?) },
-            Rule::exp_suppressed => ExpectationKind::Suppressed { channel: self.ident(ps.first()?), template: self.string(ps.get(1)?) },
+            Rule::exp_sent => ExpectationKind::Sent {
+                channel: self.ident(ps.first()?),
+                template: self.string(ps.get(1)?),
+            },
+            Rule::exp_suppressed => ExpectationKind::Suppressed {
+                channel: self.ident(ps.first()?),
+                template: self.string(ps.get(1)?),
+            },
             Rule::exp_routed => ExpectationKind::RoutedTo(self.ident(ps.first()?)),
             Rule::exp_stage => ExpectationKind::Stage(self.ident(ps.first()?)),
-            Rule::exp_journey => ExpectationKind::JourneyAt { journey: self.ident(ps.first()?), step: self.ident(ps.get(1)?) },
-            Rule::exp_membership => ExpectationKind::InSegment { segment: self.ident(ps.first()?), negated },
+            Rule::exp_journey => ExpectationKind::JourneyAt {
+                journey: self.ident(ps.first()?),
+                step: self.ident(ps.get(1)?),
+            },
+            Rule::exp_membership => ExpectationKind::InSegment {
+                segment: self.ident(ps.first()?),
+                negated,
+            },
             Rule::exp_no_actions => ExpectationKind::NoActions,
             Rule::exp_score => {
                 let score = self.ident(ps.first()?);
                 let check = if between {
-                    ScoreCheck::Between { low: parse_number(ps.get(1)?.as_str()), high: parse_number(ps.get(2)?.as_str()) }
+                    ScoreCheck::Between {
+                        low: parse_number(ps.get(1)?.as_str()),
+                        high: parse_number(ps.get(2)?.as_str()),
+                    }
                 } else {
-                    ScoreCheck::Compare { op: compare_op(ps.get(1)?.as_str()), value: parse_number(ps.get(2)?.as_str()) }
+                    ScoreCheck::Compare {
+                        op: compare_op(ps.get(1)?.as_str()),
+                        value: parse_number(ps.get(2)?.as_str()),
+                    }
                 };
                 ExpectationKind::Score { score, check }
             }
@@ -1245,10 +1639,17 @@ impl Builder<'_> {
         match rule {
             Rule::expr => match pair.into_inner().next() {
                 Some(inner) => self.expr(inner),
-                None => Expr { kind: ExprKind::Missing, span },
+                None => Expr {
+                    kind: ExprKind::Missing,
+                    span,
+                },
             },
             Rule::or_expr | Rule::and_expr => {
-                let op = if rule == Rule::or_expr { BinaryOp::Or } else { BinaryOp::And };
+                let op = if rule == Rule::or_expr {
+                    BinaryOp::Or
+                } else {
+                    BinaryOp::And
+                };
                 let mut operands = Vec::new();
                 let mut op_spans = Vec::new();
                 for p in pair.into_inner() {
@@ -1264,10 +1665,16 @@ impl Builder<'_> {
                 let negated = has_keyword(&pair, Rule::k_not);
                 let operand = match parts(pair).into_iter().next() {
                     Some(p) => self.expr(p),
-                    None => Expr { kind: ExprKind::Missing, span },
+                    None => Expr {
+                        kind: ExprKind::Missing,
+                        span,
+                    },
                 };
                 if negated {
-                    Expr { kind: ExprKind::Not(Box::new(operand)), span }
+                    Expr {
+                        kind: ExprKind::Not(Box::new(operand)),
+                        span,
+                    }
                 } else {
                     operand
                 }
@@ -1275,7 +1682,10 @@ impl Builder<'_> {
             Rule::cmp_expr => {
                 let mut ps: Vec<Pair<'_, Rule>> = pair.into_inner().collect();
                 if ps.is_empty() {
-                    return Expr { kind: ExprKind::Missing, span };
+                    return Expr {
+                        kind: ExprKind::Missing,
+                        span,
+                    };
                 }
                 let lhs = self.expr(ps.remove(0));
                 if ps.is_empty() {
@@ -1294,27 +1704,67 @@ impl Builder<'_> {
                         };
                         let rhs = match ps.into_iter().next() {
                             Some(p) => self.expr(p),
-                            None => Expr { kind: ExprKind::Missing, span: op_span },
+                            None => Expr {
+                                kind: ExprKind::Missing,
+                                span: op_span,
+                            },
                         };
-                        Expr { kind: ExprKind::Binary { op, op_span, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span }
+                        Expr {
+                            kind: ExprKind::Binary {
+                                op,
+                                op_span,
+                                lhs: Box::new(lhs),
+                                rhs: Box::new(rhs),
+                            },
+                            span,
+                        }
                     }
                     Rule::is_known => {
                         let known = has_keyword(&head, Rule::k_known);
-                        Expr { kind: ExprKind::IsKnown { operand: Box::new(lhs), known }, span }
+                        Expr {
+                            kind: ExprKind::IsKnown {
+                                operand: Box::new(lhs),
+                                known,
+                            },
+                            span,
+                        }
                     }
                     Rule::in_list | Rule::not_in_list => {
                         let negated = head.as_rule() == Rule::not_in_list;
                         let list = match parts(head).into_iter().next() {
                             Some(p) => self.expr(p),
-                            None => Expr { kind: ExprKind::Missing, span },
+                            None => Expr {
+                                kind: ExprKind::Missing,
+                                span,
+                            },
                         };
-                        Expr { kind: ExprKind::InList { operand: Box::new(lhs), list: Box::new(list), negated }, span }
+                        Expr {
+                            kind: ExprKind::InList {
+                                operand: Box::new(lhs),
+                                list: Box::new(list),
+                                negated,
+                            },
+                            span,
+                        }
                     }
                     Rule::between => {
                         let mut bounds = parts(head).into_iter().map(|p| self.expr(p));
-                        let low = bounds.next().unwrap_or(Expr { kind: ExprKind::Missing, span });
-                        let high = bounds.next().unwrap_or(Expr { kind: ExprKind::Missing, span });
-                        Expr { kind: ExprKind::Between { operand: Box::new(lhs), low: Box::new(low), high: Box::new(high) }, span }
+                        let low = bounds.next().unwrap_or(Expr {
+                            kind: ExprKind::Missing,
+                            span,
+                        });
+                        let high = bounds.next().unwrap_or(Expr {
+                            kind: ExprKind::Missing,
+                            span,
+                        });
+                        Expr {
+                            kind: ExprKind::Between {
+                                operand: Box::new(lhs),
+                                low: Box::new(low),
+                                high: Box::new(high),
+                            },
+                            span,
+                        }
                     }
                     _ => lhs,
                 }
@@ -1324,12 +1774,19 @@ impl Builder<'_> {
                 let mut ops = Vec::new();
                 for p in pair.into_inner() {
                     match p.as_rule() {
-                        Rule::add_op | Rule::mul_op => ops.push((p.as_str().to_string(), self.span(&p))),
+                        Rule::add_op | Rule::mul_op => {
+                            ops.push((p.as_str().to_string(), self.span(&p)))
+                        }
                         _ => operands.push(self.expr(p)),
                     }
                 }
                 let mut operands = operands.into_iter();
-                let Some(mut acc) = operands.next() else { return Expr { kind: ExprKind::Missing, span } };
+                let Some(mut acc) = operands.next() else {
+                    return Expr {
+                        kind: ExprKind::Missing,
+                        span,
+                    };
+                };
                 for (i, rhs) in operands.enumerate() {
                     let (op, op_span) = match ops.get(i) {
                         Some((text, s)) => (
@@ -1342,10 +1799,21 @@ impl Builder<'_> {
                             *s,
                         ),
                         // `??` is a literal in the grammar: find its place between the operands.
-                        None => (BinaryOp::Default, Span::new(self.file, acc.span.end as usize, rhs.span.start as usize)),
+                        None => (
+                            BinaryOp::Default,
+                            Span::new(self.file, acc.span.end as usize, rhs.span.start as usize),
+                        ),
                     };
                     let whole = acc.span.to(rhs.span);
-                    acc = Expr { kind: ExprKind::Binary { op, op_span, lhs: Box::new(acc), rhs: Box::new(rhs) }, span: whole };
+                    acc = Expr {
+                        kind: ExprKind::Binary {
+                            op,
+                            op_span,
+                            lhs: Box::new(acc),
+                            rhs: Box::new(rhs),
+                        },
+                        span: whole,
+                    };
                 }
                 acc
             }
@@ -1353,23 +1821,41 @@ impl Builder<'_> {
                 let mut ps: Vec<Pair<'_, Rule>> = pair.into_inner().collect();
                 if ps.len() == 2 && ps[0].as_rule() == Rule::neg {
                     let operand = self.expr(ps.remove(1));
-                    return Expr { kind: ExprKind::Negate(Box::new(operand)), span };
+                    return Expr {
+                        kind: ExprKind::Negate(Box::new(operand)),
+                        span,
+                    };
                 }
                 match ps.into_iter().next() {
                     Some(p) => self.expr(p),
-                    None => Expr { kind: ExprKind::Missing, span },
+                    None => Expr {
+                        kind: ExprKind::Missing,
+                        span,
+                    },
                 }
             }
-            Rule::path => Expr { kind: ExprKind::Path(pair.into_inner().map(|p| self.ident(&p)).collect()), span },
+            Rule::path => Expr {
+                kind: ExprKind::Path(pair.into_inner().map(|p| self.ident(&p)).collect()),
+                span,
+            },
             Rule::call => {
                 let mut ps = pair.into_inner();
                 let Some(function) = ps.next().map(|p| self.ident(&p)) else {
-                    return Expr { kind: ExprKind::Missing, span };
+                    return Expr {
+                        kind: ExprKind::Missing,
+                        span,
+                    };
                 };
                 let args = ps.map(|p| self.expr(p)).collect();
-                Expr { kind: ExprKind::Call { function, args }, span }
+                Expr {
+                    kind: ExprKind::Call { function, args },
+                    span,
+                }
             }
-            Rule::list => Expr { kind: ExprKind::List(pair.into_inner().map(|p| self.expr(p)).collect()), span },
+            Rule::list => Expr {
+                kind: ExprKind::List(pair.into_inner().map(|p| self.expr(p)).collect()),
+                span,
+            },
             Rule::lookup => {
                 let ps: Vec<Pair<'_, Rule>> = pair.into_inner().collect();
                 match (ps.first(), ps.get(1), ps.get(2)) {
@@ -1381,7 +1867,10 @@ impl Builder<'_> {
                         },
                         span,
                     },
-                    _ => Expr { kind: ExprKind::Missing, span },
+                    _ => Expr {
+                        kind: ExprKind::Missing,
+                        span,
+                    },
                 }
             }
             Rule::aggregate => self.aggregate(pair),
@@ -1389,13 +1878,32 @@ impl Builder<'_> {
         }
     }
 
-    fn fold_left(&mut self, operands: Vec<Expr>, op: BinaryOp, op_spans: &[Span], span: Span) -> Expr {
+    fn fold_left(
+        &mut self,
+        operands: Vec<Expr>,
+        op: BinaryOp,
+        op_spans: &[Span],
+        span: Span,
+    ) -> Expr {
         let mut operands = operands.into_iter();
-        let Some(mut acc) = operands.next() else { return Expr { kind: ExprKind::Missing, span } };
+        let Some(mut acc) = operands.next() else {
+            return Expr {
+                kind: ExprKind::Missing,
+                span,
+            };
+        };
         for (i, rhs) in operands.enumerate() {
             let op_span = op_spans.get(i).copied().unwrap_or(span);
             let whole = acc.span.to(rhs.span);
-            acc = Expr { kind: ExprKind::Binary { op, op_span, lhs: Box::new(acc), rhs: Box::new(rhs) }, span: whole };
+            acc = Expr {
+                kind: ExprKind::Binary {
+                    op,
+                    op_span,
+                    lhs: Box::new(acc),
+                    rhs: Box::new(rhs),
+                },
+                span: whole,
+            };
         }
         acc
     }
@@ -1426,7 +1934,10 @@ impl Builder<'_> {
                 }
                 Rule::event_ref => {
                     event_span = self.span(&p);
-                    event = p.into_inner().find(|q| q.as_rule() == Rule::ident).map(|q| self.ident(&q));
+                    event = p
+                        .into_inner()
+                        .find(|q| q.as_rule() == Rule::ident)
+                        .map(|q| self.ident(&q));
                 }
                 Rule::ident => property = Some(self.ident(&p)),
                 Rule::expr => condition = Some(self.expr(p)),
@@ -1434,8 +1945,19 @@ impl Builder<'_> {
                 _ => {}
             }
         }
-        let aggregate = Aggregate { kind, kind_span, event, event_span, property, condition, window };
-        Expr { kind: ExprKind::Aggregate(Box::new(aggregate)), span }
+        let aggregate = Aggregate {
+            kind,
+            kind_span,
+            event,
+            event_span,
+            property,
+            condition,
+            window,
+        };
+        Expr {
+            kind: ExprKind::Aggregate(Box::new(aggregate)),
+            span,
+        }
     }
 
     fn literal(&mut self, pair: Pair<'_, Rule>) -> Expr {
@@ -1448,8 +1970,14 @@ impl Builder<'_> {
             Rule::duration => LiteralValue::Duration(self.duration(&pair)),
             Rule::percent => LiteralValue::Percent(parse_number(raw.trim_end_matches('%'))),
             Rule::money => {
-                let currency = raw.chars().filter(char::is_ascii_uppercase).collect::<String>();
-                let amount = parse_number(raw.trim_end_matches(|c: char| c.is_ascii_uppercase()).trim());
+                let currency = raw
+                    .chars()
+                    .filter(char::is_ascii_uppercase)
+                    .collect::<String>();
+                let amount = parse_number(
+                    raw.trim_end_matches(|c: char| c.is_ascii_uppercase())
+                        .trim(),
+                );
                 LiteralValue::Money { amount, currency }
             }
             Rule::date => {
@@ -1467,13 +1995,24 @@ impl Builder<'_> {
                 LiteralValue::Timestamp(millis)
             }
             Rule::time_of_day => LiteralValue::TimeOfDay(self.time_of_day(&pair)),
-            _ => return Expr { kind: ExprKind::Missing, span },
+            _ => {
+                return Expr {
+                    kind: ExprKind::Missing,
+                    span,
+                }
+            }
         };
-        Expr { kind: ExprKind::Literal(Literal { value, raw }), span }
+        Expr {
+            kind: ExprKind::Literal(Literal { value, raw }),
+            span,
+        }
     }
 
     fn duration(&mut self, pair: &Pair<'_, Rule>) -> DurationLit {
-        DurationLit { millis: duration_millis(pair.as_str()), span: self.span(pair) }
+        DurationLit {
+            millis: duration_millis(pair.as_str()),
+            span: self.span(pair),
+        }
     }
 
     fn duration_ref(&mut self, pair: &Pair<'_, Rule>) -> DurationRef {
@@ -1488,14 +2027,18 @@ impl Builder<'_> {
         let raw = pair.as_str();
         let minutes = parse_time_of_day(raw);
         if minutes.is_none() {
-            self.diagnostics.push(errors::invalid_time_of_day(span, raw));
+            self.diagnostics
+                .push(errors::invalid_time_of_day(span, raw));
         }
         TimeOfDayLit { minutes, span }
     }
 
     fn path(&mut self, pair: Pair<'_, Rule>) -> Expr {
         let span = self.span(&pair);
-        Expr { kind: ExprKind::Path(pair.into_inner().map(|p| self.ident(&p)).collect()), span }
+        Expr {
+            kind: ExprKind::Path(pair.into_inner().map(|p| self.ident(&p)).collect()),
+            span,
+        }
     }
 }
 
@@ -1540,7 +2083,9 @@ const DAY: i64 = 24 * HOUR;
 
 /// `30m`, `48h`, `7d`, `2w`, `3mo` (30 days each), `1y` (365 days), `500ms`, `10s`.
 pub(crate) fn duration_millis(text: &str) -> i64 {
-    let digits_end = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let digits_end = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let amount: i64 = text[..digits_end].parse().unwrap_or(i64::MAX / DAY / 365);
     let unit = match &text[digits_end..] {
         "ms" => 1,
@@ -1621,7 +2166,10 @@ pub(crate) fn parse_timestamp(text: &str) -> Option<i64> {
     if hours > 23 || minutes > 59 || seconds > 59 {
         return None;
     }
-    Some(days * DAY + hours * HOUR + minutes * MINUTE + seconds * 1000 + millis - offset_minutes * MINUTE)
+    Some(
+        days * DAY + hours * HOUR + minutes * MINUTE + seconds * 1000 + millis
+            - offset_minutes * MINUTE,
+    )
 }
 
 #[cfg(test)]
@@ -1634,7 +2182,10 @@ mod tests {
         assert_eq!(parse_date("2024-02-29"), Some(19_782));
         assert_eq!(parse_date("2026-02-29"), None);
         assert_eq!(parse_timestamp("1970-01-01T01:00:00+01:00"), Some(0));
-        assert_eq!(parse_timestamp("2026-01-01T00:00:00.123Z"), Some(1_767_225_600_123));
+        assert_eq!(
+            parse_timestamp("2026-01-01T00:00:00.123Z"),
+            Some(1_767_225_600_123)
+        );
         assert_eq!(parse_time_of_day("25:00"), None);
         assert_eq!(duration_millis("2w"), 14 * DAY);
     }

@@ -9,8 +9,25 @@ use std::ops::Range;
 
 /// Words that start a top-level item; a line starting with one in column 0 starts a chunk.
 const ITEM_KEYWORDS: &[&str] = &[
-    "import", "const", "enum", "channel", "default", "contact", "account", "event", "table", "score", "segment",
-    "lifecycle", "queue", "route", "journey", "template", "quiet", "cap", "test",
+    "import",
+    "const",
+    "enum",
+    "channel",
+    "default",
+    "contact",
+    "account",
+    "event",
+    "table",
+    "score",
+    "segment",
+    "lifecycle",
+    "queue",
+    "route",
+    "journey",
+    "template",
+    "quiet",
+    "cap",
+    "test",
 ];
 
 /// Byte ranges of the chunks of `text`, in order, covering all of it.
@@ -32,7 +49,10 @@ pub(crate) fn chunks(text: &str) -> Vec<Range<usize>> {
 }
 
 fn starts_item(line: &str) -> bool {
-    let word: String = line.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    let word: String = line
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
     ITEM_KEYWORDS.contains(&word.as_str())
 }
 
@@ -67,7 +87,11 @@ pub(crate) fn line_depths(text: &str) -> LineDepths {
         before.push(0);
         after.push(0);
     }
-    LineDepths { lines, before, after }
+    LineDepths {
+        lines,
+        before,
+        after,
+    }
 }
 
 /// The characters of one line that are code: not inside quotes, not in a `//` comment.
@@ -104,7 +128,11 @@ pub(crate) fn code_chars(line: &str) -> Vec<(usize, char)> {
 /// Where an unterminated quote starts on the line holding `offset`, if it has one.
 pub(crate) fn unterminated_quote(text: &str, offset: usize) -> Option<usize> {
     let depths = line_depths(text);
-    let line = depths.lines.iter().find(|r| r.contains(&offset)).or(depths.lines.last())?;
+    let line = depths
+        .lines
+        .iter()
+        .find(|r| r.contains(&offset))
+        .or(depths.lines.last())?;
     let content = &text[line.clone()];
     let mut in_string = None;
     let mut escaped = false;
@@ -147,7 +175,11 @@ pub(crate) fn unclosed_braces(text: &str) -> Vec<usize> {
 /// item's header) the rest of the chunk goes.
 pub(crate) fn statement_range(text: &str, offset: usize) -> Range<usize> {
     let depths = line_depths(text);
-    let mut line = depths.lines.iter().position(|r| r.contains(&offset)).unwrap_or(depths.lines.len() - 1);
+    let mut line = depths
+        .lines
+        .iter()
+        .position(|r| r.contains(&offset))
+        .unwrap_or(depths.lines.len() - 1);
     // An error at the very end points past the last line: step back to the last line with code.
     while line > 0 && text[depths.lines[line].clone()].trim().is_empty() {
         line -= 1;
