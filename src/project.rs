@@ -18,6 +18,61 @@ pub struct Project {
 #[derive(Debug)]
 pub struct LoadError(pub String);
 
+/// The projects named by `paths`, each a sorted list of files. A folder with `.marketing` files
+/// directly in it is one project (with its subfolders); a folder without any stands for each of its
+/// subfolders separately (so `maclc check examples` checks every example on its own); files named
+/// one by one form one project together.
+pub fn find_projects(paths: &[PathBuf]) -> Result<Vec<Vec<PathBuf>>, LoadError> {
+    let mut projects = Vec::new();
+    let mut loose = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            split_folder(path, &mut projects).map_err(|e| {
+                LoadError(format!(
+                    "cannot read the folder `{}`: {e}",
+                    display_name(path)
+                ))
+            })?;
+        } else if path.is_file() {
+            loose.push(path.clone());
+        } else {
+            return Err(LoadError(format!(
+                "`{}` does not exist",
+                display_name(path)
+            )));
+        }
+    }
+    if !loose.is_empty() {
+        loose.sort();
+        loose.dedup();
+        projects.insert(0, loose);
+    }
+    Ok(projects)
+}
+
+fn split_folder(dir: &Path, projects: &mut Vec<Vec<PathBuf>>) -> std::io::Result<()> {
+    let mut children: Vec<PathBuf> = fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    children.sort();
+    let has_own_files = children
+        .iter()
+        .any(|p| p.is_file() && p.extension().is_some_and(|e| e == "marketing"));
+    if has_own_files {
+        let mut found = BTreeSet::new();
+        walk(dir, &mut found)?;
+        projects.push(found.into_iter().collect());
+        return Ok(());
+    }
+    for child in children {
+        let name = child.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if child.is_dir() && !name.starts_with('.') && name != "target" && name != "snapshots" {
+            split_folder(&child, projects)?;
+        }
+    }
+    Ok(())
+}
+
 /// Every `.marketing` file under `paths` (folders recursively, sorted so output never depends
 /// on the order the file system lists them).
 pub fn find_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {

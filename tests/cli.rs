@@ -160,3 +160,14 @@ fn fmt_refuses_files_with_syntax_errors() {
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("has syntax errors and was not formatted"));
 }
+
+#[test]
+fn a_folder_of_projects_checks_each_project_on_its_own() {
+    // Both projects define `general_interest`: no clash, since they are separate projects.
+    let output = maclc(&["check", "tests/cli/projects"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert_eq!(
+        stdout(&output).trim(),
+        "checked 2 files in 2 projects: no problems found"
+    );
+}

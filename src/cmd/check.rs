@@ -37,49 +37,104 @@ pub fn run(args: &Args) -> u8 {
     } else {
         args.paths.clone()
     };
-    let loaded = project::find_files(&paths).and_then(|files| {
-        if files.is_empty() {
-            Err(project::LoadError(format!(
-                "no `.marketing` files found in {}",
+    let projects = match project::find_projects(&paths) {
+        Ok(projects) if projects.is_empty() => {
+            eprintln!(
+                "error: no `.marketing` files found in {}",
                 describe_paths(&paths)
-            )))
-        } else {
-            project::load(&files)
+            );
+            return EXIT_USAGE;
         }
-    });
-    let project = match loaded {
-        Ok(project) => project,
+        Ok(projects) => projects,
         Err(error) => {
             eprintln!("error: {}", error.0);
             return EXIT_USAGE;
         }
     };
-    let analysis = maclc_compiler::analyze_parsed(&project.sources, project.parsed);
-    let diagnostics = &analysis.diagnostics;
-    let errors = diagnostics
-        .iter()
-        .filter(|d| d.severity() == Severity::Error)
-        .count();
-    let warnings = diagnostics.len() - errors;
+    let color = use_color(std::io::stdout().is_terminal());
+    let mut report = Report::default();
+    for files in &projects {
+        let project = match project::load(files) {
+            Ok(project) => project,
+            Err(error) => {
+                eprintln!("error: {}", error.0);
+                return EXIT_USAGE;
+            }
+        };
+        let analysis = maclc_compiler::analyze_parsed(&project.sources, project.parsed);
+        report.add(&analysis.diagnostics, &project.sources, args.format, color);
+    }
     match args.format {
         Format::Human => {
-            let options = RenderOptions {
-                color: use_color(std::io::stdout().is_terminal()),
-                ..RenderOptions::default()
-            };
-            print!("{}", render_human(diagnostics, &project.sources, options));
-            println!("{}", summary(project.sources.len(), errors, warnings));
+            print!("{}", report.human);
+            println!(
+                "{}",
+                summary(
+                    report.files.len(),
+                    projects.len(),
+                    report.errors,
+                    report.warnings
+                )
+            );
         }
         Format::Json => println!(
             "{}",
-            pretty(&to_json(diagnostics, &project.sources, errors, warnings))
+            pretty(&json!({
+                "version": 1,
+                "files": report.files,
+                "diagnostics": report.json,
+                "summary": { "errors": report.errors, "warnings": report.warnings },
+            }))
         ),
-        Format::Sarif => println!("{}", pretty(&to_sarif(diagnostics, &project.sources))),
+        Format::Sarif => println!("{}", pretty(&to_sarif(&report.codes, report.json_sarif))),
     }
-    if errors > 0 || (args.deny_warnings && warnings > 0) {
+    if report.errors > 0 || (args.deny_warnings && report.warnings > 0) {
         EXIT_FAILURE
     } else {
         EXIT_OK
+    }
+}
+
+/// What `check` prints, gathered over every project.
+#[derive(Default)]
+struct Report {
+    files: Vec<String>,
+    errors: usize,
+    warnings: usize,
+    human: String,
+    json: Vec<Value>,
+    json_sarif: Vec<Value>,
+    codes: Vec<&'static str>,
+}
+
+impl Report {
+    fn add(&mut self, diagnostics: &[Diagnostic], sources: &Sources, format: Format, color: bool) {
+        self.files.extend(sources.iter().map(|f| f.name.clone()));
+        let errors = diagnostics
+            .iter()
+            .filter(|d| d.severity() == Severity::Error)
+            .count();
+        self.errors += errors;
+        self.warnings += diagnostics.len() - errors;
+        match format {
+            Format::Human => self.human.push_str(&render_human(
+                diagnostics,
+                sources,
+                RenderOptions {
+                    color,
+                    ..RenderOptions::default()
+                },
+            )),
+            Format::Json => self
+                .json
+                .extend(diagnostics.iter().map(|d| diagnostic_json(d, sources))),
+            Format::Sarif => {
+                self.json_sarif
+                    .extend(diagnostics.iter().map(|d| sarif_result(d, sources)));
+                self.codes
+                    .extend(diagnostics.iter().map(|d| d.code().as_str()));
+            }
+        }
     }
 }
 
@@ -91,8 +146,12 @@ fn describe_paths(paths: &[PathBuf]) -> String {
         .join(", ")
 }
 
-fn summary(files: usize, errors: usize, warnings: usize) -> String {
-    let files = plural(files, "file");
+fn summary(files: usize, projects: usize, errors: usize, warnings: usize) -> String {
+    let files = if projects > 1 {
+        format!("{} in {projects} projects", plural(files, "file"))
+    } else {
+        plural(files, "file")
+    };
     match (errors, warnings) {
         (0, 0) => format!("checked {files}: no problems found"),
         (0, w) => format!("checked {files}: {}", plural(w, "warning")),
@@ -135,34 +194,23 @@ fn location(sources: &Sources, span: maclc_compiler::source::Span) -> Value {
     })
 }
 
-fn to_json(diagnostics: &[Diagnostic], sources: &Sources, errors: usize, warnings: usize) -> Value {
-    let items: Vec<Value> = diagnostics
-        .iter()
-        .map(|d| {
-            json!({
-                "code": d.code().as_str(),
-                "severity": d.severity().as_str(),
-                "message": d.message(),
-                "location": location(sources, d.span()),
-                "label": d.primary().message,
-                "related": d.secondary().iter().map(|l| json!({
-                    "message": l.message,
-                    "location": location(sources, l.span),
-                })).collect::<Vec<_>>(),
-                "help": d.help(),
-                "fix": d.fix().map(|f| json!({
-                    "title": f.title,
-                    "location": location(sources, f.span),
-                    "replacement": f.replacement,
-                })),
-            })
-        })
-        .collect();
+fn diagnostic_json(d: &Diagnostic, sources: &Sources) -> Value {
     json!({
-        "version": 1,
-        "files": sources.iter().map(|f| f.name.clone()).collect::<Vec<_>>(),
-        "diagnostics": items,
-        "summary": { "errors": errors, "warnings": warnings },
+        "code": d.code().as_str(),
+        "severity": d.severity().as_str(),
+        "message": d.message(),
+        "location": location(sources, d.span()),
+        "label": d.primary().message,
+        "related": d.secondary().iter().map(|l| json!({
+            "message": l.message,
+            "location": location(sources, l.span),
+        })).collect::<Vec<_>>(),
+        "help": d.help(),
+        "fix": d.fix().map(|f| json!({
+            "title": f.title,
+            "location": location(sources, f.span),
+            "replacement": f.replacement,
+        })),
     })
 }
 
@@ -180,9 +228,30 @@ fn sarif_region(sources: &Sources, span: maclc_compiler::source::Span) -> Value 
     })
 }
 
-/// SARIF 2.1.0, the format code-scanning tools read.
-fn to_sarif(diagnostics: &[Diagnostic], sources: &Sources) -> Value {
-    let mut used: Vec<&str> = diagnostics.iter().map(|d| d.code().as_str()).collect();
+fn sarif_result(d: &Diagnostic, sources: &Sources) -> Value {
+    let mut text = d.message().to_string();
+    if let Some(help) = d.help() {
+        text.push_str(&format!("\nhelp: {help}"));
+    }
+    json!({
+        "ruleId": d.code().as_str(),
+        "level": level(d.severity()),
+        "message": { "text": text },
+        "locations": [sarif_region(sources, d.span())],
+        "relatedLocations": d.secondary().iter().enumerate().map(|(i, l)| {
+            let mut region = sarif_region(sources, l.span);
+            if let Value::Object(map) = &mut region {
+                map.insert("id".to_string(), json!(i));
+                map.insert("message".to_string(), json!({ "text": l.message }));
+            }
+            region
+        }).collect::<Vec<_>>(),
+    })
+}
+
+/// SARIF 2.1.0, the format code-scanning tools read: one run, the rules used, the results.
+fn to_sarif(codes: &[&str], results: Vec<Value>) -> Value {
+    let mut used: Vec<&str> = codes.to_vec();
     used.sort_unstable();
     used.dedup();
     let rules: Vec<Value> = used
@@ -195,29 +264,6 @@ fn to_sarif(diagnostics: &[Diagnostic], sources: &Sources) -> Value {
                 "fullDescription": { "text": entry.explanation },
                 "help": { "text": format!("{}\n\nFixed:\n{}", entry.explanation, entry.fix) },
                 "defaultConfiguration": { "level": level(entry.code.severity()) },
-            })
-        })
-        .collect();
-    let results: Vec<Value> = diagnostics
-        .iter()
-        .map(|d| {
-            let mut text = d.message().to_string();
-            if let Some(help) = d.help() {
-                text.push_str(&format!("\nhelp: {help}"));
-            }
-            json!({
-                "ruleId": d.code().as_str(),
-                "level": level(d.severity()),
-                "message": { "text": text },
-                "locations": [sarif_region(sources, d.span())],
-                "relatedLocations": d.secondary().iter().enumerate().map(|(i, l)| {
-                    let mut region = sarif_region(sources, l.span);
-                    if let Value::Object(map) = &mut region {
-                        map.insert("id".to_string(), json!(i));
-                        map.insert("message".to_string(), json!({ "text": l.message }));
-                    }
-                    region
-                }).collect::<Vec<_>>(),
             })
         })
         .collect();
