@@ -400,7 +400,7 @@ impl<'a> Formatter<'a> {
             }
             ItemKind::Event(e) => {
                 let source = match &e.source {
-                    None => self.unparsed_event_source(e),
+                    None => String::new(),
                     Some(EventSource::Page) => " from page".to_string(),
                     Some(EventSource::Screen) => " from screen".to_string(),
                     Some(EventSource::Track(name)) => format!(" from track {}", str_lit(name)),
@@ -495,7 +495,12 @@ impl<'a> Formatter<'a> {
                 }
             }
             ItemKind::Route(r) => {
-                let header = format!("route {} on {}", r.name.name, self.trigger(&r.trigger));
+                // `route x on EVENT`: the route's own `on` already introduces an event trigger.
+                let trigger = match &r.trigger.kind {
+                    TriggerKind::Event(m) => self.event_match(m),
+                    _ => self.trigger(&r.trigger),
+                };
+                let header = format!("route {} on {}", r.name.name, trigger);
                 let from = self.end(r.trigger.span);
                 self.block_stmt(start, &header, from, r.rules.is_empty(), |f| {
                     let mut last = 0;
@@ -571,35 +576,6 @@ impl<'a> Formatter<'a> {
                 );
             }
         }
-    }
-
-    /// `from page` / `from screen` as written after an event's name. The parser leaves them
-    /// out of the tree for now (`EventDecl::source` is `None`); reading them here keeps the
-    /// formatter from deleting them.
-    fn unparsed_event_source(&self, e: &EventDecl) -> String {
-        let after_from = |at: usize| -> Option<usize> {
-            let at = self.skip_trivia(at);
-            let rest = self.src.get(at..)?;
-            let boundary = rest
-                .as_bytes()
-                .get(4)
-                .is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'_'));
-            (rest.starts_with("from") && boundary).then(|| self.skip_trivia(at + 4))
-        };
-        let Some(word) = after_from(e.name.span.end as usize) else {
-            return String::new();
-        };
-        for kind in ["page", "screen"] {
-            let rest = self.src.get(word..).unwrap_or("");
-            let boundary = rest
-                .as_bytes()
-                .get(kind.len())
-                .is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'_'));
-            if rest.starts_with(kind) && boundary {
-                return format!(" from {kind}");
-            }
-        }
-        String::new()
     }
 
     fn fields_block(

@@ -554,13 +554,16 @@ impl Builder<'_> {
                         Rule::ident => name = Some(self.ident(&p)),
                         Rule::event_source => {
                             let inner: Vec<Pair<'_, Rule>> = p.into_inner().collect();
-                            source = match inner.first().map(Pair::as_rule) {
-                                Some(Rule::k_page) => Some(EventSource::Page),
-                                Some(Rule::k_screen) => Some(EventSource::Screen),
-                                _ => inner
+                            let has = |rule: Rule| inner.iter().any(|q| q.as_rule() == rule);
+                            source = if has(Rule::k_page) {
+                                Some(EventSource::Page)
+                            } else if has(Rule::k_screen) {
+                                Some(EventSource::Screen)
+                            } else {
+                                inner
                                     .iter()
                                     .find(|q| q.as_rule() == Rule::string)
-                                    .map(|q| EventSource::Track(self.string(q))),
+                                    .map(|q| EventSource::Track(self.string(q)))
                             };
                         }
                         Rule::field_decl => properties.push(self.field(p)),
@@ -1071,7 +1074,7 @@ impl Builder<'_> {
     fn trigger(&mut self, pair: Pair<'_, Rule>) -> Option<Trigger> {
         let span = self.span(&pair);
         let kind = match pair.as_rule() {
-            Rule::trig_event => TriggerKind::Event(self.event_match(pair)?),
+            Rule::trig_event | Rule::route_event => TriggerKind::Event(self.event_match(pair)?),
             Rule::trig_segment => {
                 let enters = has_keyword(&pair, Rule::k_enters);
                 TriggerKind::Segment {
@@ -1270,7 +1273,8 @@ impl Builder<'_> {
                         Rule::ident if event.is_none() => event = Some(self.ident(&p)),
                         Rule::ident | Rule::duration => timeout = Some(self.duration_ref(&p)),
                         Rule::expr => condition = Some(self.expr(p)),
-                        _ => on_timeout = self.steps(p),
+                        Rule::step_block | Rule::step => on_timeout = self.steps(p),
+                        _ => {}
                     }
                 }
                 StepKind::WaitForEvent {

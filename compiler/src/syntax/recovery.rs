@@ -30,13 +30,32 @@ const ITEM_KEYWORDS: &[&str] = &[
     "test",
 ];
 
-/// Byte ranges of the chunks of `text`, in order, covering all of it.
+/// Words that may also start a line inside a block (a test's `contact { … }`, a journey's
+/// `route to queue …`, `cap …`, `quiet hours …`): they start a chunk only at brace depth 0.
+const ALSO_IN_BLOCKS: &[&str] = &["contact", "route", "cap", "quiet"];
+
+/// Byte ranges of the chunks of `text`, in order, covering all of it. A chunk starts at a line
+/// whose first word, in column 0, starts an item; inside an unclosed block this still starts a
+/// new chunk (the block was most likely left open by mistake), except for words that blocks use.
 pub(crate) fn chunks(text: &str) -> Vec<Range<usize>> {
     let mut starts = vec![0];
     let mut offset = 0;
+    let mut depth = 0;
     for line in text.split_inclusive('\n') {
-        if offset > 0 && starts_item(line) {
-            starts.push(offset);
+        if offset > 0 {
+            if let Some(word) = item_keyword(line) {
+                if depth <= 0 || !ALSO_IN_BLOCKS.contains(&word) {
+                    starts.push(offset);
+                    depth = 0;
+                }
+            }
+        }
+        for (_, c) in code_chars(line) {
+            match c {
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                _ => {}
+            }
         }
         offset += line.len();
     }
@@ -48,12 +67,12 @@ pub(crate) fn chunks(text: &str) -> Vec<Range<usize>> {
     ranges
 }
 
-fn starts_item(line: &str) -> bool {
-    let word: String = line
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .collect();
-    ITEM_KEYWORDS.contains(&word.as_str())
+fn item_keyword(line: &str) -> Option<&'static str> {
+    let end = line
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(line.len());
+    let word = &line[..end];
+    ITEM_KEYWORDS.iter().copied().find(|k| *k == word)
 }
 
 /// Brace depth before and after each line, ignoring braces inside quotes and comments.
@@ -248,6 +267,14 @@ mod tests {
         let c = chunks(text);
         assert_eq!(c.len(), 2);
         assert!(text[c[1].clone()].starts_with("segment"));
+    }
+
+    #[test]
+    fn block_words_in_column_zero_stay_in_their_block() {
+        let text = "test \"t\" {\ncontact { email: \"a\" }\n}\nscore s {\n";
+        let c = chunks(text);
+        assert_eq!(c.len(), 2);
+        assert!(text[c[1].clone()].starts_with("score"));
     }
 
     #[test]

@@ -1,0 +1,292 @@
+//! Reading `\n`-separated lines as bytes, decoding each, and counting what happened.
+//!
+//! A line is kept in memory up to [`KEEP_BYTES`]; the rest of a longer line is only checked
+//! (UTF-8) and counted, so one endless line cannot exhaust memory, and its reject still has the
+//! right reason and length.
+
+use std::io::{self, BufRead};
+
+use super::{
+    decode_line, too_long_detail, utf8_detail, InputSchema, Record, RecordType, Reject,
+    RejectReason,
+};
+
+/// How much of one line is kept: far above [`super::MAX_LINE_BYTES`], so every line that can
+/// be valid, and the start of every other, is kept whole.
+pub const KEEP_BYTES: usize = 1 << 20;
+
+/// What a run over an input has seen so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub lines_read: u64,
+    pub valid: u64,
+    /// Valid records per type, in the order of [`RecordType::ALL`].
+    pub valid_by_type: [u64; RecordType::ALL.len()],
+    /// Rejected lines per reason, in the order of [`RejectReason::ALL`].
+    pub rejected_by_reason: [u64; RejectReason::ALL.len()],
+}
+
+impl Summary {
+    pub fn count(&mut self, outcome: &Result<Record, Reject>) {
+        self.lines_read += 1;
+        match outcome {
+            Ok(record) => {
+                self.valid += 1;
+                if let Some(slot) = RecordType::ALL
+                    .iter()
+                    .position(|t| *t == record.record_type)
+                    .and_then(|i| self.valid_by_type.get_mut(i))
+                {
+                    *slot += 1;
+                }
+            }
+            Err(reject) => {
+                if let Some(slot) = RejectReason::ALL
+                    .iter()
+                    .position(|r| *r == reject.reason)
+                    .and_then(|i| self.rejected_by_reason.get_mut(i))
+                {
+                    *slot += 1;
+                }
+            }
+        }
+    }
+
+    pub fn rejected(&self, reason: RejectReason) -> u64 {
+        RejectReason::ALL
+            .iter()
+            .position(|r| *r == reason)
+            .and_then(|i| self.rejected_by_reason.get(i))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    pub fn rejected_total(&self) -> u64 {
+        self.rejected_by_reason.iter().sum()
+    }
+
+    pub fn valid_of_type(&self, t: RecordType) -> u64 {
+        RecordType::ALL
+            .iter()
+            .position(|x| *x == t)
+            .and_then(|i| self.valid_by_type.get(i))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+/// One line for a run's summary: `8,000 lines read: 7,828 valid, 172 skipped (invalid_json 22, …)`.
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} lines read: {} valid, {} skipped",
+            super::group_digits(self.lines_read),
+            super::group_digits(self.valid),
+            super::group_digits(self.rejected_total())
+        )?;
+        let reasons: Vec<String> = RejectReason::ALL
+            .iter()
+            .filter(|r| self.rejected(**r) > 0)
+            .map(|r| format!("{} {}", r.name(), super::group_digits(self.rejected(*r))))
+            .collect();
+        if !reasons.is_empty() {
+            write!(f, " ({})", reasons.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// Checks UTF-8 across chunks, for the part of a line beyond [`KEEP_BYTES`].
+#[derive(Debug, Default)]
+struct Utf8Stream {
+    /// The first bytes of a character split between chunks (at most three).
+    pending: Vec<u8>,
+    /// Bytes checked so far, `pending` included.
+    seen: usize,
+    /// Offset in the line of the first byte that is not UTF-8.
+    bad_at: Option<usize>,
+}
+
+impl Utf8Stream {
+    fn feed(&mut self, chunk: &[u8]) {
+        if self.bad_at.is_some() {
+            return;
+        }
+        let start = self.seen - self.pending.len();
+        let mut joined = std::mem::take(&mut self.pending);
+        joined.extend_from_slice(chunk);
+        self.seen = start + joined.len();
+        if let Err(e) = std::str::from_utf8(&joined) {
+            match e.error_len() {
+                Some(_) => self.bad_at = Some(start + e.valid_up_to()),
+                None => self.pending = joined.get(e.valid_up_to()..).unwrap_or_default().to_vec(),
+            }
+        }
+    }
+
+    /// The offset of the first bad byte, once the line is over.
+    fn finish(&self) -> Option<usize> {
+        self.bad_at.or(if self.pending.is_empty() {
+            None
+        } else {
+            Some(self.seen - self.pending.len())
+        })
+    }
+}
+
+/// The iterator of [`super::decode_lines`].
+#[derive(Debug)]
+pub struct DecodeLines<'s, R> {
+    reader: R,
+    schema: &'s InputSchema,
+    line_no: u64,
+    summary: Summary,
+    io_error: Option<io::Error>,
+    done: bool,
+    buf: Vec<u8>,
+}
+
+impl<'s, R: BufRead> DecodeLines<'s, R> {
+    pub(super) fn new(reader: R, schema: &'s InputSchema) -> Self {
+        DecodeLines {
+            reader,
+            schema,
+            line_no: 0,
+            summary: Summary::default(),
+            io_error: None,
+            done: false,
+            buf: Vec::new(),
+        }
+    }
+
+    /// Counts of everything yielded so far.
+    pub fn summary(&self) -> &Summary {
+        &self.summary
+    }
+
+    /// The read error that ended the iteration early, if any: the caller must report it,
+    /// since the lines after it were never read.
+    pub fn io_error(&self) -> Option<&io::Error> {
+        self.io_error.as_ref()
+    }
+
+    /// Reads the next line into `buf` (cut at [`KEEP_BYTES`]). Returns its full length and,
+    /// when it was cut, the UTF-8 verdict over the whole line; `None` at the end of input.
+    fn read_line(&mut self) -> io::Result<Option<(usize, Option<Utf8Stream>)>> {
+        self.buf.clear();
+        let mut length = 0usize;
+        let mut overflow: Option<Utf8Stream> = None;
+        let mut started = false;
+        loop {
+            let available = match self.reader.fill_buf() {
+                Ok(bytes) => bytes,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if available.is_empty() {
+                // End of input: a last line without `\n` still counts; nothing after a final `\n`.
+                return Ok(if started {
+                    Some((length, overflow))
+                } else {
+                    None
+                });
+            }
+            started = true;
+            let newline = available.iter().position(|&b| b == b'\n');
+            let chunk = match newline {
+                Some(at) => available.get(..at).unwrap_or_default(),
+                None => available,
+            };
+            let room = KEEP_BYTES.saturating_sub(self.buf.len());
+            if chunk.len() <= room && overflow.is_none() {
+                self.buf.extend_from_slice(chunk);
+            } else {
+                let (kept, rest) = chunk.split_at(room.min(chunk.len()));
+                self.buf.extend_from_slice(kept);
+                let stream = overflow.get_or_insert_with(|| {
+                    let mut s = Utf8Stream::default();
+                    s.feed(&self.buf);
+                    s
+                });
+                stream.feed(rest);
+            }
+            length += chunk.len();
+            let used = chunk.len() + usize::from(newline.is_some());
+            self.reader.consume(used);
+            if newline.is_some() {
+                return Ok(Some((length, overflow)));
+            }
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for DecodeLines<'_, R> {
+    type Item = Result<Record, Reject>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let (length, overflow) = match self.read_line() {
+            Ok(Some(line)) => line,
+            Ok(None) => {
+                self.done = true;
+                return None;
+            }
+            Err(e) => {
+                self.done = true;
+                self.io_error = Some(e);
+                return None;
+            }
+        };
+        self.line_no += 1;
+        let outcome = match overflow {
+            None => decode_line(self.line_no, &self.buf, self.schema),
+            // A line cut in memory is longer than any valid one: only its reason is to find.
+            Some(stream) => {
+                let (reason, detail) = match stream.finish() {
+                    Some(at) if at < self.buf.len() => (RejectReason::InvalidUtf8, utf8_detail(&self.buf, at)),
+                    Some(at) => (
+                        RejectReason::InvalidUtf8,
+                        format!("byte {} is not UTF-8: the text was probably saved as Windows-1252 or Latin-1", at + 1),
+                    ),
+                    None => (RejectReason::TooLong, too_long_detail(length as u64)),
+                };
+                Err(Reject {
+                    line: self.line_no,
+                    reason,
+                    detail,
+                    raw: self.buf.clone(),
+                    length: length as u64,
+                })
+            }
+        };
+        self.summary.count(&outcome);
+        Some(outcome)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf8_stream_finds_bad_bytes_across_chunks() {
+        let text = "aé😀b".as_bytes();
+        for split in 0..=text.len() {
+            let mut s = Utf8Stream::default();
+            let (a, b) = text.split_at(split);
+            s.feed(a);
+            s.feed(b);
+            assert_eq!(s.finish(), None, "split at {split}");
+        }
+        let mut s = Utf8Stream::default();
+        s.feed(b"ab\xe9");
+        s.feed(b"xy");
+        assert_eq!(s.finish(), Some(2));
+        let mut s = Utf8Stream::default();
+        s.feed(b"ab\xf0\x9f");
+        assert_eq!(s.finish(), Some(2));
+    }
+}
