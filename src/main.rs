@@ -30,6 +30,8 @@ enum Command {
     Fmt(cmd::fmt::Args),
     /// Explain a diagnostic code such as E0102, with an example and its fix
     Explain(cmd::explain::Args),
+    /// Run a project over a JSON Lines file of events; write each contact's state and rejects
+    Run(cmd::run::Args),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +40,7 @@ fn main() -> ExitCode {
         Command::Check(args) => cmd::check::run(&args),
         Command::Fmt(args) => cmd::fmt::run(&args),
         Command::Explain(args) => cmd::explain::run(&args),
+        Command::Run(args) => cmd::run::run(&args),
     };
     ExitCode::from(code)
 }

@@ -9,6 +9,7 @@
 pub mod check;
 pub mod diagnostics;
 pub mod fmt;
+pub mod ir;
 pub mod source;
 pub mod syntax;
 

@@ -1,10 +1,14 @@
 //! The maclc runtime: state, event time, input streams, action sinks and the evaluators.
 //!
-//! Built so far: the input decoder ([`input`]: raw JSON Lines to typed records or rejects, per
-//! R1 §1) and identity resolution ([`identity`]: who a record belongs to, per R1 §2, in a
-//! streaming form with merge events and a whole-input form). The IR interpreter comes next; it
-//! will depend on the checked program of `maclc-compiler` and this crate does all of the I/O
-//! the compiler must not.
+//! Stages: the input decoder ([`input`]: raw JSON Lines to typed records or rejects, per R1
+//! §1), identity resolution ([`identity`]: who a record belongs to, per R1 §2), the input
+//! schema of a program ([`program_schema`]), the reference interpreter over the IR ([`eval`]),
+//! the engine that replays each contact's records ([`engine`]) and the outputs of a run
+//! ([`output`]). This crate does all of the I/O the compiler must not.
 
+pub mod engine;
+pub mod eval;
 pub mod identity;
 pub mod input;
+pub mod output;
+pub mod program_schema;

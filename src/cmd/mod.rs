@@ -3,6 +3,7 @@
 pub mod check;
 pub mod explain;
 pub mod fmt;
+pub mod run;
 
 /// Exit status: everything fine.
 pub const EXIT_OK: u8 = 0;

@@ -1,0 +1,616 @@
+//! Lowering: `check::Program` → [`Ir`], resolving every name to a slot and interning operands.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use super::*;
+use crate::check::{
+    self, AggregateProperty, EventSourceKind, ExprKind, Function, Limit, Program, RuleTrigger,
+    Type, TypedExpr, Value,
+};
+use crate::syntax::ast::{BinaryOp, CompareOp};
+
+/// Why a checked program cannot be lowered (a feature the runtime does not run yet, or a
+/// program that still has check errors).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LowerError {
+    /// The program has an expression that did not check.
+    Unchecked { what: String },
+    /// A language feature this runtime does not evaluate yet.
+    Unsupported { what: String, feature: String },
+    /// A time zone other than UTC or a fixed offset (no time-zone database is bundled yet).
+    TimeZone { what: String, zone: String },
+    /// A regular expression the engine cannot compile.
+    Regex {
+        what: String,
+        pattern: String,
+        error: String,
+    },
+}
+
+impl fmt::Display for LowerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LowerError::Unchecked { what } => write!(f, "{what} has errors; run `maclc check`"),
+            LowerError::Unsupported { what, feature } => {
+                write!(
+                    f,
+                    "{what} uses {feature}, which `maclc run` does not evaluate yet"
+                )
+            }
+            LowerError::TimeZone { what, zone } => write!(
+                f,
+                "{what} uses the time zone `{zone}`; `maclc run` knows only `UTC` and fixed \
+                 offsets such as `+02:00` so far"
+            ),
+            LowerError::Regex {
+                what,
+                pattern,
+                error,
+            } => write!(
+                f,
+                "{what}: the pattern `{pattern}` does not compile: {error}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for LowerError {}
+
+/// Lowers a checked program. The program must have no check errors.
+pub fn lower(program: &Program) -> Result<Ir, LowerError> {
+    let mut l = Lowerer {
+        program,
+        texts: Vec::new(),
+        text_index: HashMap::new(),
+        regexes: Vec::new(),
+        regex_index: HashMap::new(),
+        aggregates: Vec::new(),
+        what: String::new(),
+    };
+    l.run()
+}
+
+struct Lowerer<'p> {
+    program: &'p Program,
+    texts: Vec<String>,
+    text_index: HashMap<String, TextId>,
+    regexes: Vec<regex::Regex>,
+    regex_index: HashMap<String, RegexId>,
+    aggregates: Vec<AggregateIr>,
+    /// What is being lowered, for error messages (`score fit, rule 2`).
+    what: String,
+}
+
+fn val_type(ty: &Type) -> Option<ValType> {
+    Some(match ty {
+        Type::Bool => ValType::Bool,
+        Type::Number | Type::Money | Type::Percent | Type::Duration | Type::Time => ValType::Num,
+        Type::Text => ValType::Text,
+        Type::Date => ValType::Date,
+        Type::Timestamp => ValType::Timestamp,
+        Type::Enum(_) => ValType::Enum,
+        Type::Consent => ValType::Consent,
+        Type::Account(_) | Type::List(_) | Type::Stage | Type::Error => return None,
+    })
+}
+
+impl Lowerer<'_> {
+    fn run(&mut self) -> Result<Ir, LowerError> {
+        let schema = &self.program.schema;
+        let mut contact_slots = Vec::new();
+        for field in &schema.contact_fields {
+            contact_slots.push(self.slot(field, "contact field")?);
+        }
+        let channels = schema
+            .channels
+            .iter()
+            .map(|c| ChannelSlot {
+                name: c.name.clone(),
+                opt_in: matches!(c.mode, crate::syntax::ast::ConsentMode::OptIn),
+            })
+            .collect();
+        let mut events = Vec::new();
+        for event in &schema.events {
+            let mut properties = Vec::new();
+            for p in &event.properties {
+                properties.push(self.slot(p, "event property")?);
+            }
+            let (source, wire_name) = match &event.source {
+                EventSourceKind::Track(w) => (EventSource::Track, w.clone()),
+                EventSourceKind::Page => (EventSource::Page, String::new()),
+                EventSourceKind::Screen => (EventSource::Screen, String::new()),
+            };
+            events.push(EventLayout {
+                name: event.name.clone(),
+                source,
+                wire_name,
+                properties,
+            });
+        }
+
+        let default_zone = schema.default_time_zone.clone();
+        let mut scores = Vec::new();
+        let mut rules_by_event: Vec<Vec<EventRule>> = vec![Vec::new(); events.len()];
+        let mut cap_count = 0u32;
+        for (si, score) in self.program.scores.iter().enumerate() {
+            let score_id = ScoreId(si as u32);
+            self.what = format!("score `{}`", score.name);
+            let zone = score.time_zone.clone().or_else(|| default_zone.clone());
+            let zone_offset_millis = match zone {
+                None => 0,
+                Some(z) => zone_offset(&z).ok_or_else(|| LowerError::TimeZone {
+                    what: self.what.clone(),
+                    zone: z.clone(),
+                })?,
+            };
+            let mut profile_rules = Vec::new();
+            for (ri, rule) in score.rules.iter().enumerate() {
+                self.what = format!("score `{}`, rule {}", score.name, ri + 1);
+                match &rule.trigger {
+                    RuleTrigger::Event { event, condition } => {
+                        let condition = match condition {
+                            Some(c) => Some(self.expr(c)?),
+                            None => None,
+                        };
+                        let cap = rule.limit.map(|limit| {
+                            let kind = match limit {
+                                Limit::Once => CapKind::Once,
+                                Limit::PerDay(n) => CapKind::PerDay(n),
+                                Limit::PerWeek(n) => CapKind::PerWeek(n),
+                                Limit::PerWindow { count, millis } => {
+                                    CapKind::Rolling { count, millis }
+                                }
+                            };
+                            cap_count += 1;
+                            (kind, cap_count - 1)
+                        });
+                        let slot = rules_by_event.get_mut(event.index()).ok_or_else(|| {
+                            LowerError::Unchecked {
+                                what: self.what.clone(),
+                            }
+                        })?;
+                        slot.push(EventRule {
+                            score: score_id,
+                            rule: ri as u32,
+                            points: rule.points,
+                            condition,
+                            cap,
+                        });
+                    }
+                    RuleTrigger::Profile(condition) => {
+                        if rule.limit.is_some() {
+                            return Err(LowerError::Unsupported {
+                                what: self.what.clone(),
+                                feature: "a limit on profile points".into(),
+                            });
+                        }
+                        let condition = self.expr(condition)?;
+                        profile_rules.push(ProfileRule {
+                            rule: ri as u32,
+                            points: rule.points,
+                            condition,
+                        });
+                    }
+                }
+            }
+            let decay = score.decay.map(|d| match d {
+                check::Decay::HalfLife { millis } => DecayIr::HalfLife { millis },
+                check::Decay::Step {
+                    percent,
+                    every_millis,
+                    only_when_inactive,
+                } => DecayIr::Step {
+                    factor: 1.0 - percent / 100.0,
+                    every_millis,
+                    only_when_inactive,
+                },
+            });
+            scores.push(ScoreIr {
+                name: score.name.clone(),
+                at_least: score.at_least,
+                at_most: score.at_most,
+                decay,
+                zone_offset_millis,
+                profile_rules,
+            });
+        }
+
+        let mut segments = Vec::new();
+        for segment in &self.program.segments {
+            self.what = format!("segment `{}`", segment.name);
+            segments.push(SegmentIr {
+                name: segment.name.clone(),
+                condition: self.expr(&segment.condition)?,
+            });
+        }
+        let segment_order = self.segment_order()?;
+
+        if !self.program.account_scores.is_empty() {
+            return Err(LowerError::Unsupported {
+                what: "the program".into(),
+                feature: "account scores".into(),
+            });
+        }
+
+        let mut history_events = vec![false; events.len()];
+        let mut history_any = false;
+        for a in &self.aggregates {
+            match a.event {
+                Some(e) => {
+                    if let Some(flag) = history_events.get_mut(e.index()) {
+                        *flag = true;
+                    }
+                }
+                None => history_any = true,
+            }
+        }
+        Ok(Ir {
+            contact_slots,
+            channels,
+            events,
+            scores,
+            rules_by_event,
+            cap_count,
+            segments,
+            segment_order,
+            aggregates: std::mem::take(&mut self.aggregates),
+            history_events,
+            history_any,
+            texts: std::mem::take(&mut self.texts),
+            regexes: std::mem::take(&mut self.regexes),
+        })
+    }
+
+    fn slot(&self, field: &check::Field, kind: &str) -> Result<Slot, LowerError> {
+        let what = format!("{kind} `{}`", field.name);
+        let ty = val_type(&field.ty).ok_or_else(|| LowerError::Unsupported {
+            what: what.clone(),
+            feature: "a type of field (account link, list or stage)".into(),
+        })?;
+        let variants = match &field.ty {
+            Type::Enum(id) => self
+                .program
+                .schema
+                .enum_type(*id)
+                .map(|e| e.variants.clone())
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        Ok(Slot {
+            name: field.name.clone(),
+            wire: field.wire_name.split('.').map(str::to_string).collect(),
+            ty,
+            declared: field.ty.clone(),
+            optional: field.optional,
+            variants,
+            is_contact_id: field.builtin && field.name == "id",
+            builtin: field.builtin,
+        })
+    }
+
+    /// Segments ordered so that each follows those it reads (the checker rejects cycles).
+    fn segment_order(&self) -> Result<Vec<SegmentId>, LowerError> {
+        let n = self.program.segments.len();
+        let mut state = vec![0u8; n];
+        let mut order = Vec::with_capacity(n);
+        fn visit(
+            i: usize,
+            segments: &[check::Segment],
+            state: &mut [u8],
+            order: &mut Vec<SegmentId>,
+        ) -> Result<(), LowerError> {
+            match state.get(i).copied() {
+                Some(2) => return Ok(()),
+                Some(1) => {
+                    return Err(LowerError::Unchecked {
+                        what: "a cycle of segments".into(),
+                    })
+                }
+                Some(_) => {}
+                None => return Ok(()),
+            }
+            if let Some(s) = state.get_mut(i) {
+                *s = 1;
+            }
+            if let Some(seg) = segments.get(i) {
+                for d in &seg.depends_on {
+                    visit(d.index(), segments, state, order)?;
+                }
+            }
+            if let Some(s) = state.get_mut(i) {
+                *s = 2;
+            }
+            order.push(SegmentId(i as u32));
+            Ok(())
+        }
+        for i in 0..n {
+            visit(i, &self.program.segments, &mut state, &mut order)?;
+        }
+        Ok(order)
+    }
+
+    fn intern(&mut self, text: &str) -> TextId {
+        if let Some(id) = self.text_index.get(text) {
+            return *id;
+        }
+        let id = TextId(self.texts.len() as u32);
+        self.texts.push(text.to_string());
+        self.text_index.insert(text.to_string(), id);
+        id
+    }
+
+    fn regex(&mut self, pattern: &str) -> Result<RegexId, LowerError> {
+        if let Some(id) = self.regex_index.get(pattern) {
+            return Ok(*id);
+        }
+        let compiled =
+            regex::Regex::new(&ascii_word_boundaries(pattern)).map_err(|e| LowerError::Regex {
+                what: self.what.clone(),
+                pattern: pattern.to_string(),
+                error: e.to_string(),
+            })?;
+        let id = RegexId(self.regexes.len() as u32);
+        self.regexes.push(compiled);
+        self.regex_index.insert(pattern.to_string(), id);
+        Ok(id)
+    }
+
+    fn unsupported(&self, feature: &str) -> LowerError {
+        LowerError::Unsupported {
+            what: self.what.clone(),
+            feature: feature.into(),
+        }
+    }
+
+    fn constant(&mut self, value: &Value) -> Result<(Const, ValType), LowerError> {
+        Ok(match value {
+            Value::Text(t) => (Const::Text(self.intern(t)), ValType::Text),
+            Value::Number(n) => (Const::Num(*n), ValType::Num),
+            Value::Bool(b) => (Const::Bool(*b), ValType::Bool),
+            Value::Date(d) => (Const::Date(*d), ValType::Date),
+            Value::Timestamp(t) => (Const::Timestamp(*t), ValType::Timestamp),
+            Value::Duration(d) => (Const::Num(*d as f64), ValType::Num),
+            Value::Time(m) => (Const::Num(f64::from(*m)), ValType::Num),
+            Value::Money { amount, .. } => (Const::Num(*amount), ValType::Num),
+            // `10%` is a factor of 0.1 wherever it is used.
+            Value::Percent(p) => (Const::Num(p / 100.0), ValType::Num),
+            Value::Enum(_, v) => (Const::Enum(*v), ValType::Enum),
+            Value::Consent(c) => (Const::Consent(*c), ValType::Consent),
+            Value::Stage(_) => return Err(self.unsupported("lifecycle stages")),
+            Value::List(_) => return Err(self.unsupported("a list value here")),
+        })
+    }
+
+    fn boxed(&mut self, e: &TypedExpr) -> Result<Box<Expr>, LowerError> {
+        Ok(Box::new(self.expr(e)?))
+    }
+
+    fn expr(&mut self, e: &TypedExpr) -> Result<Expr, LowerError> {
+        let ty = match &e.ty {
+            Type::Error => {
+                return Err(LowerError::Unchecked {
+                    what: self.what.clone(),
+                })
+            }
+            t => val_type(t),
+        };
+        let node = match &e.kind {
+            ExprKind::Value(v) => {
+                let (c, t) = self.constant(v)?;
+                return Ok(Expr {
+                    ty: t,
+                    node: Node::Const(c),
+                });
+            }
+            ExprKind::ContactField(f) => Node::Contact(f.0),
+            ExprKind::EventProperty { property, .. } => Node::Property(*property),
+            ExprKind::EventTimestamp(_) => Node::EventTime,
+            ExprKind::Consent(c) => Node::Consent(c.0),
+            ExprKind::Score(s) => Node::Score(*s),
+            ExprKind::Segment(s) => Node::Segment(*s),
+            ExprKind::Now => Node::Now,
+            ExprKind::Call { function, args } => {
+                let f = match function {
+                    Function::Abs => Func::Abs,
+                    Function::Min => Func::Min,
+                    Function::Max => Func::Max,
+                    Function::Round => Func::Round,
+                    Function::Lower => Func::Lower,
+                    Function::Upper => Func::Upper,
+                    Function::Length => Func::Length,
+                    Function::DaysSince => Func::DaysSince,
+                    Function::DaysUntil => Func::DaysUntil,
+                };
+                let mut lowered = Vec::with_capacity(args.len());
+                for a in args {
+                    lowered.push(self.expr(a)?);
+                }
+                Node::Call(f, lowered)
+            }
+            ExprKind::Aggregate(a) => {
+                let condition = match &a.condition {
+                    Some(c) => Some(self.expr(c)?),
+                    None => None,
+                };
+                let property = match a.property {
+                    Some(AggregateProperty::Property(p)) => Some(p),
+                    Some(AggregateProperty::Timestamp) | None => None,
+                };
+                let id = AggregateId(self.aggregates.len() as u32);
+                self.aggregates.push(AggregateIr {
+                    kind: a.kind,
+                    event: a.event,
+                    property,
+                    condition,
+                    window_millis: a.window,
+                });
+                Node::Aggregate(id)
+            }
+            ExprKind::Not(x) => Node::Not(self.boxed(x)?),
+            ExprKind::Negate(x) => Node::Neg(self.boxed(x)?),
+            ExprKind::Binary { op, lhs, rhs } => {
+                let l = self.boxed(lhs)?;
+                match op {
+                    BinaryOp::Matches => match &rhs.kind {
+                        ExprKind::Value(Value::Text(pattern)) => {
+                            Node::Matches(l, self.regex(pattern)?)
+                        }
+                        _ => return Err(self.unsupported("`matches` with a computed pattern")),
+                    },
+                    _ => {
+                        let r = self.boxed(rhs)?;
+                        match op {
+                            BinaryOp::Or => Node::Or(l, r),
+                            BinaryOp::And => Node::And(l, r),
+                            BinaryOp::Compare(c) => Node::Cmp(
+                                match c {
+                                    CompareOp::Eq => CmpOp::Eq,
+                                    CompareOp::Ne => CmpOp::Ne,
+                                    CompareOp::Lt => CmpOp::Lt,
+                                    CompareOp::Le => CmpOp::Le,
+                                    CompareOp::Gt => CmpOp::Gt,
+                                    CompareOp::Ge => CmpOp::Ge,
+                                },
+                                l,
+                                r,
+                            ),
+                            BinaryOp::StartsWith => Node::Text(TextOp::StartsWith, l, r),
+                            BinaryOp::EndsWith => Node::Text(TextOp::EndsWith, l, r),
+                            BinaryOp::Contains => Node::Text(TextOp::Contains, l, r),
+                            BinaryOp::Add => Node::Arith(ArithOp::Add, l, r),
+                            BinaryOp::Subtract => Node::Arith(ArithOp::Sub, l, r),
+                            BinaryOp::Multiply => Node::Arith(ArithOp::Mul, l, r),
+                            BinaryOp::Divide => Node::Arith(ArithOp::Div, l, r),
+                            BinaryOp::Default => Node::Default(l, r),
+                            BinaryOp::Matches => return Err(self.unsupported("`matches`")),
+                        }
+                    }
+                }
+            }
+            ExprKind::IsKnown { operand, known } => Node::IsKnown(self.boxed(operand)?, *known),
+            ExprKind::InList {
+                operand,
+                list,
+                negated,
+            } => {
+                let operand = self.boxed(operand)?;
+                let items = match &list.kind {
+                    ExprKind::List(items) => {
+                        let mut out = Vec::with_capacity(items.len());
+                        for i in items {
+                            out.push(self.expr(i)?);
+                        }
+                        out
+                    }
+                    ExprKind::Value(Value::List(values)) => {
+                        let mut out = Vec::with_capacity(values.len());
+                        for v in values {
+                            let (c, t) = self.constant(v)?;
+                            out.push(Expr {
+                                ty: t,
+                                node: Node::Const(c),
+                            });
+                        }
+                        out
+                    }
+                    _ => return Err(self.unsupported("`in` over a computed list")),
+                };
+                Node::InList {
+                    operand,
+                    list: items,
+                    negated: *negated,
+                }
+            }
+            ExprKind::Between { operand, low, high } => {
+                Node::Between(self.boxed(operand)?, self.boxed(low)?, self.boxed(high)?)
+            }
+            ExprKind::AccountField { .. } => return Err(self.unsupported("account fields")),
+            ExprKind::AccountScore(_) => return Err(self.unsupported("account scores")),
+            ExprKind::EntryProperty { .. } | ExprKind::EntryTimestamp(_) => {
+                return Err(self.unsupported("journey entry properties"))
+            }
+            ExprKind::Param(_) => return Err(self.unsupported("an unbound template parameter")),
+            ExprKind::Stage => return Err(self.unsupported("lifecycle stages")),
+            ExprKind::Lookup { .. } => return Err(self.unsupported("table lookups")),
+            ExprKind::List(_) => return Err(self.unsupported("a list value here")),
+            ExprKind::Error => {
+                return Err(LowerError::Unchecked {
+                    what: self.what.clone(),
+                })
+            }
+        };
+        let ty = ty.ok_or_else(|| self.unsupported("a value of this type"))?;
+        Ok(Expr { ty, node })
+    }
+}
+
+/// `\b` and `\B` as ASCII word boundaries (RE2's meaning, which R1 uses), everything else as
+/// written: Rust's `regex` makes them Unicode-aware by default.
+fn ascii_word_boundaries(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 8);
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('b') => out.push_str("(?-u:\\b)"),
+                Some('B') => out.push_str("(?-u:\\B)"),
+                Some(other) => {
+                    out.push('\\');
+                    out.push(other);
+                }
+                None => out.push('\\'),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The offset of a time zone, when it is UTC or a fixed offset (`+02:00`, `UTC-05:00`).
+fn zone_offset(zone: &str) -> Option<i64> {
+    let z = zone.trim();
+    if matches!(z, "UTC" | "Etc/UTC" | "GMT" | "Etc/GMT" | "Z" | "utc") {
+        return Some(0);
+    }
+    let rest = z
+        .strip_prefix("UTC")
+        .or_else(|| z.strip_prefix("GMT"))
+        .unwrap_or(z);
+    let (sign, digits) = match rest.as_bytes().first()? {
+        b'+' => (1, rest.get(1..)?),
+        b'-' => (-1, rest.get(1..)?),
+        _ => return None,
+    };
+    let (h, m) = match digits.split_once(':') {
+        Some((h, m)) => (h.parse::<i64>().ok()?, m.parse::<i64>().ok()?),
+        None => (digits.parse::<i64>().ok()?, 0),
+    };
+    if h > 23 || m > 59 {
+        return None;
+    }
+    Some(sign * (h * 3_600_000 + m * 60_000))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn word_boundaries_are_ascii() {
+        let r = regex::Regex::new(&ascii_word_boundaries(r"(?i)\bhead\b")).ok();
+        assert!(r.as_ref().is_some_and(|r| r.is_match("Head of Sales")));
+        assert!(r.as_ref().is_some_and(|r| !r.is_match("Headhunter")));
+        // An ASCII boundary sits between `d` and `é` (RE2), a Unicode one would not.
+        assert!(r.as_ref().is_some_and(|r| r.is_match("headé")));
+    }
+
+    #[test]
+    fn zones() {
+        assert_eq!(zone_offset("UTC"), Some(0));
+        assert_eq!(zone_offset("+02:00"), Some(7_200_000));
+        assert_eq!(zone_offset("UTC-05:30"), Some(-19_800_000));
+        assert_eq!(zone_offset("Europe/Berlin"), None);
+    }
+}

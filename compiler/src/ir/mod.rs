@@ -1,0 +1,294 @@
+//! The IR: a checked program lowered to flat, slot-resolved, typed expression trees.
+//!
+//! Everything a run needs is resolved here, once, so that neither the reference interpreter
+//! (`maclc-runtime`) nor a later native backend (Cranelift) looks up a name or a hash map while
+//! evaluating a record: contact fields, consent channels and event properties are numbered
+//! slots; score rules are grouped per event id; regular expressions are compiled and text
+//! operands interned. The IR is pure data (no I/O) and plain enough to serialise later.
+//!
+//! Semantics the IR fixes (the interpreter implements them):
+//! - a missing value (an absent optional field, `last …` of nothing) makes a comparison, a
+//!   text test or arithmetic false/missing; `and`/`or`/`not` treat missing as false;
+//! - a score's value is `behaviour + profile`, kept within its bounds: `behaviour` collects
+//!   event points (and decays), `profile` is re-evaluated from the latest profile.
+
+mod lower;
+
+pub use lower::{lower, LowerError};
+
+use crate::check::{ConsentState, EventId, ScoreId, SegmentId};
+use crate::syntax::ast::AggregateKind;
+
+/// The type of a value at run time (what a backend needs to pick a representation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ValType {
+    Bool,
+    /// Numbers, money, percentages and durations (milliseconds): all `f64`.
+    Num,
+    Text,
+    /// Days since 1970-01-01.
+    Date,
+    /// Milliseconds since 1970-01-01T00:00:00Z.
+    Timestamp,
+    /// A variant number of an enum.
+    Enum,
+    Consent,
+}
+
+/// A constant operand.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Const {
+    Bool(bool),
+    Num(f64),
+    Text(TextId),
+    Date(i64),
+    Timestamp(i64),
+    Enum(u32),
+    Consent(ConsentState),
+}
+
+/// An interned text constant: an index into [`Ir::texts`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TextId(pub u32);
+
+/// A precompiled regular expression: an index into [`Ir::regexes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RegexId(pub u32);
+
+/// A time-windowed aggregate: an index into [`Ir::aggregates`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AggregateId(pub u32);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArithOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextOp {
+    StartsWith,
+    EndsWith,
+    Contains,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Func {
+    Abs,
+    Min,
+    Max,
+    Round,
+    Lower,
+    Upper,
+    Length,
+    DaysSince,
+    DaysUntil,
+}
+
+/// A typed expression node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expr {
+    pub ty: ValType,
+    pub node: Node,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Node {
+    Const(Const),
+    /// A contact field, by slot ([`Ir::contact_slots`]).
+    Contact(u32),
+    /// The consent state of a channel, by slot ([`Ir::channels`]).
+    Consent(u32),
+    /// A property of the event being evaluated, by its slot in that event's layout.
+    Property(u32),
+    /// The time of the event being evaluated.
+    EventTime,
+    Score(ScoreId),
+    Segment(SegmentId),
+    /// The evaluation time.
+    Now,
+    Aggregate(AggregateId),
+    Not(Box<Expr>),
+    Neg(Box<Expr>),
+    And(Box<Expr>, Box<Expr>),
+    Or(Box<Expr>, Box<Expr>),
+    Cmp(CmpOp, Box<Expr>, Box<Expr>),
+    Arith(ArithOp, Box<Expr>, Box<Expr>),
+    /// `a ?? b`.
+    Default(Box<Expr>, Box<Expr>),
+    Text(TextOp, Box<Expr>, Box<Expr>),
+    Matches(Box<Expr>, RegexId),
+    IsKnown(Box<Expr>, bool),
+    InList {
+        operand: Box<Expr>,
+        list: Vec<Expr>,
+        negated: bool,
+    },
+    Between(Box<Expr>, Box<Expr>, Box<Expr>),
+    Call(Func, Vec<Expr>),
+}
+
+/// Where a value comes from in an incoming record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Slot {
+    pub name: String,
+    /// Path of member names inside `traits` or `properties` (`company.id` → `["company", "id"]`).
+    pub wire: Vec<String>,
+    pub ty: ValType,
+    /// Declared type, for the input schema (`number` vs `money` vs `date`).
+    pub declared: crate::check::Type,
+    pub optional: bool,
+    /// Variants when `ty` is [`ValType::Enum`].
+    pub variants: Vec<String>,
+    /// The built-in `id` field: the contact id, not read from traits.
+    pub is_contact_id: bool,
+    /// Built in (`id`, `unsubscribed`, `blocklisted`) rather than declared.
+    pub builtin: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelSlot {
+    pub name: String,
+    pub opt_in: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventSource {
+    Page,
+    Screen,
+    Track,
+}
+
+/// One event type: where it comes from and the slots of its properties.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventLayout {
+    pub name: String,
+    pub source: EventSource,
+    /// The exact wire name of a track event.
+    pub wire_name: String,
+    pub properties: Vec<Slot>,
+}
+
+/// A calendar or rolling limit on one rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CapKind {
+    Once,
+    /// `count` per calendar day of the score's time zone.
+    PerDay(u32),
+    /// `count` per ISO week (Monday to Monday) of the score's time zone.
+    PerWeek(u32),
+    /// `count` within any rolling window of `millis`.
+    Rolling {
+        count: u32,
+        millis: i64,
+    },
+}
+
+/// One event rule of a score, as found from its event id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRule {
+    pub score: ScoreId,
+    /// Position of the rule in its score (provenance).
+    pub rule: u32,
+    pub points: f64,
+    pub condition: Option<Expr>,
+    /// The limit and its counter slot ([`Ir::cap_count`] slots per contact).
+    pub cap: Option<(CapKind, u32)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfileRule {
+    pub rule: u32,
+    pub points: f64,
+    pub condition: Expr,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DecayIr {
+    HalfLife {
+        millis: i64,
+    },
+    Step {
+        factor: f64,
+        every_millis: i64,
+        only_when_inactive: bool,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoreIr {
+    pub name: String,
+    pub at_least: Option<f64>,
+    pub at_most: Option<f64>,
+    pub decay: Option<DecayIr>,
+    /// Offset of the score's time zone from UTC, in milliseconds (days and weeks of limits).
+    pub zone_offset_millis: i64,
+    pub profile_rules: Vec<ProfileRule>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AggregateIr {
+    pub kind: AggregateKind,
+    /// `None`: any record of the contact.
+    pub event: Option<EventId>,
+    /// The property summed, compared or returned; `None` with `Timestamp` semantics for `last`.
+    pub property: Option<u32>,
+    pub condition: Option<Expr>,
+    /// `None`: all history.
+    pub window_millis: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SegmentIr {
+    pub name: String,
+    pub condition: Expr,
+}
+
+/// The whole lowered program.
+#[derive(Debug, Clone)]
+pub struct Ir {
+    pub contact_slots: Vec<Slot>,
+    pub channels: Vec<ChannelSlot>,
+    /// By [`EventId`] of the checked program.
+    pub events: Vec<EventLayout>,
+    pub scores: Vec<ScoreIr>,
+    /// Event rules per event id, in score then rule order (the order points are applied).
+    pub rules_by_event: Vec<Vec<EventRule>>,
+    /// How many cap counters a contact carries.
+    pub cap_count: u32,
+    pub segments: Vec<SegmentIr>,
+    /// Segments in an order where each comes after the segments it reads.
+    pub segment_order: Vec<SegmentId>,
+    pub aggregates: Vec<AggregateIr>,
+    /// Events whose records a contact's history must keep (for aggregates), by event id.
+    pub history_events: Vec<bool>,
+    /// Some aggregate reads any record (`no event in the last 90d`): keep every record's time.
+    pub history_any: bool,
+    pub texts: Vec<String>,
+    pub regexes: Vec<regex::Regex>,
+}
+
+impl Ir {
+    pub fn text(&self, id: TextId) -> &str {
+        self.texts.get(id.0 as usize).map_or("", String::as_str)
+    }
+
+    pub fn score_named(&self, name: &str) -> Option<ScoreId> {
+        self.scores
+            .iter()
+            .position(|s| s.name == name)
+            .map(|i| ScoreId(i as u32))
+    }
+}

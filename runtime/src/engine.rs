@@ -1,0 +1,596 @@
+//! The engine: per-contact state built by replaying each contact's records in event time.
+//!
+//! A run collects every valid record, decides who each belongs to with the identity resolver
+//! over the whole input (R1 §2: `identity::resolve_all`), then replays each contact's records
+//! — the union of every id merged into it — in (`ts`, `messageId`, line) order through the
+//! interpreter. Replaying the union is what makes a merge exact: points earned while anonymous
+//! are carried over, and limits and windows see the merged history as one (a cap keeps the
+//! earliest qualifying records of the contact). Records that belong to no contact at the end are
+//! left out of the per-contact output; records after `until` are not applied.
+//!
+//! Per record, in this order: time advances (decay), the record joins the history, an identify
+//! with a `userId` replaces the profile (its traits are the whole profile, R1 "latest traits")
+//! and profile points are re-evaluated, then the event's rules run in score and rule order; each
+//! change keeps its provenance (score, rule, record line, time). Bounds apply at each change.
+//! At `until` the decay is brought up to date, profile points re-evaluated and segments
+//! evaluated in dependency order. The state is plain data, ready to be serialised later.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use maclc_compiler::check::{ConsentState, EventId as ProgramEventId};
+use maclc_compiler::ir::{CapKind, DecayIr, EventLayout, EventSource, Ir, Slot, ValType};
+
+use crate::eval::{HistoryEntry, Scope, Val, MILLIS_PER_DAY};
+use crate::identity::{resolve_all, ContactId};
+use crate::input::{Fields, Record, RecordType, Value};
+
+/// One change of a score, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub score: u32,
+    /// The rule's position in its score.
+    pub rule: u32,
+    /// The line of the record that caused it.
+    pub line: u64,
+    pub ts: i64,
+    /// The change applied, after bounds.
+    pub delta: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScoreState {
+    /// Event points, decayed; `value = behaviour + profile`, within bounds.
+    pub behaviour: f64,
+    /// Profile points from the latest profile.
+    pub profile: f64,
+    /// Decay is applied up to this time.
+    pub decayed_to: Option<i64>,
+    /// Steps of a step decay already applied since the last activity.
+    pub steps_done: i64,
+}
+
+impl ScoreState {
+    pub fn value(&self) -> f64 {
+        self.behaviour + self.profile
+    }
+}
+
+/// A limit's counter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CapState {
+    Unused,
+    /// Records kept in the calendar period `period` (day or week number).
+    Period {
+        period: i64,
+        used: u32,
+    },
+    /// Times of the records kept within the rolling window.
+    Rolling(VecDeque<i64>),
+    Once,
+}
+
+/// Everything known about one contact.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContactState {
+    pub id: String,
+    /// By contact slot.
+    pub profile: Vec<Val>,
+    /// By channel slot.
+    pub consent: Vec<ConsentState>,
+    pub scores: Vec<ScoreState>,
+    pub caps: Vec<CapState>,
+    pub history: Vec<HistoryEntry>,
+    pub changes: Vec<Change>,
+    /// Time of the latest record applied (activity, for step decay).
+    pub last_activity: Option<i64>,
+    /// Segment membership as of the end of the run, by segment id.
+    pub segments: Vec<bool>,
+}
+
+impl ContactState {
+    pub fn new(ir: &Ir, id: &str) -> ContactState {
+        ContactState {
+            id: id.to_string(),
+            profile: vec![Val::Missing; ir.contact_slots.len()],
+            consent: vec![ConsentState::Unknown; ir.channels.len()],
+            scores: vec![ScoreState::default(); ir.scores.len()],
+            caps: vec![CapState::Unused; ir.cap_count as usize],
+            history: Vec::new(),
+            changes: Vec::new(),
+            last_activity: None,
+            segments: vec![false; ir.segments.len()],
+        }
+    }
+
+    pub fn score_values(&self) -> Vec<f64> {
+        self.scores.iter().map(ScoreState::value).collect()
+    }
+}
+
+/// The outcome of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunOutput {
+    /// The as-of time: `until`, or the largest valid `ts` (anonymous records included).
+    pub as_of: Option<i64>,
+    /// Every contact, sorted by id (byte order).
+    pub contacts: Vec<ContactState>,
+    /// Valid records that belong to no contact.
+    pub anonymous_left_out: u64,
+    /// Valid records later than `until`, not applied.
+    pub after_until: u64,
+}
+
+/// Which program events a record is.
+#[derive(Debug, Clone)]
+pub struct EventMap {
+    /// Input track event id → program event id.
+    pub track: Vec<ProgramEventId>,
+    pub page: Vec<ProgramEventId>,
+    pub screen: Vec<ProgramEventId>,
+}
+
+impl EventMap {
+    pub fn new(ir: &Ir, track: Vec<ProgramEventId>) -> EventMap {
+        let of = |source: EventSource| {
+            ir.events
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.source == source)
+                .map(|(i, _)| ProgramEventId(i as u32))
+                .collect()
+        };
+        EventMap {
+            track,
+            page: of(EventSource::Page),
+            screen: of(EventSource::Screen),
+        }
+    }
+
+    fn events_of(&self, record: &Record) -> &[ProgramEventId] {
+        match record.record_type {
+            RecordType::Track => record
+                .event
+                .and_then(|e| self.track.get(e.0 as usize))
+                .map_or(&[], std::slice::from_ref),
+            RecordType::Page => &self.page,
+            RecordType::Screen => &self.screen,
+            _ => &[],
+        }
+    }
+}
+
+/// Collects valid records and evaluates the program over them.
+#[derive(Debug)]
+pub struct Engine<'ir> {
+    ir: &'ir Ir,
+    events: EventMap,
+    records: Vec<Record>,
+}
+
+impl<'ir> Engine<'ir> {
+    pub fn new(ir: &'ir Ir, events: EventMap) -> Engine<'ir> {
+        Engine {
+            ir,
+            events,
+            records: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, record: Record) {
+        self.records.push(record);
+    }
+
+    /// Runs every contact up to `until` (default: the largest valid `ts`).
+    pub fn finish(self, until: Option<i64>) -> RunOutput {
+        let as_of = until.or_else(|| self.records.iter().map(|r| r.timestamp).max());
+        let Some(t_end) = as_of else {
+            return RunOutput {
+                as_of: None,
+                contacts: Vec::new(),
+                anonymous_left_out: 0,
+                after_until: 0,
+            };
+        };
+        let (records, later): (Vec<Record>, Vec<Record>) =
+            self.records.into_iter().partition(|r| r.timestamp <= t_end);
+        let attribution = resolve_all(&records);
+        let mut per_contact: BTreeMap<&ContactId, Vec<&Record>> = BTreeMap::new();
+        let mut anonymous = 0u64;
+        for (record, contact) in records.iter().zip(&attribution.contact_of) {
+            match contact {
+                Some(c) => per_contact.entry(c).or_default().push(record),
+                None => anonymous += 1,
+            }
+        }
+        let contacts = per_contact
+            .into_iter()
+            .map(|(id, mut recs)| {
+                recs.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
+                replay(self.ir, &self.events, &id.0, &recs, t_end)
+            })
+            .collect();
+        RunOutput {
+            as_of,
+            contacts,
+            anonymous_left_out: anonymous,
+            after_until: later.len() as u64,
+        }
+    }
+}
+
+/// One contact's state from its records (in event-time order), as of `until`.
+pub fn replay(
+    ir: &Ir,
+    events: &EventMap,
+    id: &str,
+    records: &[&Record],
+    until: i64,
+) -> ContactState {
+    let mut state = ContactState::new(ir, id);
+    for record in records {
+        apply(ir, events, &mut state, record);
+    }
+    advance(ir, &mut state, until);
+    refresh_profile_points(ir, &mut state, until, 0);
+    evaluate_segments(ir, &mut state, until);
+    state
+}
+
+/// Applies one record at its time.
+pub fn apply(ir: &Ir, events: &EventMap, state: &mut ContactState, record: &Record) {
+    let ts = record.timestamp;
+    advance(ir, state, ts);
+    state.last_activity = Some(ts);
+    for s in &mut state.scores {
+        s.steps_done = 0;
+    }
+    let program_events = events.events_of(record);
+    if program_events.is_empty() && ir.history_any {
+        state.history.push(HistoryEntry {
+            ts,
+            event: None,
+            properties: Box::new([]),
+        });
+    }
+    if record.record_type == RecordType::Identify && record.user_id.is_some() {
+        set_profile(ir, state, &record.traits);
+        refresh_profile_points(ir, state, ts, record.line);
+    }
+    for &event in program_events {
+        let Some(layout) = ir.events.get(event.index()) else {
+            continue;
+        };
+        let properties = decode_properties(layout, record);
+        for rule in ir.rules_by_event.get(event.index()).into_iter().flatten() {
+            let scores = state.score_values();
+            let holds = match &rule.condition {
+                None => true,
+                Some(c) => Scope {
+                    ir,
+                    contact_id: &state.id,
+                    profile: &state.profile,
+                    consent: &state.consent,
+                    scores: &scores,
+                    segments: &state.segments,
+                    history: &state.history,
+                    event: Some((&properties, ts)),
+                    now: ts,
+                }
+                .holds(c),
+            };
+            if !holds {
+                continue;
+            }
+            if let Some((kind, slot)) = rule.cap {
+                let zone = ir
+                    .scores
+                    .get(rule.score.index())
+                    .map_or(0, |s| s.zone_offset_millis);
+                let Some(cap) = state.caps.get_mut(slot as usize) else {
+                    continue;
+                };
+                if !take_cap(cap, kind, ts, zone) {
+                    continue;
+                }
+            }
+            add_points(
+                ir,
+                state,
+                rule.score.index(),
+                rule.rule,
+                rule.points,
+                record.line,
+                ts,
+            );
+        }
+        if ir
+            .history_events
+            .get(event.index())
+            .copied()
+            .unwrap_or(false)
+            || ir.history_any
+        {
+            let keep = ir
+                .history_events
+                .get(event.index())
+                .copied()
+                .unwrap_or(false);
+            state.history.push(HistoryEntry {
+                ts,
+                event: Some(event.0),
+                properties: if keep { properties } else { Box::new([]) },
+            });
+        }
+    }
+}
+
+/// Whether a qualifying record at `ts` is kept by the limit (and counts it if so): the earliest
+/// qualifying records are kept.
+fn take_cap(cap: &mut CapState, kind: CapKind, ts: i64, zone: i64) -> bool {
+    let day = (ts + zone).div_euclid(MILLIS_PER_DAY);
+    let (period, limit) = match kind {
+        CapKind::Once => {
+            if matches!(cap, CapState::Once) {
+                return false;
+            }
+            *cap = CapState::Once;
+            return true;
+        }
+        CapKind::PerDay(n) => (day, n),
+        // ISO weeks: day 0 (1970-01-01) is a Thursday, so weeks start on day -3 (a Monday).
+        CapKind::PerWeek(n) => ((day + 3).div_euclid(7), n),
+        CapKind::Rolling { count, millis } => {
+            if !matches!(cap, CapState::Rolling(_)) {
+                *cap = CapState::Rolling(VecDeque::new());
+            }
+            let CapState::Rolling(kept) = cap else {
+                return false;
+            };
+            while kept.front().is_some_and(|&t| t <= ts - millis) {
+                kept.pop_front();
+            }
+            if kept.len() as u64 >= u64::from(count) {
+                return false;
+            }
+            kept.push_back(ts);
+            return true;
+        }
+    };
+    match cap {
+        CapState::Period { period: p, used } if *p == period => {
+            if *used >= limit {
+                false
+            } else {
+                *used += 1;
+                true
+            }
+        }
+        _ => {
+            if limit == 0 {
+                return false;
+            }
+            *cap = CapState::Period { period, used: 1 };
+            true
+        }
+    }
+}
+
+fn clamp(ir: &Ir, score: usize, value: f64) -> f64 {
+    let Some(s) = ir.scores.get(score) else {
+        return value;
+    };
+    let mut v = value;
+    if let Some(hi) = s.at_most {
+        v = v.min(hi);
+    }
+    if let Some(lo) = s.at_least {
+        v = v.max(lo);
+    }
+    v
+}
+
+fn add_points(
+    ir: &Ir,
+    state: &mut ContactState,
+    score: usize,
+    rule: u32,
+    points: f64,
+    line: u64,
+    ts: i64,
+) {
+    let Some(s) = state.scores.get_mut(score) else {
+        return;
+    };
+    let before = s.value();
+    let after = clamp(ir, score, before + points);
+    s.behaviour = after - s.profile;
+    state.changes.push(Change {
+        score: score as u32,
+        rule,
+        line,
+        ts,
+        delta: after - before,
+    });
+}
+
+/// Brings decay up to `to`.
+fn advance(ir: &Ir, state: &mut ContactState, to: i64) {
+    for (i, s) in state.scores.iter_mut().enumerate() {
+        let Some(score) = ir.scores.get(i) else {
+            continue;
+        };
+        let from = s.decayed_to.unwrap_or(to);
+        match score.decay {
+            None => {}
+            Some(DecayIr::HalfLife { millis }) if millis > 0 && to > from => {
+                s.behaviour *= 0.5f64.powf((to - from) as f64 / millis as f64);
+            }
+            Some(DecayIr::Step {
+                factor,
+                every_millis,
+                only_when_inactive,
+            }) if every_millis > 0 => {
+                // Inactivity counts whole periods since the latest record; otherwise periods
+                // are calendar-aligned on the epoch.
+                let steps = if only_when_inactive {
+                    let due = state
+                        .last_activity
+                        .map_or(0, |a| (to - a).div_euclid(every_millis));
+                    let steps = due - s.steps_done;
+                    s.steps_done = s.steps_done.max(due);
+                    steps
+                } else {
+                    to.div_euclid(every_millis) - from.div_euclid(every_millis)
+                };
+                if steps > 0 {
+                    s.behaviour *= factor.powi(i32::try_from(steps).unwrap_or(i32::MAX));
+                }
+            }
+            Some(_) => {}
+        }
+        let value = clamp(ir, i, s.value());
+        s.behaviour = value - s.profile;
+        s.decayed_to = Some(to.max(from));
+    }
+}
+
+fn refresh_profile_points(ir: &Ir, state: &mut ContactState, now: i64, line: u64) {
+    for (i, score) in ir.scores.iter().enumerate() {
+        if score.profile_rules.is_empty() {
+            continue;
+        }
+        let scores = state.score_values();
+        let scope = Scope {
+            ir,
+            contact_id: &state.id,
+            profile: &state.profile,
+            consent: &state.consent,
+            scores: &scores,
+            segments: &state.segments,
+            history: &state.history,
+            event: None,
+            now,
+        };
+        let mut points = 0.0;
+        let mut last_rule = 0;
+        for rule in &score.profile_rules {
+            if scope.holds(&rule.condition) {
+                points += rule.points;
+                last_rule = rule.rule;
+            }
+        }
+        let Some(s) = state.scores.get_mut(i) else {
+            continue;
+        };
+        if points != s.profile {
+            let before = s.value();
+            let after = clamp(ir, i, s.behaviour + points);
+            s.profile = points;
+            s.behaviour = after - points;
+            state.changes.push(Change {
+                score: i as u32,
+                rule: last_rule,
+                line,
+                ts: now,
+                delta: after - before,
+            });
+        }
+    }
+}
+
+fn evaluate_segments(ir: &Ir, state: &mut ContactState, now: i64) {
+    let scores = state.score_values();
+    let mut segments = vec![false; ir.segments.len()];
+    for id in &ir.segment_order {
+        let Some(segment) = ir.segments.get(id.index()) else {
+            continue;
+        };
+        let holds = Scope {
+            ir,
+            contact_id: &state.id,
+            profile: &state.profile,
+            consent: &state.consent,
+            scores: &scores,
+            segments: &segments,
+            history: &state.history,
+            event: None,
+            now,
+        }
+        .holds(&segment.condition);
+        if let Some(s) = segments.get_mut(id.index()) {
+            *s = holds;
+        }
+    }
+    state.segments = segments;
+}
+
+/// The latest traits replace the whole profile (an identify carries the whole traits object).
+fn set_profile(ir: &Ir, state: &mut ContactState, traits: &Fields) {
+    for (slot, value) in ir.contact_slots.iter().zip(state.profile.iter_mut()) {
+        *value = read_slot(slot, lookup(traits, &slot.wire));
+    }
+    for (channel, consent) in ir.channels.iter().zip(state.consent.iter_mut()) {
+        let wire = ["consent".to_string(), channel.name.clone()];
+        *consent = match lookup(traits, &wire).and_then(Value::as_text) {
+            Some("granted") => ConsentState::Granted,
+            Some("denied") => ConsentState::Denied,
+            _ => ConsentState::Unknown,
+        };
+    }
+}
+
+fn lookup<'a>(fields: &'a Fields, path: &[String]) -> Option<&'a Value> {
+    let (first, rest) = path.split_first()?;
+    let mut value = fields.get(first)?;
+    for member in rest {
+        match value {
+            Value::Object(inner) => value = inner.get(member)?,
+            _ => return None,
+        }
+    }
+    Some(value)
+}
+
+fn decode_properties(layout: &EventLayout, record: &Record) -> Box<[Val]> {
+    layout
+        .properties
+        .iter()
+        .map(|slot| {
+            match (lookup(&record.properties, &slot.wire), &record.name) {
+                // A page's title is the record's own `name` member.
+                (None, Some(name)) if slot.wire == ["name"] => Val::Text(name.as_str().into()),
+                (v, _) => read_slot(slot, v),
+            }
+        })
+        .collect()
+}
+
+/// A decoded JSON value as the slot's type, or missing.
+fn read_slot(slot: &Slot, value: Option<&Value>) -> Val {
+    let Some(value) = value else {
+        return Val::Missing;
+    };
+    match (slot.ty, value) {
+        (ValType::Text, Value::Text(t)) => Val::Text(t.as_str().into()),
+        (ValType::Num, v) => v.as_f64().map_or(Val::Missing, Val::Num),
+        (ValType::Bool, Value::Bool(b)) => Val::Bool(*b),
+        (ValType::Date, Value::Date(d)) => Val::Date(d.days_since_epoch()),
+        (ValType::Date, Value::Text(t)) => crate::input::time::parse_date(t)
+            .map_or(Val::Missing, |d| Val::Date(d.days_since_epoch())),
+        (ValType::Timestamp, Value::Text(t)) => {
+            crate::input::time::parse_timestamp(t).map_or(Val::Missing, Val::Timestamp)
+        }
+        (ValType::Enum, Value::Text(t)) => slot
+            .variants
+            .iter()
+            .position(|v| v == t)
+            .map_or(Val::Missing, |i| Val::Enum(i as u32)),
+        (ValType::Consent, Value::Text(t)) => match t.as_str() {
+            "granted" => Val::Consent(ConsentState::Granted),
+            "denied" => Val::Consent(ConsentState::Denied),
+            "unknown" => Val::Consent(ConsentState::Unknown),
+            _ => Val::Missing,
+        },
+        _ => Val::Missing,
+    }
+}

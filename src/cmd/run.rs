@@ -1,0 +1,149 @@
+//! `maclc run`: evaluates a checked project over a JSON Lines file of events and writes each
+//! contact's final state, the rejected lines and a summary.
+//!
+//! The run refuses a project with check errors (a program that checks cannot fail at run time
+//! on well-formed data; one that does not check has no defined meaning). Outputs are
+//! deterministic: the same program and input give byte-identical files whatever the line order.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+
+use maclc_compiler::diagnostics::{render_human, RenderOptions};
+use maclc_runtime::engine::{Engine, EventMap};
+use maclc_runtime::input::{decode_lines, time::parse_timestamp};
+use maclc_runtime::output::{reject_line, state_line, summary_text};
+use maclc_runtime::program_schema::input_schema;
+
+use super::{use_color, EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
+use crate::project;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The project: a folder of `.marketing` files (or files named one by one)
+    #[arg(value_name = "PROJECT", required = true)]
+    project: Vec<PathBuf>,
+    /// The events: JSON Lines in the Segment shape (identify, track, page, alias)
+    #[arg(long, value_name = "FILE")]
+    events: PathBuf,
+    /// Write every contact's final scores and segments here, one JSON line each, sorted by id
+    #[arg(long, value_name = "FILE")]
+    state_out: Option<PathBuf>,
+    /// Write every rejected line here, one JSON line each, with its reason
+    #[arg(long, value_name = "FILE")]
+    rejects: Option<PathBuf>,
+    /// End the run at this time (`2026-06-30T00:00:00Z`); default: the latest valid timestamp
+    #[arg(long, value_name = "TIME")]
+    until: Option<String>,
+}
+
+pub fn run(args: &Args) -> u8 {
+    match run_inner(args) {
+        Ok(code) => code,
+        Err((code, message)) => {
+            eprintln!("error: {message}");
+            code
+        }
+    }
+}
+
+fn create(path: &PathBuf) -> Result<BufWriter<File>, (u8, String)> {
+    File::create(path).map(BufWriter::new).map_err(|e| {
+        (
+            EXIT_USAGE,
+            format!("cannot create `{}`: {e}", project::display_name(path)),
+        )
+    })
+}
+
+fn run_inner(args: &Args) -> Result<u8, (u8, String)> {
+    let until = match &args.until {
+        None => None,
+        Some(text) => Some(parse_timestamp(text).map_err(|e| {
+            (
+                EXIT_USAGE,
+                format!("`--until {text}` is not a time such as 2026-06-30T00:00:00Z: {e}"),
+            )
+        })?),
+    };
+    let files = project::find_files(&args.project).map_err(|e| (EXIT_USAGE, e.0))?;
+    if files.is_empty() {
+        return Err((
+            EXIT_USAGE,
+            "no `.marketing` files found in the project".into(),
+        ));
+    }
+    let loaded = project::load(&files).map_err(|e| (EXIT_USAGE, e.0))?;
+    let analysis = maclc_compiler::analyze_parsed(&loaded.sources, loaded.parsed);
+    if analysis.has_errors() {
+        eprint!(
+            "{}",
+            render_human(
+                &analysis.diagnostics,
+                &loaded.sources,
+                RenderOptions {
+                    color: use_color(std::io::stderr().is_terminal()),
+                    ..RenderOptions::default()
+                },
+            )
+        );
+        return Err((
+            EXIT_FAILURE,
+            "the project has errors (above); fix them before running it".into(),
+        ));
+    }
+    let ir = maclc_compiler::ir::lower(&analysis.program)
+        .map_err(|e| (EXIT_FAILURE, format!("cannot run this project: {e}")))?;
+    let (schema, track_map) = input_schema(&ir);
+
+    let input = File::open(&args.events).map_err(|e| {
+        (
+            EXIT_USAGE,
+            format!(
+                "cannot read the events `{}`: {e}",
+                project::display_name(&args.events)
+            ),
+        )
+    })?;
+    let mut rejects = match &args.rejects {
+        Some(path) => Some(create(path)?),
+        None => None,
+    };
+    let mut state_out = match &args.state_out {
+        Some(path) => Some(create(path)?),
+        None => None,
+    };
+    let write_error = |e: std::io::Error| (EXIT_FAILURE, format!("cannot write an output: {e}"));
+
+    let mut engine = Engine::new(&ir, EventMap::new(&ir, track_map));
+    let mut lines = decode_lines(BufReader::with_capacity(1 << 20, input), &schema);
+    for outcome in lines.by_ref() {
+        match outcome {
+            Ok(record) => engine.push(record),
+            Err(reject) => {
+                if let Some(out) = rejects.as_mut() {
+                    writeln!(out, "{}", reject_line(&reject)).map_err(write_error)?;
+                }
+            }
+        }
+    }
+    if let Some(e) = lines.io_error() {
+        return Err((
+            EXIT_FAILURE,
+            format!("the events could not be read to their end: {e}"),
+        ));
+    }
+    let summary = lines.summary().clone();
+    let output = engine.finish(until);
+    if let Some(out) = state_out.as_mut() {
+        for contact in &output.contacts {
+            writeln!(out, "{}", state_line(&ir, contact)).map_err(write_error)?;
+        }
+        out.flush().map_err(write_error)?;
+    }
+    if let Some(out) = rejects.as_mut() {
+        out.flush().map_err(write_error)?;
+    }
+    eprint!("{}", summary_text(&ir, &summary, &output));
+    Ok(EXIT_OK)
+}
