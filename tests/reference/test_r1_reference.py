@@ -347,6 +347,9 @@ class LineChecks(unittest.TestCase):
         self.assertEqual(self.reason(b"NaN"), "invalid_json")
         self.assertEqual(self.reason(b'{"a":1}{"b":2}'), "invalid_json")
         self.assertEqual(self.reason(b'{"a":"\\ud800"}'), "invalid_json")
+        self.assertEqual(self.reason(b"\xef\xbb\xbf" + with_()), "invalid_json")  # a BOM
+        self.assertEqual(self.reason(b"   "), "invalid_json")
+        self.assertIsNone(self.reason(b" \t" + with_() + b"\r"))  # JSON whitespace around
         self.assertEqual(self.reason(b"[" + with_() + b"]"), "not_object")
         self.assertEqual(self.reason(json.dumps(with_().decode()).encode()), "not_object")
         self.assertEqual(self.reason(b"null"), "not_object")
