@@ -23,6 +23,7 @@ use maclc_compiler::ir::{CapKind, DecayIr, EventLayout, EventSource, Ir, Slot, V
 use crate::eval::{HistoryEntry, Scope, Val, MILLIS_PER_DAY};
 use crate::identity::{resolve_all, ContactId};
 use crate::input::{Fields, Record, RecordType, Value};
+use crate::lifecycle::{after_record, finish_actions, fire_timers, Action, Timer};
 
 /// One change of a score, and why.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,8 +84,16 @@ pub struct ContactState {
     pub changes: Vec<Change>,
     /// Time of the latest record applied (activity, for step decay).
     pub last_activity: Option<i64>,
-    /// Segment membership as of the end of the run, by segment id.
+    /// Segment membership as of the latest evaluation (the end of the run), by segment id.
     pub segments: Vec<bool>,
+    /// The lifecycle stage (position in the declared order; every contact starts at 0).
+    pub stage: u32,
+    /// Counts stage changes: an SLA timer belongs to one visit of its stage.
+    pub stage_visit: u64,
+    /// Every stage change: (time, from, to).
+    pub stage_changes: Vec<(i64, u32, u32)>,
+    pub timers: Vec<Timer>,
+    pub actions: Vec<Action>,
 }
 
 impl ContactState {
@@ -99,6 +108,11 @@ impl ContactState {
             changes: Vec::new(),
             last_activity: None,
             segments: vec![false; ir.segments.len()],
+            stage: 0,
+            stage_visit: 0,
+            stage_changes: Vec::new(),
+            timers: Vec::new(),
+            actions: Vec::new(),
         }
     }
 
@@ -118,6 +132,8 @@ pub struct RunOutput {
     pub anonymous_left_out: u64,
     /// Valid records later than `until`, not applied.
     pub after_until: u64,
+    /// Every action, in (time, contact, sequence) order, with keys and round-robin owners.
+    pub actions: Vec<Action>,
 }
 
 /// Which program events a record is.
@@ -165,6 +181,7 @@ pub struct Engine<'ir> {
     ir: &'ir Ir,
     events: EventMap,
     records: Vec<Record>,
+    program_hash: u64,
 }
 
 impl<'ir> Engine<'ir> {
@@ -173,7 +190,15 @@ impl<'ir> Engine<'ir> {
             ir,
             events,
             records: Vec::new(),
+            program_hash: 0,
         }
+    }
+
+    /// A hash of the program's source: part of every action's idempotency key, so that a new
+    /// version of the rules gives new keys.
+    pub fn with_program_hash(mut self, hash: u64) -> Self {
+        self.program_hash = hash;
+        self
     }
 
     pub fn push(&mut self, record: Record) {
@@ -189,6 +214,7 @@ impl<'ir> Engine<'ir> {
                 contacts: Vec::new(),
                 anonymous_left_out: 0,
                 after_until: 0,
+                actions: Vec::new(),
             };
         };
         let (records, later): (Vec<Record>, Vec<Record>) =
@@ -202,18 +228,24 @@ impl<'ir> Engine<'ir> {
                 None => anonymous += 1,
             }
         }
-        let contacts = per_contact
+        let mut contacts: Vec<ContactState> = per_contact
             .into_iter()
             .map(|(id, mut recs)| {
                 recs.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
                 replay(self.ir, &self.events, &id.0, &recs, t_end)
             })
             .collect();
+        let mut actions: Vec<Action> = contacts
+            .iter_mut()
+            .flat_map(|c| std::mem::take(&mut c.actions))
+            .collect();
+        finish_actions(self.ir, &mut actions, self.program_hash);
         RunOutput {
             as_of,
             contacts,
             anonymous_left_out: anonymous,
             after_until: later.len() as u64,
+            actions,
         }
     }
 }
@@ -230,15 +262,46 @@ pub fn replay(
     for record in records {
         apply(ir, events, &mut state, record);
     }
+    fire_timers(ir, &mut state, until);
     advance(ir, &mut state, until);
     refresh_profile_points(ir, &mut state, until, 0);
-    evaluate_segments(ir, &mut state, until);
+    if ir.live_segments {
+        // Time passing can change segments and so the stage, with no new record.
+        after_record(ir, &mut state, &[], until, "until");
+    } else {
+        evaluate_segments(ir, &mut state, until);
+    }
     state
+}
+
+/// The scope of an expression over a contact's state.
+pub(crate) fn scope<'a>(
+    ir: &'a Ir,
+    state: &'a ContactState,
+    scores: &'a [f64],
+    segments: &'a [bool],
+    event: Option<(&'a [Val], i64)>,
+    now: i64,
+) -> Scope<'a> {
+    Scope {
+        ir,
+        contact_id: &state.id,
+        profile: &state.profile,
+        consent: &state.consent,
+        scores,
+        segments,
+        history: &state.history,
+        event,
+        now,
+        stage: ir.lifecycle.as_ref().map(|_| state.stage),
+    }
 }
 
 /// Applies one record at its time.
 pub fn apply(ir: &Ir, events: &EventMap, state: &mut ContactState, record: &Record) {
     let ts = record.timestamp;
+    // SLA deadlines strictly before this record have passed ("within 48h" includes 48h).
+    fire_timers(ir, state, ts - 1);
     advance(ir, state, ts);
     state.last_activity = Some(ts);
     for s in &mut state.scores {
@@ -256,6 +319,7 @@ pub fn apply(ir: &Ir, events: &EventMap, state: &mut ContactState, record: &Reco
         set_profile(ir, state, &record.traits);
         refresh_profile_points(ir, state, ts, record.line);
     }
+    let mut decoded: Vec<(u32, Box<[Val]>)> = Vec::new();
     for &event in program_events {
         let Some(layout) = ir.events.get(event.index()) else {
             continue;
@@ -265,17 +329,14 @@ pub fn apply(ir: &Ir, events: &EventMap, state: &mut ContactState, record: &Reco
             let scores = state.score_values();
             let holds = match &rule.condition {
                 None => true,
-                Some(c) => Scope {
+                Some(c) => scope(
                     ir,
-                    contact_id: &state.id,
-                    profile: &state.profile,
-                    consent: &state.consent,
-                    scores: &scores,
-                    segments: &state.segments,
-                    history: &state.history,
-                    event: Some((&properties, ts)),
-                    now: ts,
-                }
+                    state,
+                    &scores,
+                    &state.segments,
+                    Some((&properties, ts)),
+                    ts,
+                )
                 .holds(c),
             };
             if !holds {
@@ -318,9 +379,23 @@ pub fn apply(ir: &Ir, events: &EventMap, state: &mut ContactState, record: &Reco
             state.history.push(HistoryEntry {
                 ts,
                 event: Some(event.0),
-                properties: if keep { properties } else { Box::new([]) },
+                properties: if keep {
+                    properties.clone()
+                } else {
+                    Box::new([])
+                },
             });
         }
+        if ir.live_segments {
+            decoded.push((event.0, properties));
+        }
+    }
+    if ir.live_segments {
+        let trigger = match &record.message_id {
+            Some(m) => m.clone(),
+            None => format!("line {}", record.line),
+        };
+        after_record(ir, state, &decoded, ts, &trigger);
     }
 }
 
@@ -414,7 +489,7 @@ fn add_points(
 }
 
 /// Brings decay up to `to`.
-fn advance(ir: &Ir, state: &mut ContactState, to: i64) {
+pub(crate) fn advance(ir: &Ir, state: &mut ContactState, to: i64) {
     for (i, s) in state.scores.iter_mut().enumerate() {
         let Some(score) = ir.scores.get(i) else {
             continue;
@@ -460,17 +535,7 @@ fn refresh_profile_points(ir: &Ir, state: &mut ContactState, now: i64, line: u64
             continue;
         }
         let scores = state.score_values();
-        let scope = Scope {
-            ir,
-            contact_id: &state.id,
-            profile: &state.profile,
-            consent: &state.consent,
-            scores: &scores,
-            segments: &state.segments,
-            history: &state.history,
-            event: None,
-            now,
-        };
+        let scope = scope(ir, state, &scores, &state.segments, None, now);
         let mut points = 0.0;
         let mut last_rule = 0;
         for rule in &score.profile_rules {
@@ -498,25 +563,15 @@ fn refresh_profile_points(ir: &Ir, state: &mut ContactState, now: i64, line: u64
     }
 }
 
-fn evaluate_segments(ir: &Ir, state: &mut ContactState, now: i64) {
+/// Segment membership as of `now`, in dependency order.
+pub(crate) fn evaluate_segments(ir: &Ir, state: &mut ContactState, now: i64) {
     let scores = state.score_values();
     let mut segments = vec![false; ir.segments.len()];
     for id in &ir.segment_order {
         let Some(segment) = ir.segments.get(id.index()) else {
             continue;
         };
-        let holds = Scope {
-            ir,
-            contact_id: &state.id,
-            profile: &state.profile,
-            consent: &state.consent,
-            scores: &scores,
-            segments: &segments,
-            history: &state.history,
-            event: None,
-            now,
-        }
-        .holds(&segment.condition);
+        let holds = scope(ir, state, &scores, &segments, None, now).holds(&segment.condition);
         if let Some(s) = segments.get_mut(id.index()) {
             *s = holds;
         }

@@ -93,6 +93,8 @@ pub struct Scope<'a> {
     /// The event being evaluated: its properties and time.
     pub event: Option<(&'a [Val], i64)>,
     pub now: i64,
+    /// The lifecycle stage (its position), when the program has a lifecycle.
+    pub stage: Option<u32>,
 }
 
 impl<'a> Scope<'a> {
@@ -142,6 +144,7 @@ impl<'a> Scope<'a> {
             Node::Score(s) => V::Num(self.scores.get(s.index()).copied().unwrap_or(0.0)),
             Node::Segment(s) => V::Bool(self.segments.get(s.index()).copied().unwrap_or(false)),
             Node::Now => V::Timestamp(self.now),
+            Node::Stage => self.stage.map_or(V::Missing, V::Enum),
             Node::Aggregate(a) => match self.ir.aggregates.get(a.0 as usize) {
                 Some(agg) => self.aggregate(agg),
                 None => V::Missing,

@@ -10,5 +10,6 @@ pub mod engine;
 pub mod eval;
 pub mod identity;
 pub mod input;
+pub mod lifecycle;
 pub mod output;
 pub mod program_schema;

@@ -9,6 +9,7 @@ use maclc_compiler::ir::Ir;
 
 use crate::engine::{ContactState, RunOutput};
 use crate::input::{format_timestamp, Reject, RejectReason, Summary};
+use crate::lifecycle::Action;
 
 /// A number as R1 prints it: integral values without a fraction, others in their shortest
 /// exact form.
@@ -41,6 +42,14 @@ pub fn state_line(ir: &Ir, contact: &ContactState) -> String {
             format_number(state.value())
         );
     }
+    if let Some(lifecycle) = &ir.lifecycle {
+        let stage = lifecycle
+            .stages
+            .get(contact.stage as usize)
+            .map_or("", String::as_str);
+        line.push_str(",\"stage\":");
+        line.push_str(&json_string(stage));
+    }
     let mut names: Vec<&str> = ir
         .segments
         .iter()
@@ -57,6 +66,26 @@ pub fn state_line(ir: &Ir, contact: &ContactState) -> String {
         line.push_str(&json_string(name));
     }
     line.push_str("]}");
+    line
+}
+
+/// One line of `--actions` (without the newline).
+pub fn action_line(action: &Action) -> String {
+    let mut line = format!(
+        "{{\"kind\":{},\"contact\":{},\"time\":{},\"rule\":{},\"trigger\":{},\"payload\":{{",
+        json_string(action.kind),
+        json_string(&action.contact),
+        json_string(&format_timestamp(action.time)),
+        json_string(&action.rule),
+        json_string(&action.trigger),
+    );
+    for (i, (k, v)) in action.payload.iter().enumerate() {
+        if i > 0 {
+            line.push(',');
+        }
+        let _ = write!(line, "{}:{}", json_string(k), json_string(v));
+    }
+    let _ = write!(line, "}},\"key\":{}}}", json_string(&action.key));
     line
 }
 
@@ -137,6 +166,36 @@ pub fn summary_text(ir: &Ir, summary: &Summary, run: &RunOutput) -> String {
         }
         None => {
             let _ = writeln!(text, "as of: no valid record, so no time");
+        }
+    }
+    if !run.actions.is_empty() {
+        let mut kinds: Vec<(&str, usize)> = Vec::new();
+        for a in &run.actions {
+            match kinds.iter_mut().find(|(k, _)| *k == a.kind) {
+                Some((_, n)) => *n += 1,
+                None => kinds.push((a.kind, 1)),
+            }
+        }
+        kinds.sort_unstable();
+        let _ = writeln!(text, "actions: {}", run.actions.len());
+        for (kind, n) in kinds {
+            let note = if kind == "suppressed" {
+                " (sends refused for lack of consent)"
+            } else {
+                ""
+            };
+            let _ = writeln!(text, "  {kind}: {n}{note}");
+        }
+    }
+    if let Some(lifecycle) = &ir.lifecycle {
+        let _ = writeln!(text, "stages:");
+        for (i, stage) in lifecycle.stages.iter().enumerate() {
+            let n = run
+                .contacts
+                .iter()
+                .filter(|c| c.stage as usize == i)
+                .count();
+            let _ = writeln!(text, "  {stage}: {n}");
         }
     }
     let _ = writeln!(text, "segment sizes:");

@@ -12,7 +12,8 @@ use std::path::PathBuf;
 use maclc_compiler::diagnostics::{render_human, RenderOptions};
 use maclc_runtime::engine::{Engine, EventMap};
 use maclc_runtime::input::{decode_lines, time::parse_timestamp};
-use maclc_runtime::output::{reject_line, state_line, summary_text};
+use maclc_runtime::lifecycle::fnv1a;
+use maclc_runtime::output::{action_line, reject_line, state_line, summary_text};
 use maclc_runtime::program_schema::input_schema;
 
 use super::{use_color, EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
@@ -32,6 +33,9 @@ pub struct Args {
     /// Write every rejected line here, one JSON line each, with its reason
     #[arg(long, value_name = "FILE")]
     rejects: Option<PathBuf>,
+    /// Write every action (sends, suppressed sends, routings, notifications) here, one JSON line each
+    #[arg(long, value_name = "FILE")]
+    actions: Option<PathBuf>,
     /// End the run at this time (`2026-06-30T00:00:00Z`); default: the latest valid timestamp
     #[arg(long, value_name = "TIME")]
     until: Option<String>,
@@ -95,6 +99,14 @@ fn run_inner(args: &Args) -> Result<u8, (u8, String)> {
     let ir = maclc_compiler::ir::lower(&analysis.program)
         .map_err(|e| (EXIT_FAILURE, format!("cannot run this project: {e}")))?;
     let (schema, track_map) = input_schema(&ir);
+    if !analysis.program.journeys.is_empty() {
+        // Said up front, so nobody mistakes an empty actions file for journeys that did nothing.
+        eprintln!(
+            "note: this project has {} journeys; `maclc run` does not run journeys yet, so they \
+             send nothing in this run",
+            analysis.program.journeys.len()
+        );
+    }
 
     let input = File::open(&args.events).map_err(|e| {
         (
@@ -115,7 +127,16 @@ fn run_inner(args: &Args) -> Result<u8, (u8, String)> {
     };
     let write_error = |e: std::io::Error| (EXIT_FAILURE, format!("cannot write an output: {e}"));
 
-    let mut engine = Engine::new(&ir, EventMap::new(&ir, track_map));
+    let mut actions_out = match &args.actions {
+        Some(path) => Some(create(path)?),
+        None => None,
+    };
+    // The program version in idempotency keys: the files' names and text, in sorted order.
+    let program_hash = loaded.sources.iter().fold(0u64, |h, f| {
+        fnv1a(&[f.name.as_bytes(), f.text.as_bytes()], h)
+    });
+    let mut engine =
+        Engine::new(&ir, EventMap::new(&ir, track_map)).with_program_hash(program_hash);
     let mut lines = decode_lines(BufReader::with_capacity(1 << 20, input), &schema);
     for outcome in lines.by_ref() {
         match outcome {
@@ -138,6 +159,12 @@ fn run_inner(args: &Args) -> Result<u8, (u8, String)> {
     if let Some(out) = state_out.as_mut() {
         for contact in &output.contacts {
             writeln!(out, "{}", state_line(&ir, contact)).map_err(write_error)?;
+        }
+        out.flush().map_err(write_error)?;
+    }
+    if let Some(out) = actions_out.as_mut() {
+        for action in &output.actions {
+            writeln!(out, "{}", action_line(action)).map_err(write_error)?;
         }
         out.flush().map_err(write_error)?;
     }

@@ -91,7 +91,11 @@ fn val_type(ty: &Type) -> Option<ValType> {
         Type::Timestamp => ValType::Timestamp,
         Type::Enum(_) => ValType::Enum,
         Type::Consent => ValType::Consent,
-        Type::Account(_) | Type::List(_) | Type::Stage | Type::Error => return None,
+        // Stages are ordered like enum variants (declared order).
+        Type::Stage => ValType::Enum,
+        // A link to an account holds the account's key (its id on the wire).
+        Type::Account(_) => ValType::Text,
+        Type::List(_) | Type::Error => return None,
     })
 }
 
@@ -233,6 +237,28 @@ impl Lowerer<'_> {
             });
         }
 
+        let lifecycle = match &self.program.lifecycle {
+            Some(l) => Some(self.lifecycle(l)?),
+            None => None,
+        };
+        let queues = self
+            .program
+            .queues
+            .iter()
+            .map(|q| QueueIr {
+                name: q.name.clone(),
+                round_robin: q.round_robin.clone(),
+            })
+            .collect();
+        let mut routes = Vec::new();
+        for route in &self.program.routes {
+            routes.push(self.route(route)?);
+        }
+        let live_segments = lifecycle.is_some()
+            || routes
+                .iter()
+                .any(|r| matches!(r.trigger, RouteTrigger::Segment { .. }));
+
         let mut history_events = vec![false; events.len()];
         let mut history_any = false;
         for a in &self.aggregates {
@@ -259,6 +285,117 @@ impl Lowerer<'_> {
             history_any,
             texts: std::mem::take(&mut self.texts),
             regexes: std::mem::take(&mut self.regexes),
+            lifecycle,
+            queues,
+            routes,
+            live_segments,
+        })
+    }
+
+    fn lifecycle(&mut self, l: &check::Lifecycle) -> Result<LifecycleIr, LowerError> {
+        let mut transitions = Vec::new();
+        for (i, t) in l.transitions.iter().enumerate() {
+            self.what = format!("lifecycle transition {}", i + 1);
+            let trigger = match &t.condition {
+                check::TransitionTrigger::When(c) => TransitionTrigger::When(self.expr(c)?),
+                check::TransitionTrigger::On { event, condition } => TransitionTrigger::On {
+                    event: *event,
+                    condition: match condition {
+                        Some(c) => Some(self.expr(c)?),
+                        None => None,
+                    },
+                },
+            };
+            transitions.push(TransitionIr {
+                back: t.back,
+                to: t.to.0,
+                from: t.from.iter().map(|s| s.0).collect(),
+                trigger,
+            });
+        }
+        let mut slas = Vec::new();
+        for sla in &l.slas {
+            self.what = "a service level (sla)".to_string();
+            slas.push(SlaIr {
+                stage: sla.stage.0,
+                within_millis: sla.within_millis,
+                steps: self.steps(&sla.action)?,
+            });
+        }
+        Ok(LifecycleIr {
+            stages: l.stages.iter().map(|s| s.name.clone()).collect(),
+            transitions,
+            slas,
+        })
+    }
+
+    fn steps(&mut self, steps: &[check::Step]) -> Result<Vec<ActionStep>, LowerError> {
+        let mut out = Vec::new();
+        for step in steps {
+            out.push(match &step.kind {
+                check::StepKind::Send {
+                    channel, template, ..
+                } => ActionStep::Send {
+                    channel: channel.0,
+                    template: template.clone(),
+                },
+                check::StepKind::Notify {
+                    queue,
+                    recipient,
+                    message,
+                } => ActionStep::Notify {
+                    queue: queue.map(|q| q.0),
+                    recipient: recipient.clone(),
+                    message: message.clone(),
+                },
+                check::StepKind::RouteToQueue(q) => ActionStep::RouteToQueue(q.0),
+                check::StepKind::RouteWith(r) => ActionStep::RouteWith(r.0),
+                check::StepKind::Webhook { method, url, body } => ActionStep::Webhook {
+                    method: method.clone(),
+                    url: url.clone(),
+                    body: body.clone(),
+                },
+                _ => return Err(self.unsupported("this kind of step outside a journey")),
+            });
+        }
+        Ok(out)
+    }
+
+    fn route(&mut self, route: &check::Route) -> Result<RouteIr, LowerError> {
+        self.what = format!("route `{}`", route.name);
+        let trigger = match &route.trigger {
+            None => RouteTrigger::Step,
+            Some(check::Trigger::Stage { enters, stage }) => RouteTrigger::Stage {
+                enters: *enters,
+                stage: stage.0,
+            },
+            Some(check::Trigger::Segment { enters, segment }) => RouteTrigger::Segment {
+                enters: *enters,
+                segment: *segment,
+            },
+            Some(_) => {
+                return Err(self.unsupported(
+                    "a routing trigger other than entering or leaving a stage or a segment",
+                ))
+            }
+        };
+        let mut rules = Vec::new();
+        for rule in &route.rules {
+            rules.push(RouteRuleIr {
+                condition: match &rule.condition {
+                    Some(c) => Some(self.expr(c)?),
+                    None => None,
+                },
+                target: match &rule.target {
+                    check::RouteTarget::Queue(q) => RouteTargetIr::Queue(q.0),
+                    check::RouteTarget::Notify(who) => RouteTargetIr::Notify(who.clone()),
+                },
+            });
+        }
+        Ok(RouteIr {
+            name: route.name.clone(),
+            trigger,
+            rules,
         })
     }
 
@@ -377,7 +514,7 @@ impl Lowerer<'_> {
             Value::Percent(p) => (Const::Num(p / 100.0), ValType::Num),
             Value::Enum(_, v) => (Const::Enum(*v), ValType::Enum),
             Value::Consent(c) => (Const::Consent(*c), ValType::Consent),
-            Value::Stage(_) => return Err(self.unsupported("lifecycle stages")),
+            Value::Stage(s) => (Const::Enum(s.0), ValType::Enum),
             Value::List(_) => return Err(self.unsupported("a list value here")),
         })
     }
@@ -531,7 +668,7 @@ impl Lowerer<'_> {
                 return Err(self.unsupported("journey entry properties"))
             }
             ExprKind::Param(_) => return Err(self.unsupported("an unbound template parameter")),
-            ExprKind::Stage => return Err(self.unsupported("lifecycle stages")),
+            ExprKind::Stage => Node::Stage,
             ExprKind::Lookup { .. } => return Err(self.unsupported("table lookups")),
             ExprKind::List(_) => return Err(self.unsupported("a list value here")),
             ExprKind::Error => {

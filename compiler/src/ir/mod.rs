@@ -119,6 +119,9 @@ pub enum Node {
     Segment(SegmentId),
     /// The evaluation time.
     Now,
+    /// The contact's lifecycle stage, as its position (an [`ValType::Enum`]: stages compare in
+    /// declared order).
+    Stage,
     Aggregate(AggregateId),
     Not(Box<Expr>),
     Neg(Box<Expr>),
@@ -278,6 +281,12 @@ pub struct Ir {
     pub history_any: bool,
     pub texts: Vec<String>,
     pub regexes: Vec<regex::Regex>,
+    pub lifecycle: Option<LifecycleIr>,
+    pub queues: Vec<QueueIr>,
+    pub routes: Vec<RouteIr>,
+    /// Segments must be evaluated after every record (routes on entering or leaving a segment,
+    /// lifecycle conditions), not only at the end.
+    pub live_segments: bool,
 }
 
 impl Ir {
@@ -291,4 +300,105 @@ impl Ir {
             .position(|s| s.name == name)
             .map(|i| ScoreId(i as u32))
     }
+}
+
+// ------------------------------------------------------------------ lifecycle, routing, actions
+
+/// What moves a contact to a stage.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TransitionTrigger {
+    /// As soon as the condition holds.
+    When(Expr),
+    /// When such an event happens (and its condition holds).
+    On {
+        event: EventId,
+        condition: Option<Expr>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TransitionIr {
+    pub back: bool,
+    pub to: u32,
+    /// Empty: from any earlier stage.
+    pub from: Vec<u32>,
+    pub trigger: TransitionTrigger,
+}
+
+/// A step an SLA or a routing runs, reduced to the actions it emits.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ActionStep {
+    Send {
+        channel: u32,
+        template: String,
+    },
+    Notify {
+        queue: Option<u32>,
+        recipient: Option<String>,
+        message: String,
+    },
+    RouteToQueue(u32),
+    RouteWith(u32),
+    Webhook {
+        method: String,
+        url: String,
+        body: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlaIr {
+    pub stage: u32,
+    pub within_millis: i64,
+    pub steps: Vec<ActionStep>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LifecycleIr {
+    /// In order: a later stage is greater. Every contact starts at the first.
+    pub stages: Vec<String>,
+    pub transitions: Vec<TransitionIr>,
+    pub slas: Vec<SlaIr>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueIr {
+    pub name: String,
+    /// Members handed leads in turn; empty: the queue itself.
+    pub round_robin: Vec<String>,
+}
+
+/// When a routing runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteTrigger {
+    /// Never on its own: only as a step (`route with …`).
+    Step,
+    Stage {
+        enters: bool,
+        stage: u32,
+    },
+    Segment {
+        enters: bool,
+        segment: SegmentId,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RouteTargetIr {
+    Queue(u32),
+    Notify(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RouteRuleIr {
+    /// `None`: `otherwise`.
+    pub condition: Option<Expr>,
+    pub target: RouteTargetIr,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RouteIr {
+    pub name: String,
+    pub trigger: RouteTrigger,
+    pub rules: Vec<RouteRuleIr>,
 }
