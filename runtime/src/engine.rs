@@ -346,7 +346,7 @@ pub fn apply(ir: &Ir, events: &EventMap, state: &mut ContactState, record: &Reco
                 let zone = ir
                     .scores
                     .get(rule.score.index())
-                    .map_or(0, |s| s.zone_offset_millis);
+                    .map_or(0, |s| s.zone.offset_at(ts));
                 let Some(cap) = state.caps.get_mut(slot as usize) else {
                     continue;
                 };

@@ -420,3 +420,45 @@ fn the_order_of_lines_does_not_matter() {
         );
     }
 }
+
+#[test]
+fn a_day_cap_follows_a_named_zone_across_daylight_saving_time() {
+    let Some(berlin) = maclc_runtime::zone::load_zone("Europe/Berlin") else {
+        eprintln!("SKIPPED: no time-zone database (set TZDIR)");
+        return;
+    };
+    let at = |t: &str| berlin.offset_at(parse_timestamp(t).unwrap_or_else(|e| panic!("{e}")));
+    assert_eq!(at("2026-03-29T00:59:59Z"), 3_600_000);
+    assert_eq!(at("2026-03-29T01:00:00Z"), 7_200_000);
+    assert_eq!(at("2026-10-25T00:59:59Z"), 7_200_000);
+    assert_eq!(at("2026-10-25T01:00:00Z"), 3_600_000);
+
+    let program = r#"score s { time_zone "Europe/Berlin"
+      +1 on page_view limit 1 per day }"#;
+    let mut sources = Sources::new();
+    sources.add("t.marketing".to_string(), format!("{SCHEMA}\n{program}"));
+    let analysis = maclc_compiler::analyze(&sources);
+    assert!(!analysis.has_errors(), "{:#?}", analysis.diagnostics);
+    // Without a database the zone is a typed error, not a panic.
+    assert!(maclc_compiler::ir::lower(&analysis.program).is_err());
+    let ir = maclc_compiler::ir::lower_with(&analysis.program, &maclc_runtime::zone::load_zone)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (schema, track) = input_schema(&ir);
+    let lines = [
+        // Winter: the Berlin day starts at 23:00 UTC.
+        page(Some("u"), None, "2026-03-02T22:30:00Z", "/"),
+        page(Some("u"), None, "2026-03-02T23:30:00Z", "/"),
+        // Summer: at 22:00 UTC.
+        page(Some("u"), None, "2026-06-02T21:30:00Z", "/"),
+        page(Some("u"), None, "2026-06-02T22:30:00Z", "/"),
+        page(Some("u"), None, "2026-06-02T23:30:00Z", "/"),
+    ];
+    let input = lines.join("\n");
+    let mut engine = Engine::new(&ir, EventMap::new(&ir, track));
+    for outcome in decode_lines(input.as_bytes(), &schema) {
+        engine.push(outcome.unwrap_or_else(|r| panic!("{}", r.detail)));
+    }
+    let output = engine.finish(None);
+    let states: Vec<String> = output.contacts.iter().map(|c| state_line(&ir, c)).collect();
+    assert_eq!(states, [r#"{"contact":"u","s":4,"segments":[]}"#]);
+}

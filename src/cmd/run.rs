@@ -96,7 +96,7 @@ fn run_inner(args: &Args) -> Result<u8, (u8, String)> {
             "the project has errors (above); fix them before running it".into(),
         ));
     }
-    let ir = maclc_compiler::ir::lower(&analysis.program)
+    let ir = maclc_compiler::ir::lower_with(&analysis.program, &maclc_runtime::zone::load_zone)
         .map_err(|e| (EXIT_FAILURE, format!("cannot run this project: {e}")))?;
     let (schema, track_map) = input_schema(&ir);
     if !analysis.program.journeys.is_empty() {

@@ -40,8 +40,8 @@ impl fmt::Display for LowerError {
             }
             LowerError::TimeZone { what, zone } => write!(
                 f,
-                "{what} uses the time zone `{zone}`; `maclc run` knows only `UTC` and fixed \
-                 offsets such as `+02:00` so far"
+                "{what} uses the time zone `{zone}`, which is not in the time-zone database \
+                 (IANA names such as `Europe/Berlin`, `UTC`, or fixed offsets such as `+02:00`)"
             ),
             LowerError::Regex {
                 what,
@@ -57,9 +57,25 @@ impl fmt::Display for LowerError {
 
 impl std::error::Error for LowerError {}
 
-/// Lowers a checked program. The program must have no check errors.
+/// Lowers a checked program. The program must have no check errors. Time zones: UTC and fixed
+/// offsets only (see [`lower_with`]).
 pub fn lower(program: &Program) -> Result<Ir, LowerError> {
+    lower_with(program, &fixed_zone)
+}
+
+/// UTC and fixed offsets (`+02:00`, `UTC-05:00`): the zones known without a time-zone database.
+pub fn fixed_zone(name: &str) -> Option<ZoneRules> {
+    zone_offset(name).map(|offset| ZoneRules::fixed(name, offset))
+}
+
+/// Lowers a checked program, resolving named time zones (`Europe/Berlin`) with `zones`; the
+/// compiler does no I/O, so the caller brings the time-zone database.
+pub fn lower_with(
+    program: &Program,
+    zones: &dyn Fn(&str) -> Option<ZoneRules>,
+) -> Result<Ir, LowerError> {
     let mut l = Lowerer {
+        zones,
         program,
         texts: Vec::new(),
         text_index: HashMap::new(),
@@ -72,6 +88,7 @@ pub fn lower(program: &Program) -> Result<Ir, LowerError> {
 }
 
 struct Lowerer<'p> {
+    zones: &'p dyn Fn(&str) -> Option<ZoneRules>,
     program: &'p Program,
     texts: Vec<String>,
     text_index: HashMap<String, TextId>,
@@ -141,11 +158,13 @@ impl Lowerer<'_> {
             let score_id = ScoreId(si as u32);
             self.what = format!("score `{}`", score.name);
             let zone = score.time_zone.clone().or_else(|| default_zone.clone());
-            let zone_offset_millis = match zone {
-                None => 0,
-                Some(z) => zone_offset(&z).ok_or_else(|| LowerError::TimeZone {
-                    what: self.what.clone(),
-                    zone: z.clone(),
+            let zone = match zone {
+                None => ZoneRules::fixed("UTC", 0),
+                Some(z) => fixed_zone(&z).or_else(|| (self.zones)(&z)).ok_or_else(|| {
+                    LowerError::TimeZone {
+                        what: self.what.clone(),
+                        zone: z.clone(),
+                    }
                 })?,
             };
             let mut profile_rules = Vec::new();
@@ -215,7 +234,7 @@ impl Lowerer<'_> {
                 at_least: score.at_least,
                 at_most: score.at_most,
                 decay,
-                zone_offset_millis,
+                zone,
                 profile_rules,
             });
         }

@@ -14,7 +14,7 @@
 
 mod lower;
 
-pub use lower::{lower, LowerError};
+pub use lower::{fixed_zone, lower, lower_with, LowerError};
 
 use crate::check::{ConsentState, EventId, ScoreId, SegmentId};
 use crate::syntax::ast::AggregateKind;
@@ -230,14 +230,43 @@ pub enum DecayIr {
     },
 }
 
+/// A time zone as a table: the offset from UTC before the first transition, then from each
+/// transition on. Pure data, so a native backend can look offsets up without a library.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZoneRules {
+    pub name: String,
+    pub initial_offset_millis: i64,
+    /// (UTC milliseconds of the transition, offset in milliseconds from then on), sorted.
+    pub transitions: Vec<(i64, i64)>,
+}
+
+impl ZoneRules {
+    pub fn fixed(name: &str, offset_millis: i64) -> ZoneRules {
+        ZoneRules {
+            name: name.to_string(),
+            initial_offset_millis: offset_millis,
+            transitions: Vec::new(),
+        }
+    }
+
+    /// The offset from UTC in effect at `utc_millis`.
+    pub fn offset_at(&self, utc_millis: i64) -> i64 {
+        let after = self.transitions.partition_point(|(t, _)| *t <= utc_millis);
+        match after.checked_sub(1).and_then(|i| self.transitions.get(i)) {
+            Some((_, offset)) => *offset,
+            None => self.initial_offset_millis,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScoreIr {
     pub name: String,
     pub at_least: Option<f64>,
     pub at_most: Option<f64>,
     pub decay: Option<DecayIr>,
-    /// Offset of the score's time zone from UTC, in milliseconds (days and weeks of limits).
-    pub zone_offset_millis: i64,
+    /// The score's time zone (days and weeks of limits).
+    pub zone: ZoneRules,
     pub profile_rules: Vec<ProfileRule>,
 }
 
