@@ -462,3 +462,44 @@ fn a_day_cap_follows_a_named_zone_across_daylight_saving_time() {
     let states: Vec<String> = output.contacts.iter().map(|c| state_line(&ir, c)).collect();
     assert_eq!(states, [r#"{"contact":"u","s":4,"segments":[]}"#]);
 }
+
+#[test]
+fn expressions_functions_lists_and_missing_values() {
+    // Each segment is one fact about contact `u` (job title "Head of Sales", size 800) or
+    // contact `v` (no job title, no size: optional values are missing).
+    let program = r#"score s { +30 on demo_requested where product_line == general
+      -70 on demo_requested where product_line == medical }
+    segment abs_ok = abs(s) == 40
+    segment min_max = min(s, 0) == -40 and max(s, 5) == 5
+    segment lowered = contact.job_title is known and lower(contact.job_title) == "head of sales"
+    segment long_title = length(contact.job_title ?? "") > 10
+    segment unknown_title = contact.job_title is unknown
+    segment big = (contact.company_size ?? 0) between 500 and 1000
+    segment listed = contact.email in ["u@x.example", "w@x.example"]
+    segment not_listed = contact.email not in ["u@x.example"]
+    segment contains = contact.email contains "@x."
+    segment guarded = not (contact.company_size is known and contact.company_size > 1)"#;
+    let lines = [
+        identify(
+            "u",
+            None,
+            "2026-03-01T00:00:00Z",
+            r#""email":"u@x.example","job_title":"Head of Sales","company_size":800,"consent":{"email":"denied"}"#,
+        ),
+        demo("u", "2026-03-02T00:00:00Z", "general"),
+        demo("u", "2026-03-03T00:00:00Z", "medical"),
+        identify(
+            "v",
+            None,
+            "2026-03-01T00:00:00Z",
+            r#""email":"v@y.example","consent":{"email":"unknown"}"#,
+        ),
+    ];
+    assert_eq!(
+        run(program, &lines, None),
+        [
+            r#"{"contact":"u","s":-40,"segments":["abs_ok","big","contains","listed","long_title","lowered","min_max"]}"#,
+            r#"{"contact":"v","s":0,"segments":["guarded","not_listed","unknown_title"]}"#,
+        ]
+    );
+}
