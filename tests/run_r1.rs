@@ -286,3 +286,28 @@ fn until_sets_the_as_of_time() {
         "{\"contact\":\"user-1\",\"general_interest\":0,\"medical_interest\":0,\"fit\":0,\"segments\":[\"dormant\"]}\n"
     );
 }
+
+#[test]
+fn explain_shows_each_change_with_its_rule_and_line() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let events = dir.path().join("events.jsonl");
+    let lines = [
+        r#"{"type":"page","userId":"user-1","properties":{"path":"/medical/x","url":"u"},"timestamp":"2026-03-01T10:00:00Z","messageId":"a"}"#,
+        r#"{"type":"identify","userId":"user-1","traits":{"email":"p@rhein.example","first_name":"P","country":"DE","timezone":"Europe/Berlin","consent":{"email":"granted","sms":"unknown"},"unsubscribed":false,"blocklisted":false,"job_title":"Head of Procurement","company_size":800},"timestamp":"2026-03-01T11:00:00Z","messageId":"b"}"#,
+    ];
+    std::fs::write(&events, lines.join("\n") + "\n").unwrap_or_else(|e| panic!("{e}"));
+    let output = maclc(&[
+        "run".as_ref(),
+        "examples/reference-r1".as_ref(),
+        "--events".as_ref(),
+        events.as_os_str(),
+        "--explain".as_ref(),
+        "user-1".as_ref(),
+    ]);
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        stdout,
+        "user-1\n  general_interest = 0\n  medical_interest = 5\n    2026-03-01T10:00:00.000Z  +5  (line 1)  +5 on page_view where path starts_with \"/medical\" limit 3 per day\n  fit = 85\n    2026-03-01T11:00:00.000Z  +15  (line 2)  +15 when contact.job_title is known and contact.job_title matches \"(?i)purchas|procurement\"\n    2026-03-01T11:00:00.000Z  +50  (line 2)  +50 when contact.job_title is known and contact.job_title matches \"(?i)\\\\b(vp|vice president|director|head|chief|cto|ceo|cfo)\\\\b\"\n    2026-03-01T11:00:00.000Z  +20  (line 2)  +20 when contact.company_size ?? 0 >= 500\n  segments: none\n"
+    );
+}

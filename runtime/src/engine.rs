@@ -48,6 +48,8 @@ pub struct ScoreState {
     pub decayed_to: Option<i64>,
     /// Steps of a step decay already applied since the last activity.
     pub steps_done: i64,
+    /// Which profile rules held at the latest evaluation.
+    pub profile_held: Vec<bool>,
 }
 
 impl ScoreState {
@@ -529,6 +531,11 @@ pub(crate) fn advance(ir: &Ir, state: &mut ContactState, to: i64) {
     }
 }
 
+/// The `rule` of a [`Change`] made by a bound, not by a rule.
+pub const BOUNDS_RULE: u32 = u32::MAX;
+
+/// Re-evaluates profile points; each rule that starts or stops holding is one change, so the
+/// changes of a score always add up to its value.
 fn refresh_profile_points(ir: &Ir, state: &mut ContactState, now: i64, line: u64) {
     for (i, score) in ir.scores.iter().enumerate() {
         if score.profile_rules.is_empty() {
@@ -536,30 +543,53 @@ fn refresh_profile_points(ir: &Ir, state: &mut ContactState, now: i64, line: u64
         }
         let scores = state.score_values();
         let scope = scope(ir, state, &scores, &state.segments, None, now);
-        let mut points = 0.0;
-        let mut last_rule = 0;
-        for rule in &score.profile_rules {
-            if scope.holds(&rule.condition) {
-                points += rule.points;
-                last_rule = rule.rule;
-            }
-        }
+        let held: Vec<bool> = score
+            .profile_rules
+            .iter()
+            .map(|rule| scope.holds(&rule.condition))
+            .collect();
         let Some(s) = state.scores.get_mut(i) else {
             continue;
         };
-        if points != s.profile {
-            let before = s.value();
-            let after = clamp(ir, i, s.behaviour + points);
-            s.profile = points;
-            s.behaviour = after - points;
-            state.changes.push(Change {
+        let mut changes = Vec::new();
+        for (k, rule) in score.profile_rules.iter().enumerate() {
+            let now_holds = held.get(k).copied().unwrap_or(false);
+            let before = s.profile_held.get(k).copied().unwrap_or(false);
+            if now_holds != before {
+                changes.push(Change {
+                    score: i as u32,
+                    rule: rule.rule,
+                    line,
+                    ts: now,
+                    delta: if now_holds { rule.points } else { -rule.points },
+                });
+            }
+        }
+        s.profile_held = held;
+        let points: f64 = score
+            .profile_rules
+            .iter()
+            .zip(&s.profile_held)
+            .filter(|(_, h)| **h)
+            .map(|(r, _)| r.points)
+            .sum();
+        if changes.is_empty() && points == s.profile {
+            continue;
+        }
+        let unbounded = s.value() + changes.iter().map(|c| c.delta).sum::<f64>();
+        let after = clamp(ir, i, s.behaviour + points);
+        s.profile = points;
+        s.behaviour = after - points;
+        if after != unbounded {
+            changes.push(Change {
                 score: i as u32,
-                rule: last_rule,
+                rule: BOUNDS_RULE,
                 line,
                 ts: now,
-                delta: after - before,
+                delta: after - unbounded,
             });
         }
+        state.changes.extend(changes);
     }
 }
 

@@ -36,6 +36,10 @@ pub struct Args {
     /// Write every action (sends, suppressed sends, routings, notifications) here, one JSON line each
     #[arg(long, value_name = "FILE")]
     actions: Option<PathBuf>,
+    /// Print why a contact's scores, stage and segments are what they are (every change, with
+    /// its rule and record)
+    #[arg(long, value_name = "CONTACT")]
+    explain: Option<String>,
     /// End the run at this time (`2026-06-30T00:00:00Z`); default: the latest valid timestamp
     #[arg(long, value_name = "TIME")]
     until: Option<String>,
@@ -172,5 +176,99 @@ fn run_inner(args: &Args) -> Result<u8, (u8, String)> {
         out.flush().map_err(write_error)?;
     }
     eprint!("{}", summary_text(&ir, &summary, &output));
+    if let Some(id) = &args.explain {
+        match output.contacts.iter().find(|c| &c.id == id) {
+            Some(contact) => print!(
+                "{}",
+                explain(&ir, &analysis.program, &loaded.sources, contact)
+            ),
+            None => {
+                return Err((
+                    EXIT_FAILURE,
+                    format!("`{id}` is not a contact of this run (see --state-out for the ids)"),
+                ))
+            }
+        }
+    }
     Ok(EXIT_OK)
+}
+
+/// Every change of every score of one contact, with the rule as written and the record that
+/// caused it, then its stage changes and segments: the provenance the engine keeps.
+fn explain(
+    ir: &maclc_compiler::ir::Ir,
+    program: &maclc_compiler::check::Program,
+    sources: &maclc_compiler::source::Sources,
+    contact: &maclc_runtime::engine::ContactState,
+) -> String {
+    use maclc_runtime::input::format_timestamp;
+    use maclc_runtime::output::format_number;
+    use std::fmt::Write as _;
+    let rule_text = |score: usize, rule: usize| -> String {
+        let span = program
+            .scores
+            .get(score)
+            .and_then(|s| s.rules.get(rule))
+            .map(|r| r.span);
+        span.and_then(|span| {
+            let file = sources.get(span.file)?;
+            let text = file.text.get(span.start as usize..span.end as usize)?;
+            Some(text.split_whitespace().collect::<Vec<_>>().join(" "))
+        })
+        .unwrap_or_default()
+    };
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", contact.id);
+    for (i, (score, state)) in ir.scores.iter().zip(&contact.scores).enumerate() {
+        let _ = writeln!(out, "  {} = {}", score.name, format_number(state.value()));
+        for change in contact.changes.iter().filter(|c| c.score as usize == i) {
+            let delta = format_number(change.delta);
+            let sign = if change.delta >= 0.0 { "+" } else { "" };
+            let source = if change.line == 0 {
+                "at the end of the run".to_string()
+            } else {
+                format!("line {}", change.line)
+            };
+            let why = if change.rule == maclc_runtime::engine::BOUNDS_RULE {
+                "(kept within the score's bounds)".to_string()
+            } else {
+                rule_text(i, change.rule as usize)
+            };
+            let _ = writeln!(
+                out,
+                "    {}  {sign}{delta}  ({source})  {why}",
+                format_timestamp(change.ts)
+            );
+        }
+        if score.decay.is_some() {
+            let _ = writeln!(out, "    (decay applies between changes, on event time)");
+        }
+    }
+    if let Some(lifecycle) = &ir.lifecycle {
+        let name = |s: u32| lifecycle.stages.get(s as usize).map_or("?", String::as_str);
+        let _ = writeln!(out, "  stage = {}", name(contact.stage));
+        for (ts, from, to) in &contact.stage_changes {
+            let _ = writeln!(
+                out,
+                "    {}  {} -> {}",
+                format_timestamp(*ts),
+                name(*from),
+                name(*to)
+            );
+        }
+    }
+    let mut segments: Vec<&str> = ir
+        .segments
+        .iter()
+        .zip(&contact.segments)
+        .filter(|(_, m)| **m)
+        .map(|(s, _)| s.name.as_str())
+        .collect();
+    segments.sort_unstable();
+    if segments.is_empty() {
+        let _ = writeln!(out, "  segments: none");
+    } else {
+        let _ = writeln!(out, "  segments: {}", segments.join(", "));
+    }
+    out
 }
