@@ -264,16 +264,22 @@ pub fn replay(
     for record in records {
         apply(ir, events, &mut state, record);
     }
-    fire_timers(ir, &mut state, until);
-    advance(ir, &mut state, until);
-    refresh_profile_points(ir, &mut state, until, 0);
+    finish_contact(ir, &mut state, until);
+    state
+}
+
+/// Brings a contact to `until` with no new record: timers, decay, profile points, segments
+/// (and the lifecycle and routings they trigger).
+pub fn finish_contact(ir: &Ir, state: &mut ContactState, until: i64) {
+    fire_timers(ir, state, until);
+    advance(ir, state, until);
+    refresh_profile_points(ir, state, until, 0);
     if ir.live_segments {
         // Time passing can change segments and so the stage, with no new record.
-        after_record(ir, &mut state, &[], until, "until");
+        after_record(ir, state, &[], until, "until");
     } else {
-        evaluate_segments(ir, &mut state, until);
+        evaluate_segments(ir, state, until);
     }
-    state
 }
 
 /// The scope of an expression over a contact's state.
@@ -302,13 +308,7 @@ pub(crate) fn scope<'a>(
 /// Applies one record at its time.
 pub fn apply(ir: &Ir, events: &EventMap, state: &mut ContactState, record: &Record) {
     let ts = record.timestamp;
-    // SLA deadlines strictly before this record have passed ("within 48h" includes 48h).
-    fire_timers(ir, state, ts - 1);
-    advance(ir, state, ts);
-    state.last_activity = Some(ts);
-    for s in &mut state.scores {
-        s.steps_done = 0;
-    }
+    begin_record(ir, state, ts);
     let program_events = events.events_of(record);
     if program_events.is_empty() && ir.history_any {
         state.history.push(HistoryEntry {
@@ -321,13 +321,46 @@ pub fn apply(ir: &Ir, events: &EventMap, state: &mut ContactState, record: &Reco
         set_profile(ir, state, &record.traits);
         refresh_profile_points(ir, state, ts, record.line);
     }
-    let mut decoded: Vec<(u32, Box<[Val]>)> = Vec::new();
-    for &event in program_events {
-        let Some(layout) = ir.events.get(event.index()) else {
-            continue;
-        };
-        let properties = decode_properties(layout, record);
-        for rule in ir.rules_by_event.get(event.index()).into_iter().flatten() {
+    let decoded: Vec<(u32, Box<[Val]>)> = program_events
+        .iter()
+        .filter_map(|e| {
+            ir.events
+                .get(e.index())
+                .map(|layout| (e.0, decode_properties(layout, record)))
+        })
+        .collect();
+    let trigger = match &record.message_id {
+        Some(m) => m.clone(),
+        None => format!("line {}", record.line),
+    };
+    apply_events(ir, state, decoded, ts, record.line, &trigger);
+}
+
+/// Time moves to a record at `ts`: SLA deadlines before it pass, decay runs, and the contact
+/// is active again.
+pub fn begin_record(ir: &Ir, state: &mut ContactState, ts: i64) {
+    // SLA deadlines strictly before this record have passed ("within 48h" includes 48h).
+    fire_timers(ir, state, ts - 1);
+    advance(ir, state, ts);
+    state.last_activity = Some(ts);
+    for s in &mut state.scores {
+        s.steps_done = 0;
+    }
+}
+
+/// Applies a record's program events (event id, decoded properties): points, limits,
+/// history, then segments, lifecycle and routing when the program has them.
+pub fn apply_events(
+    ir: &Ir,
+    state: &mut ContactState,
+    decoded: Vec<(u32, Box<[Val]>)>,
+    ts: i64,
+    line: u64,
+    trigger: &str,
+) {
+    for (event, properties) in &decoded {
+        let index = *event as usize;
+        for rule in ir.rules_by_event.get(index).into_iter().flatten() {
             let scores = state.score_values();
             let holds = match &rule.condition {
                 None => true,
@@ -336,7 +369,7 @@ pub fn apply(ir: &Ir, events: &EventMap, state: &mut ContactState, record: &Reco
                     state,
                     &scores,
                     &state.segments,
-                    Some((&properties, ts)),
+                    Some((properties, ts)),
                     ts,
                 )
                 .holds(c),
@@ -362,25 +395,15 @@ pub fn apply(ir: &Ir, events: &EventMap, state: &mut ContactState, record: &Reco
                 rule.score.index(),
                 rule.rule,
                 rule.points,
-                record.line,
+                line,
                 ts,
             );
         }
-        if ir
-            .history_events
-            .get(event.index())
-            .copied()
-            .unwrap_or(false)
-            || ir.history_any
-        {
-            let keep = ir
-                .history_events
-                .get(event.index())
-                .copied()
-                .unwrap_or(false);
+        let keep = ir.history_events.get(index).copied().unwrap_or(false);
+        if keep || ir.history_any {
             state.history.push(HistoryEntry {
                 ts,
-                event: Some(event.0),
+                event: Some(*event),
                 properties: if keep {
                     properties.clone()
                 } else {
@@ -388,16 +411,9 @@ pub fn apply(ir: &Ir, events: &EventMap, state: &mut ContactState, record: &Reco
                 },
             });
         }
-        if ir.live_segments {
-            decoded.push((event.0, properties));
-        }
     }
     if ir.live_segments {
-        let trigger = match &record.message_id {
-            Some(m) => m.clone(),
-            None => format!("line {}", record.line),
-        };
-        after_record(ir, state, &decoded, ts, &trigger);
+        after_record(ir, state, &decoded, ts, trigger);
     }
 }
 
@@ -536,7 +552,7 @@ pub const BOUNDS_RULE: u32 = u32::MAX;
 
 /// Re-evaluates profile points; each rule that starts or stops holding is one change, so the
 /// changes of a score always add up to its value.
-fn refresh_profile_points(ir: &Ir, state: &mut ContactState, now: i64, line: u64) {
+pub fn refresh_profile_points(ir: &Ir, state: &mut ContactState, now: i64, line: u64) {
     for (i, score) in ir.scores.iter().enumerate() {
         if score.profile_rules.is_empty() {
             continue;
