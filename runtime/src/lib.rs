@@ -14,4 +14,5 @@ pub mod input;
 pub mod lifecycle;
 pub mod output;
 pub mod program_schema;
+pub mod testing;
 pub mod zone;

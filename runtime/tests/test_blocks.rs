@@ -1,0 +1,69 @@
+//! The `test` blocks written in the language, run through the engine: R1's hand-computed
+//! cases (`examples/reference-r1/tests.marketing`) must all pass.
+
+use std::path::Path;
+
+use maclc_compiler::source::Sources;
+use maclc_runtime::testing::run_tests;
+
+fn load(dir: &str) -> maclc_compiler::Analysis {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir);
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "marketing"))
+        .collect();
+    names.sort();
+    let mut sources = Sources::new();
+    for path in names {
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
+        sources.add(path.display().to_string(), text);
+    }
+    let analysis = maclc_compiler::analyze(&sources);
+    assert!(!analysis.has_errors(), "{:#?}", analysis.diagnostics);
+    analysis
+}
+
+#[test]
+fn r1_test_blocks_pass() {
+    let analysis = load("examples/reference-r1");
+    let ir = maclc_compiler::ir::lower(&analysis.program).unwrap_or_else(|e| panic!("{e}"));
+    let outcomes = run_tests(&analysis.program, &ir);
+    assert!(outcomes.len() >= 10, "{} tests", outcomes.len());
+    let failed: Vec<String> = outcomes
+        .iter()
+        .filter(|o| !o.failures.is_empty())
+        .map(|o| format!("{}: {}", o.name, o.failures.join("; ")))
+        .collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+    assert!(outcomes.iter().all(|o| o.skipped == 0));
+}
+
+#[test]
+fn a_wrong_expectation_is_reported() {
+    let program = r#"
+channel email opt_in
+contact { email: text }
+event page_view from page { path: text }
+score s { +5 on page_view limit 2 per day }
+segment busy = count page_view in the last 1d >= 2
+test "caps and windows" {
+  contact { email: "a@b.example" }
+  at 2026-03-02T09:00:00Z page_view { path: "/" }
+  at +1m page_view { path: "/" }
+  at +1m page_view { path: "/" }
+  expect s == 15
+  expect in busy
+  at +1d expect not in busy
+  expect s == 10
+}
+"#;
+    let mut sources = Sources::new();
+    sources.add("t.marketing".to_string(), program.to_string());
+    let analysis = maclc_compiler::analyze(&sources);
+    assert!(!analysis.has_errors(), "{:#?}", analysis.diagnostics);
+    let ir = maclc_compiler::ir::lower(&analysis.program).unwrap_or_else(|e| panic!("{e}"));
+    let outcomes = run_tests(&analysis.program, &ir);
+    assert_eq!(outcomes.len(), 1);
+    assert_eq!(outcomes[0].failures, ["`s` is 10"]);
+}
