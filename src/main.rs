@@ -32,6 +32,8 @@ enum Command {
     Explain(cmd::explain::Args),
     /// Run a project over a JSON Lines file of events; write each contact's state and rejects
     Run(cmd::run::Args),
+    /// Run the `test` blocks of a project and report the expectations that do not hold
+    Test(cmd::test::Args),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
         Command::Fmt(args) => cmd::fmt::run(&args),
         Command::Explain(args) => cmd::explain::run(&args),
         Command::Run(args) => cmd::run::run(&args),
+        Command::Test(args) => cmd::test::run(&args),
     };
     ExitCode::from(code)
 }

@@ -176,8 +176,18 @@ fn check(ir: &Ir, state: &ContactState, expectation: &Expectation) -> Check {
             if holds {
                 Check::Holds
             } else {
+                let expected = match check {
+                    ScoreCheck::Compare { op, value: v } => {
+                        format!("{} {}", op.symbol(), crate::output::format_number(*v))
+                    }
+                    ScoreCheck::Between { low, high } => format!(
+                        "between {} and {}",
+                        crate::output::format_number(*low),
+                        crate::output::format_number(*high)
+                    ),
+                };
                 Check::Fails(format!(
-                    "`{name}` is {}",
+                    "expected `{name}` {expected}, but it is {}",
                     crate::output::format_number(value)
                 ))
             }
@@ -195,9 +205,13 @@ fn check(ir: &Ir, state: &ContactState, expectation: &Expectation) -> Check {
             if member != *negated {
                 Check::Holds
             } else if member {
-                Check::Fails(format!("the contact is in `{name}`"))
+                Check::Fails(format!(
+                    "expected not in `{name}`, but the contact is in it"
+                ))
             } else {
-                Check::Fails(format!("the contact is not in `{name}`"))
+                Check::Fails(format!(
+                    "expected in `{name}`, but the contact is not in it"
+                ))
             }
         }
         Expectation::Stage(stage) => {
@@ -210,7 +224,11 @@ fn check(ir: &Ir, state: &ContactState, expectation: &Expectation) -> Check {
             if state.stage == stage.0 {
                 Check::Holds
             } else {
-                Check::Fails(format!("the stage is `{}`", name(state.stage)))
+                Check::Fails(format!(
+                    "expected stage `{}`, but it is `{}`",
+                    name(stage.0),
+                    name(state.stage)
+                ))
             }
         }
         _ => Check::Skipped,

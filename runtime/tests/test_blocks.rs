@@ -65,5 +65,5 @@ test "caps and windows" {
     let ir = maclc_compiler::ir::lower(&analysis.program).unwrap_or_else(|e| panic!("{e}"));
     let outcomes = run_tests(&analysis.program, &ir);
     assert_eq!(outcomes.len(), 1);
-    assert_eq!(outcomes[0].failures, ["`s` is 10"]);
+    assert_eq!(outcomes[0].failures, ["expected `s` == 15, but it is 10"]);
 }

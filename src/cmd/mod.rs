@@ -4,6 +4,7 @@ pub mod check;
 pub mod explain;
 pub mod fmt;
 pub mod run;
+pub mod test;
 
 /// Exit status: everything fine.
 pub const EXIT_OK: u8 = 0;
