@@ -326,12 +326,14 @@ pub fn apply(ir: &Ir, events: &EventMap, state: &mut ContactState, record: &Reco
         .filter_map(|e| {
             ir.events
                 .get(e.index())
-                .map(|layout| (e.0, decode_properties(layout, record)))
+                .map(|layout| (e.0, decode_properties(ir, e.index(), layout, record)))
         })
         .collect();
-    let trigger = match &record.message_id {
-        Some(m) => m.clone(),
-        None => format!("line {}", record.line),
+    // Only actions name their trigger; without lifecycle or routing there are none.
+    let trigger = match (&record.message_id, ir.live_segments) {
+        (_, false) => String::new(),
+        (Some(m), true) => m.clone(),
+        (None, true) => format!("line {}", record.line),
     };
     apply_events(ir, state, decoded, ts, record.line, &trigger);
 }
@@ -652,11 +654,18 @@ fn lookup<'a>(fields: &'a Fields, path: &[String]) -> Option<&'a Value> {
     Some(value)
 }
 
-fn decode_properties(layout: &EventLayout, record: &Record) -> Box<[Val]> {
+/// The properties of a record as `event`'s slots; those no expression reads stay missing
+/// (nothing to allocate or keep in the history for them).
+fn decode_properties(ir: &Ir, event: usize, layout: &EventLayout, record: &Record) -> Box<[Val]> {
+    let used = ir.used_properties.get(event);
     layout
         .properties
         .iter()
-        .map(|slot| {
+        .enumerate()
+        .map(|(i, slot)| {
+            if !used.and_then(|u| u.get(i)).copied().unwrap_or(false) {
+                return Val::Missing;
+            }
             match (lookup(&record.properties, &slot.wire), &record.name) {
                 // A page's title is the record's own `name` member.
                 (None, Some(name)) if slot.wire == ["name"] => Val::Text(name.as_str().into()),

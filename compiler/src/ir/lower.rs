@@ -82,6 +82,12 @@ pub fn lower_with(
         regexes: Vec::new(),
         regex_index: HashMap::new(),
         aggregates: Vec::new(),
+        used: program
+            .schema
+            .events
+            .iter()
+            .map(|e| vec![false; e.properties.len()])
+            .collect(),
         what: String::new(),
     };
     l.run()
@@ -95,6 +101,8 @@ struct Lowerer<'p> {
     regexes: Vec<regex::Regex>,
     regex_index: HashMap<String, RegexId>,
     aggregates: Vec<AggregateIr>,
+    /// Per event, the properties read so far.
+    used: Vec<Vec<bool>>,
     /// What is being lowered, for error messages (`score fit, rule 2`).
     what: String,
 }
@@ -307,6 +315,7 @@ impl Lowerer<'_> {
             lifecycle,
             queues,
             routes,
+            used_properties: std::mem::take(&mut self.used),
             live_segments,
         })
     }
@@ -486,6 +495,16 @@ impl Lowerer<'_> {
         Ok(order)
     }
 
+    fn mark_used(&mut self, event: EventId, property: u32) {
+        if let Some(flag) = self
+            .used
+            .get_mut(event.index())
+            .and_then(|e| e.get_mut(property as usize))
+        {
+            *flag = true;
+        }
+    }
+
     fn intern(&mut self, text: &str) -> TextId {
         if let Some(id) = self.text_index.get(text) {
             return *id;
@@ -560,7 +579,10 @@ impl Lowerer<'_> {
                 });
             }
             ExprKind::ContactField(f) => Node::Contact(f.0),
-            ExprKind::EventProperty { property, .. } => Node::Property(*property),
+            ExprKind::EventProperty { event, property } => {
+                self.mark_used(*event, *property);
+                Node::Property(*property)
+            }
             ExprKind::EventTimestamp(_) => Node::EventTime,
             ExprKind::Consent(c) => Node::Consent(c.0),
             ExprKind::Score(s) => Node::Score(*s),
@@ -593,6 +615,9 @@ impl Lowerer<'_> {
                     Some(AggregateProperty::Property(p)) => Some(p),
                     Some(AggregateProperty::Timestamp) | None => None,
                 };
+                if let (Some(e), Some(p)) = (a.event, property) {
+                    self.mark_used(e, p);
+                }
                 let id = AggregateId(self.aggregates.len() as u32);
                 self.aggregates.push(AggregateIr {
                     kind: a.kind,

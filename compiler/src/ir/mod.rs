@@ -313,6 +313,8 @@ pub struct Ir {
     pub lifecycle: Option<LifecycleIr>,
     pub queues: Vec<QueueIr>,
     pub routes: Vec<RouteIr>,
+    /// Per event, the properties some expression reads: the others need not be decoded or kept.
+    pub used_properties: Vec<Vec<bool>>,
     /// Segments must be evaluated after every record (routes on entering or leaving a segment,
     /// lifecycle conditions), not only at the end.
     pub live_segments: bool,
