@@ -33,6 +33,17 @@ fn every_prefix_of_every_file_parses_without_panic() {
                         );
                     }
                 }
+                if count % 4 == 0 {
+                    let analysis = maclc_compiler::analyze(&sources);
+                    for d in &analysis.diagnostics {
+                        assert!(
+                            d.span().end as usize <= cut + 1,
+                            "span past the text in {}",
+                            support::relative(&path)
+                        );
+                    }
+                }
+                count += 1;
             }
             cut += stride;
         }
