@@ -171,3 +171,23 @@ fn a_folder_of_projects_checks_each_project_on_its_own() {
         "checked 2 files in 2 projects: no problems found"
     );
 }
+
+#[test]
+fn warnings_pass_unless_denied() {
+    let lenient = maclc(&["check", "tests/cli/warning"]);
+    assert_eq!(lenient.status.code(), Some(0), "{}", stdout(&lenient));
+    assert!(
+        stdout(&lenient).contains("warning[W0303]"),
+        "{}",
+        stdout(&lenient)
+    );
+    assert!(
+        stdout(&lenient)
+            .trim_end()
+            .ends_with("checked 1 file: 1 warning"),
+        "{}",
+        stdout(&lenient)
+    );
+    let strict = maclc(&["check", "--deny-warnings", "tests/cli/warning"]);
+    assert_eq!(strict.status.code(), Some(1));
+}
