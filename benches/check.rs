@@ -82,7 +82,7 @@ fn segments() -> String {
         let _ = writeln!(
             s,
             "segment hot_{i} = interest_{a} + interest_{b} >= {} and count page_view where path == \"/pricing\" in the last 7d >= 3",
-            50 + i % 50
+            50 + i
         );
     }
     s

@@ -54,6 +54,7 @@ fn usage_errors_exit_2() {
     let empty = std::env::temp_dir().join(format!("maclc-empty-{}", std::process::id()));
     std::fs::create_dir_all(&empty).expect("temp dir");
     let nothing = maclc(&["check", &empty.to_string_lossy()]);
+    let _ = std::fs::remove_dir_all(&empty);
     assert_eq!(nothing.status.code(), Some(2));
     assert!(stderr(&nothing).contains("no `.marketing` files found"));
 }
@@ -146,6 +147,7 @@ fn fmt_check_names_files_that_would_change_and_changes_nothing() {
     let write = maclc(&["fmt", &messy.to_string_lossy()]);
     assert_eq!(write.status.code(), Some(0), "{}", stderr(&write));
     let again = maclc(&["fmt", "--check", &messy.to_string_lossy()]);
+    let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(
         again.status.code(),
         Some(0),
@@ -170,4 +172,24 @@ fn a_folder_of_projects_checks_each_project_on_its_own() {
         stdout(&output).trim(),
         "checked 2 files in 2 projects: no problems found"
     );
+}
+
+#[test]
+fn warnings_pass_unless_denied() {
+    let lenient = maclc(&["check", "tests/cli/warning"]);
+    assert_eq!(lenient.status.code(), Some(0), "{}", stdout(&lenient));
+    assert!(
+        stdout(&lenient).contains("warning[W0303]"),
+        "{}",
+        stdout(&lenient)
+    );
+    assert!(
+        stdout(&lenient)
+            .trim_end()
+            .ends_with("checked 1 file: 1 warning"),
+        "{}",
+        stdout(&lenient)
+    );
+    let strict = maclc(&["check", "--deny-warnings", "tests/cli/warning"]);
+    assert_eq!(strict.status.code(), Some(1));
 }

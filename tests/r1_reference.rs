@@ -225,3 +225,24 @@ fn run_matches_the_r1_reference_on_a_sorted_file() {
 fn run_matches_the_r1_reference_on_a_shuffled_file() {
     compare_with_reference("shuffled", &["--shuffle-window", "1000"]);
 }
+
+/// The reference is the oracle: its own hand-computed cases (caps, merges, window edges, every
+/// reject reason) run with the rest of the suite.
+#[test]
+fn the_reference_passes_its_own_tests() {
+    if !python_available() {
+        println!("SKIPPED: python3 is not available, so the R1 reference cannot run");
+        return;
+    }
+    let output = Command::new("python3")
+        .args(["-m", "unittest", "test_r1_reference.py"])
+        .current_dir(repo_root().join("tests/reference"))
+        .env("MACLC_WORKLOAD_DIR", workload_dir())
+        .output()
+        .expect("python3 runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        describe("the reference's unit tests", &output)
+    );
+}

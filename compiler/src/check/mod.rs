@@ -255,124 +255,133 @@ impl<'a> Checker<'a> {
 
     // ------------------------------------------------------------ name lookups used everywhere
 
-    fn lookup_event(&mut self, name: &ast::Ident) -> Option<EventId> {
-        if let Some(Global::Event(id)) = self.global(&name.name) {
-            self.refer(name.span, Symbol::Event(id));
+    /// Resolves a name that must be a global of one kind (`kind` picks it out of [`Global`]); when
+    /// it is not, reports `unknown` with a did-you-mean among the names of that kind.
+    fn lookup_global<Id: Copy>(
+        &mut self,
+        name: &ast::Ident,
+        kind: fn(Global) -> Option<Id>,
+        symbol: fn(Id) -> Symbol,
+        unknown: fn(&ast::Ident, Option<&str>) -> Diagnostic,
+        wanted: &str,
+    ) -> Option<Id> {
+        if let Some(id) = self.global(&name.name).and_then(kind) {
+            self.refer(name.span, symbol(id));
             return Some(id);
         }
-        let suggestion = self.closest(
-            &name.name,
-            self.global_names(|g| matches!(g, Global::Event(_))),
+        let d = self.unknown_name(
+            name,
+            self.global_names(|g| kind(g).is_some()),
+            unknown,
+            wanted,
         );
-        self.report(self.kind_hint(
-            errors::unknown_event(name, suggestion.as_deref()),
+        self.report(d);
+        None
+    }
+
+    /// The diagnostic for an unknown name: the closest of `names` as "did you mean", or, when
+    /// none is close, what the name is instead ("`hot` is a segment, not an event").
+    fn unknown_name(
+        &self,
+        name: &ast::Ident,
+        names: Vec<&str>,
+        unknown: fn(&ast::Ident, Option<&str>) -> Diagnostic,
+        wanted: &str,
+    ) -> Diagnostic {
+        let suggestion = self.closest(&name.name, names);
+        self.kind_hint(
+            unknown(name, suggestion.as_deref()),
             name,
             suggestion.is_none(),
-            "an event",
-        ));
-        None
+            wanted,
+        )
+    }
+
+    fn lookup_event(&mut self, name: &ast::Ident) -> Option<EventId> {
+        let kind = |g| {
+            if let Global::Event(id) = g {
+                Some(id)
+            } else {
+                None
+            }
+        };
+        self.lookup_global(name, kind, Symbol::Event, errors::unknown_event, "an event")
     }
 
     fn lookup_channel(&mut self, name: &ast::Ident) -> Option<ChannelId> {
-        if let Some(Global::Channel(id)) = self.global(&name.name) {
-            self.refer(name.span, Symbol::Channel(id));
-            return Some(id);
-        }
-        let suggestion = self.closest(
-            &name.name,
-            self.global_names(|g| matches!(g, Global::Channel(_))),
-        );
-        self.report(self.kind_hint(
-            errors::unknown_channel(name, suggestion.as_deref()),
+        let kind = |g| {
+            if let Global::Channel(id) = g {
+                Some(id)
+            } else {
+                None
+            }
+        };
+        self.lookup_global(
             name,
-            suggestion.is_none(),
+            kind,
+            Symbol::Channel,
+            errors::unknown_channel,
             "a channel",
-        ));
-        None
+        )
     }
 
     fn lookup_score(&mut self, name: &ast::Ident) -> Option<ScoreId> {
-        if let Some(Global::Score(id)) = self.global(&name.name) {
-            self.refer(name.span, Symbol::Score(id));
-            return Some(id);
-        }
-        let suggestion = self.closest(
-            &name.name,
-            self.global_names(|g| matches!(g, Global::Score(_))),
-        );
-        self.report(self.kind_hint(
-            errors::unknown_score(name, suggestion.as_deref()),
-            name,
-            suggestion.is_none(),
-            "a score",
-        ));
-        None
+        let kind = |g| {
+            if let Global::Score(id) = g {
+                Some(id)
+            } else {
+                None
+            }
+        };
+        self.lookup_global(name, kind, Symbol::Score, errors::unknown_score, "a score")
     }
 
     /// A contact score or an account score (thresholds and test expectations accept both).
     fn lookup_any_score(&mut self, name: &ast::Ident) -> Option<ScoreRef> {
-        match self.global(&name.name) {
-            Some(Global::Score(id)) => {
-                self.refer(name.span, Symbol::Score(id));
-                Some(ScoreRef::Contact(id))
-            }
-            Some(Global::AccountScore(id)) => {
-                self.refer(name.span, Symbol::AccountScore(id));
-                Some(ScoreRef::Account(id))
-            }
-            _ => {
-                let names =
-                    self.global_names(|g| matches!(g, Global::Score(_) | Global::AccountScore(_)));
-                let suggestion = self.closest(&name.name, names);
-                self.report(self.kind_hint(
-                    errors::unknown_score(name, suggestion.as_deref()),
-                    name,
-                    suggestion.is_none(),
-                    "a score",
-                ));
-                None
-            }
-        }
+        let kind = |g| match g {
+            Global::Score(id) => Some(ScoreRef::Contact(id)),
+            Global::AccountScore(id) => Some(ScoreRef::Account(id)),
+            _ => None,
+        };
+        let symbol = |r| match r {
+            ScoreRef::Contact(id) => Symbol::Score(id),
+            ScoreRef::Account(id) => Symbol::AccountScore(id),
+        };
+        self.lookup_global(name, kind, symbol, errors::unknown_score, "a score")
     }
 
     fn lookup_segment(&mut self, name: &ast::Ident) -> Option<SegmentId> {
-        if let Some(Global::Segment(id)) = self.global(&name.name) {
-            self.refer(name.span, Symbol::Segment(id));
-            let node = self.program.scores.len() + id.index();
-            if let Some(uses) = self.uses.as_mut() {
-                uses.push((node, name.span));
+        let kind = |g| {
+            if let Global::Segment(id) = g {
+                Some(id)
+            } else {
+                None
             }
-            return Some(id);
-        }
-        let suggestion = self.closest(
-            &name.name,
-            self.global_names(|g| matches!(g, Global::Segment(_))),
-        );
-        self.report(self.kind_hint(
-            errors::unknown_segment(name, suggestion.as_deref()),
+        };
+        let id = self.lookup_global(
             name,
-            suggestion.is_none(),
+            kind,
+            Symbol::Segment,
+            errors::unknown_segment,
             "a segment",
-        ));
-        None
+        )?;
+        // Segment uses feed the cycle check (scores come first in its graph).
+        let node = self.program.scores.len() + id.index();
+        if let Some(uses) = self.uses.as_mut() {
+            uses.push((node, name.span));
+        }
+        Some(id)
     }
 
     fn lookup_queue(&mut self, name: &ast::Ident) -> Option<QueueId> {
-        if let Some(Global::Queue(id)) = self.global(&name.name) {
-            self.refer(name.span, Symbol::Queue(id));
-            return Some(id);
-        }
-        let suggestion = self.closest(
-            &name.name,
-            self.global_names(|g| matches!(g, Global::Queue(_))),
-        );
-        self.report(self.kind_hint(
-            errors::unknown_queue(name, suggestion.as_deref()),
-            name,
-            suggestion.is_none(),
-            "a queue",
-        ));
-        None
+        let kind = |g| {
+            if let Global::Queue(id) = g {
+                Some(id)
+            } else {
+                None
+            }
+        };
+        self.lookup_global(name, kind, Symbol::Queue, errors::unknown_queue, "a queue")
     }
 
     fn lookup_stage(&mut self, name: &ast::Ident) -> Option<StageId> {
@@ -384,14 +393,9 @@ impl<'a> Checker<'a> {
             self.refer(name.span, Symbol::Stage(id));
             return Some(id);
         }
-        let names: Vec<&str> = self.stages.keys().map(String::as_str).collect();
-        let suggestion = self.closest(&name.name, names);
-        self.report(self.kind_hint(
-            errors::unknown_stage(name, suggestion.as_deref()),
-            name,
-            suggestion.is_none(),
-            "a lifecycle stage",
-        ));
+        let names = self.stages.keys().map(String::as_str).collect();
+        let d = self.unknown_name(name, names, errors::unknown_stage, "a lifecycle stage");
+        self.report(d);
         None
     }
 
@@ -400,14 +404,14 @@ impl<'a> Checker<'a> {
             self.refer(name.span, Symbol::ContactField(id));
             return Some(id);
         }
-        let names: Vec<&str> = self.contact_fields.keys().map(String::as_str).collect();
-        let suggestion = self.closest(&name.name, names);
-        self.report(self.kind_hint(
-            errors::unknown_contact_field(name, suggestion.as_deref()),
+        let names = self.contact_fields.keys().map(String::as_str).collect();
+        let d = self.unknown_name(
             name,
-            suggestion.is_none(),
+            names,
+            errors::unknown_contact_field,
             "a contact field",
-        ));
+        );
+        self.report(d);
         None
     }
 

@@ -42,7 +42,10 @@ impl Checker<'_> {
                     names.extend(
                         self.global_names(|g| matches!(g, Global::Enum(_) | Global::Account(_))),
                     );
-                    let suggestion = self.closest(&name.name, names);
+                    // Words from spreadsheets and other languages map to ours before spelling.
+                    let suggestion = common_type_word(&name.name)
+                        .map(str::to_string)
+                        .or_else(|| self.closest(&name.name, names));
                     self.report(errors::unknown_type(name, suggestion.as_deref()));
                     Type::Error
                 }
@@ -330,5 +333,18 @@ impl Checker<'_> {
             entry.1 = ConstState::Done;
         }
         value
+    }
+}
+
+/// The language's type for a type name people bring from elsewhere (`boolean`, `string`, `int`).
+fn common_type_word(word: &str) -> Option<&'static str> {
+    match word.to_ascii_lowercase().as_str() {
+        "boolean" | "yes_no" | "flag" => Some("bool"),
+        "string" | "str" | "varchar" => Some("text"),
+        "int" | "integer" | "float" | "decimal" | "double" | "numeric" => Some("number"),
+        "datetime" | "instant" => Some("timestamp"),
+        "currency" | "amount" => Some("money"),
+        "percentage" => Some("percent"),
+        _ => None,
     }
 }

@@ -103,7 +103,8 @@ fn level(e: &Expr) -> u8 {
 }
 
 /// The least levels of the left and right operands of a binary operator. Comparisons do not
-/// chain, so both sides of one sit at the level below.
+/// chain, so both sides of one sit at the level below; a `??` beside a comparison keeps its
+/// parentheses, `(contact.company_size ?? 0) >= 500`, which reads unambiguously.
 fn operand_levels(op: BinaryOp) -> (u8, u8) {
     match op {
         BinaryOp::Or => (OR, AND),
@@ -112,7 +113,7 @@ fn operand_levels(op: BinaryOp) -> (u8, u8) {
         | BinaryOp::StartsWith
         | BinaryOp::EndsWith
         | BinaryOp::Contains
-        | BinaryOp::Matches => (COALESCE, COALESCE),
+        | BinaryOp::Matches => (SUM, SUM),
         BinaryOp::Default => (COALESCE, SUM),
         BinaryOp::Add | BinaryOp::Subtract => (SUM, PRODUCT),
         BinaryOp::Multiply | BinaryOp::Divide => (PRODUCT, UNARY),

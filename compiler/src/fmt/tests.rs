@@ -142,9 +142,15 @@ fn needless_parentheses_and_spaces_go() {
         format_text("segment s = (a + b) + c\n"),
         "segment s = a + b + c\n"
     );
+    // `??` beside a comparison keeps (or gets) its parentheses: the form the checker's help
+    // recommends, and the one that reads unambiguously.
     assert_eq!(
         format_text("segment s = (a ?? 0) >= 5\n"),
-        "segment s = a ?? 0 >= 5\n"
+        "segment s = (a ?? 0) >= 5\n"
+    );
+    assert_eq!(
+        format_text("segment s = a ?? 0 >= 5\n"),
+        "segment s = (a ?? 0) >= 5\n"
     );
     assert_eq!(format_text("const x = [ 1 ,2, ]\n"), "const x = [1, 2]\n");
 }

@@ -2071,10 +2071,16 @@ fn unescape(inner: &str) -> String {
             out.push(c);
             continue;
         }
+        // Only `\"`, `\\`, `\n` and `\t` are escapes; any other backslash stays, so a regular
+        // expression written `"\b(vp|head)\b"` keeps its word boundaries.
         match chars.next() {
             Some('n') => out.push('\n'),
             Some('t') => out.push('\t'),
-            Some(other) => out.push(other),
+            Some(quoted @ ('"' | '\\')) => out.push(quoted),
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
             None => out.push('\\'),
         }
     }
@@ -2192,5 +2198,11 @@ mod tests {
         );
         assert_eq!(parse_time_of_day("25:00"), None);
         assert_eq!(duration_millis("2w"), 14 * DAY);
+    }
+
+    #[test]
+    fn unknown_escapes_keep_their_backslash() {
+        assert_eq!(unescape(r#"\b(vp|head)\b"#), r"\b(vp|head)\b");
+        assert_eq!(unescape(r#"say \"hi\" \\ \n"#), "say \"hi\" \\ \n");
     }
 }
