@@ -308,7 +308,7 @@ fn explain_shows_each_change_with_its_rule_and_line() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(
         stdout,
-        "user-1\n  general_interest = 0\n  medical_interest = 5\n    2026-03-01T10:00:00.000Z  +5  (line 1)  +5 on page_view where path starts_with \"/medical\" limit 3 per day\n  fit = 85\n    2026-03-01T11:00:00.000Z  +15  (line 2)  +15 when contact.job_title is known and contact.job_title matches \"(?i)purchas|procurement\"\n    2026-03-01T11:00:00.000Z  +50  (line 2)  +50 when contact.job_title is known and contact.job_title matches \"(?i)\\\\b(vp|vice president|director|head|chief|cto|ceo|cfo)\\\\b\"\n    2026-03-01T11:00:00.000Z  +20  (line 2)  +20 when contact.company_size ?? 0 >= 500\n  segments: none\n"
+        "user-1\n  general_interest = 0\n  medical_interest = 5\n    2026-03-01T10:00:00.000Z  +5  (line 1)  +5 on page_view where path starts_with \"/medical\" limit 3 per day\n  fit = 85\n    2026-03-01T11:00:00.000Z  +15  (line 2)  +15 when contact.job_title is known and contact.job_title matches \"(?i)purchas|procurement\"\n    2026-03-01T11:00:00.000Z  +50  (line 2)  +50 when contact.job_title is known and contact.job_title matches \"(?i)\\\\b(vp|vice president|director|head|chief|cto|ceo|cfo)\\\\b\"\n    2026-03-01T11:00:00.000Z  +20  (line 2)  +20 when (contact.company_size ?? 0) >= 500\n  segments: none\n"
     );
 }
 
