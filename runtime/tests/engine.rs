@@ -503,3 +503,21 @@ fn expressions_functions_lists_and_missing_values() {
         ]
     );
 }
+
+#[test]
+fn a_rule_that_reads_a_segment_sees_it_as_of_each_record() {
+    // The bonus counts only when the contact is already hot before this record.
+    let program = r#"score a { +10 on demo_requested }
+    segment hot = a >= 20
+    score bonus { +1 on demo_requested where hot }"#;
+    let lines = [
+        demo("u", "2026-03-01T00:00:00Z", "general"),
+        demo("u", "2026-03-02T00:00:00Z", "general"),
+        demo("u", "2026-03-03T00:00:00Z", "general"),
+    ];
+    // a: 10, 20, 30; hot from the second record on, so only the third earns the bonus.
+    assert_eq!(
+        run(program, &lines, None),
+        [r#"{"contact":"u","a":30,"bonus":1,"segments":["hot"]}"#]
+    );
+}

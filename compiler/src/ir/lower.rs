@@ -89,6 +89,7 @@ pub fn lower_with(
             .map(|e| vec![false; e.properties.len()])
             .collect(),
         what: String::new(),
+        segment_reads: 0,
     };
     l.run()
 }
@@ -103,6 +104,8 @@ struct Lowerer<'p> {
     aggregates: Vec<AggregateIr>,
     /// Per event, the properties read so far.
     used: Vec<Vec<bool>>,
+    /// How many `Segment` reads were lowered so far.
+    segment_reads: usize,
     /// What is being lowered, for error messages (`score fit, rule 2`).
     what: String,
 }
@@ -247,6 +250,9 @@ impl Lowerer<'_> {
             });
         }
 
+        // Score rules lowered above read segments: membership must then be kept up to date
+        // after every record, not only computed at the end.
+        let scores_read_segments = self.segment_reads > 0;
         let mut segments = Vec::new();
         for segment in &self.program.segments {
             self.what = format!("segment `{}`", segment.name);
@@ -282,6 +288,7 @@ impl Lowerer<'_> {
             routes.push(self.route(route)?);
         }
         let live_segments = lifecycle.is_some()
+            || scores_read_segments
             || routes
                 .iter()
                 .any(|r| matches!(r.trigger, RouteTrigger::Segment { .. }));
@@ -586,7 +593,10 @@ impl Lowerer<'_> {
             ExprKind::EventTimestamp(_) => Node::EventTime,
             ExprKind::Consent(c) => Node::Consent(c.0),
             ExprKind::Score(s) => Node::Score(*s),
-            ExprKind::Segment(s) => Node::Segment(*s),
+            ExprKind::Segment(s) => {
+                self.segment_reads += 1;
+                Node::Segment(*s)
+            }
             ExprKind::Now => Node::Now,
             ExprKind::Call { function, args } => {
                 let f = match function {
