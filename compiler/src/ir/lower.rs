@@ -797,6 +797,99 @@ mod tests {
         assert!(r.as_ref().is_some_and(|r| r.is_match("headé")));
     }
 
+    fn lowered(text: &str) -> Result<Ir, LowerError> {
+        let mut sources = crate::source::Sources::new();
+        sources.add("t.marketing".to_string(), text.to_string());
+        let analysis = crate::analyze(&sources);
+        assert!(!analysis.has_errors(), "{:#?}", analysis.diagnostics);
+        lower(&analysis.program)
+    }
+
+    const SCHEMA: &str = r#"
+channel email opt_in
+enum line { general, medical }
+contact {
+  email: text
+  company_size: optional number
+}
+event page_view from page {
+  path: text
+  url: text
+}
+event demo from track "Demo Requested" {
+  product_line: line
+  note: text
+}
+"#;
+
+    #[test]
+    fn rules_are_grouped_per_event_with_cap_slots() {
+        let ir = lowered(&format!(
+            "{SCHEMA}
+score a {{ +5 on page_view where path starts_with \"/p\" limit 3 per day
+  +90 on demo where product_line == general limit 1 per week
+  +20 when contact.company_size ?? 0 >= 500 }}
+score b {{ +1 on page_view }}
+segment hot = count page_view where path == \"/pricing\" in the last 7d >= 3
+segment quiet = no event in the last 90d"
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let page = ir
+            .events
+            .iter()
+            .position(|e| e.name == "page_view")
+            .unwrap_or(99);
+        let demo = ir
+            .events
+            .iter()
+            .position(|e| e.name == "demo")
+            .unwrap_or(99);
+        let on_page = ir.rules_by_event.get(page).map(Vec::len);
+        assert_eq!(on_page, Some(2));
+        assert_eq!(ir.rules_by_event.get(demo).map(Vec::len), Some(1));
+        assert_eq!(ir.cap_count, 2);
+        assert_eq!(ir.scores.first().map(|s| s.profile_rules.len()), Some(1));
+        // Only what expressions read is decoded: `path` and `product_line`, not `url`/`note`.
+        assert_eq!(ir.used_properties.get(page), Some(&vec![true, false]));
+        assert_eq!(ir.used_properties.get(demo), Some(&vec![true, false]));
+        assert_eq!(ir.history_events.get(page), Some(&true));
+        assert!(ir.history_any);
+        assert_eq!(ir.aggregates.len(), 2);
+        assert_eq!(ir.texts, ["/p", "/pricing"]);
+        assert!(!ir.live_segments);
+    }
+
+    #[test]
+    fn unsupported_features_are_typed_errors() {
+        let error = lowered(
+            r#"
+channel email opt_in
+account company {
+  name: text
+}
+contact {
+  email: text
+  employer: optional company
+}
+event page_view from page {
+  path: text
+}
+score b { +1 on page_view }
+account score company_total = sum of b
+"#,
+        );
+        assert!(
+            matches!(error, Err(LowerError::Unsupported { .. })),
+            "{error:?}"
+        );
+        let zone = lowered(&format!(
+            "{SCHEMA}
+score b {{ time_zone \"Europe/Berlin\"
+  +1 on page_view limit 1 per day }}"
+        ));
+        assert!(matches!(zone, Err(LowerError::TimeZone { .. })), "{zone:?}");
+    }
+
     #[test]
     fn zones() {
         assert_eq!(zone_offset("UTC"), Some(0));
