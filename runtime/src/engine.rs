@@ -96,6 +96,8 @@ pub struct ContactState {
     pub stage_changes: Vec<(i64, u32, u32)>,
     pub timers: Vec<Timer>,
     pub actions: Vec<Action>,
+    /// Score values at the latest lifecycle/routing check (to see a score cross a threshold).
+    pub scores_checked: Vec<f64>,
 }
 
 impl ContactState {
@@ -115,6 +117,7 @@ impl ContactState {
             stage_changes: Vec::new(),
             timers: Vec::new(),
             actions: Vec::new(),
+            scores_checked: vec![0.0; ir.scores.len()],
         }
     }
 

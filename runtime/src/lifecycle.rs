@@ -60,6 +60,32 @@ pub fn after_record(
     let before = state.segments.clone();
     crate::engine::evaluate_segments(ir, state, now);
     let mut changes: Vec<RouteTrigger> = segment_changes(&before, &state.segments);
+    // Score crossings since the previous check (the routes name their thresholds).
+    let scores = state.score_values();
+    for route in &ir.routes {
+        if let RouteTrigger::ScoreCrosses {
+            score,
+            upward,
+            threshold,
+        } = route.trigger
+        {
+            let was = state
+                .scores_checked
+                .get(score.index())
+                .copied()
+                .unwrap_or(0.0);
+            let is = scores.get(score.index()).copied().unwrap_or(0.0);
+            let crossed = if upward {
+                was < threshold && is >= threshold
+            } else {
+                was >= threshold && is < threshold
+            };
+            if crossed && !changes.contains(&route.trigger) {
+                changes.push(route.trigger);
+            }
+        }
+    }
+    state.scores_checked = scores;
     let Some(lifecycle) = &ir.lifecycle else {
         run_routes(ir, state, &changes, now, trigger);
         return;

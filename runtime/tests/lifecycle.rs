@@ -51,8 +51,12 @@ struct Outcome {
 }
 
 fn run(lines: &[String], until: Option<&str>) -> Outcome {
+    run_program(PROGRAM, lines, until)
+}
+
+fn run_program(program: &str, lines: &[String], until: Option<&str>) -> Outcome {
     let mut sources = Sources::new();
-    sources.add("test.marketing".to_string(), PROGRAM.to_string());
+    sources.add("test.marketing".to_string(), program.to_string());
     let analysis = maclc_compiler::analyze(&sources);
     assert!(!analysis.has_errors(), "{:#?}", analysis.diagnostics);
     let ir = maclc_compiler::ir::lower(&analysis.program).unwrap_or_else(|e| panic!("{e}"));
@@ -225,5 +229,46 @@ fn an_sla_fires_on_event_time_and_a_send_without_consent_is_suppressed() {
     assert_eq!(
         run(&lines, Some("2026-03-03T00:00:00Z")).actions,
         out.actions
+    );
+}
+
+#[test]
+fn a_routing_runs_when_a_score_crosses_its_threshold() {
+    let program = r#"
+enum line { general, medical }
+contact {
+  email: text
+}
+event demo_requested from track "Demo Requested" {
+  product_line: line
+}
+score interest {
+  +50 on demo_requested where product_line == general
+  -50 on demo_requested where product_line == medical
+}
+queue desk "Desk"
+route hot on interest crosses above 65 {
+  otherwise => queue desk
+}
+"#;
+    let medical = |ts: &str| demo("a", ts).replace("general", "medical");
+    let lines = [
+        demo("a", "2026-03-01T10:00:00Z"), // 50
+        demo("a", "2026-03-01T11:00:00Z"), // 100: crosses above 65
+        demo("a", "2026-03-01T12:00:00Z"), // 150: already above
+        medical("2026-03-01T13:00:00Z"),   // 100
+        medical("2026-03-01T14:00:00Z"),   // 50: below again
+        demo("a", "2026-03-01T15:00:00Z"), // 100: crosses above again
+    ];
+    let out = run_program(program, &lines, None);
+    let times: Vec<&str> = out
+        .actions
+        .iter()
+        .filter_map(|a| a.split("\"time\":\"").nth(1))
+        .filter_map(|t| t.split('"').next())
+        .collect();
+    assert_eq!(
+        times,
+        ["2026-03-01T11:00:00.000Z", "2026-03-01T15:00:00.000Z"]
     );
 }

@@ -291,7 +291,7 @@ impl Lowerer<'_> {
             || scores_read_segments
             || routes
                 .iter()
-                .any(|r| matches!(r.trigger, RouteTrigger::Segment { .. }));
+                .any(|r| !matches!(r.trigger, RouteTrigger::Step));
 
         let mut history_events = vec![false; events.len()];
         let mut history_any = false;
@@ -398,22 +398,33 @@ impl Lowerer<'_> {
 
     fn route(&mut self, route: &check::Route) -> Result<RouteIr, LowerError> {
         self.what = format!("route `{}`", route.name);
-        let trigger = match &route.trigger {
-            None => RouteTrigger::Step,
-            Some(check::Trigger::Stage { enters, stage }) => RouteTrigger::Stage {
-                enters: *enters,
-                stage: stage.0,
-            },
-            Some(check::Trigger::Segment { enters, segment }) => RouteTrigger::Segment {
-                enters: *enters,
-                segment: *segment,
-            },
-            Some(_) => {
-                return Err(self.unsupported(
-                    "a routing trigger other than entering or leaving a stage or a segment",
-                ))
-            }
-        };
+        let trigger =
+            match &route.trigger {
+                None => RouteTrigger::Step,
+                Some(check::Trigger::Stage { enters, stage }) => RouteTrigger::Stage {
+                    enters: *enters,
+                    stage: stage.0,
+                },
+                Some(check::Trigger::Segment { enters, segment }) => RouteTrigger::Segment {
+                    enters: *enters,
+                    segment: *segment,
+                },
+                Some(check::Trigger::ScoreCrosses {
+                    score: check::ScoreRef::Contact(score),
+                    upward,
+                    threshold,
+                }) => match &threshold.kind {
+                    ExprKind::Value(Value::Number(t)) => RouteTrigger::ScoreCrosses {
+                        score: *score,
+                        upward: *upward,
+                        threshold: *t,
+                    },
+                    _ => return Err(self.unsupported("a score threshold that is not a number")),
+                },
+                Some(_) => return Err(self.unsupported(
+                    "a routing trigger other than a stage, a segment or a contact score crossing",
+                )),
+            };
         let mut rules = Vec::new();
         for rule in &route.rules {
             rules.push(RouteRuleIr {

@@ -400,7 +400,7 @@ pub struct QueueIr {
 }
 
 /// When a routing runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum RouteTrigger {
     /// Never on its own: only as a step (`route with …`).
     Step,
@@ -411,6 +411,12 @@ pub enum RouteTrigger {
     Segment {
         enters: bool,
         segment: SegmentId,
+    },
+    /// A score goes from below the threshold to at least it (`upward`), or back below it.
+    ScoreCrosses {
+        score: ScoreId,
+        upward: bool,
+        threshold: f64,
     },
 }
 
