@@ -322,3 +322,26 @@ fn maclc_test_runs_the_r1_test_blocks() {
         "{stdout}"
     );
 }
+
+/// The bundled sample (`examples/reference-r1/events.sample.jsonl`, written by
+/// `gen_events.py --contacts 100 --events 3000 --malformed-rate 0.004 --seed 11`) gives the
+/// committed state, which the independent Python reference also gives. This needs neither
+/// Python nor the generator, so it runs everywhere.
+#[test]
+fn the_bundled_sample_gives_the_expected_state() {
+    let dir = std::env::temp_dir().join(format!("maclc-sample-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let state = dir.join("state.jsonl");
+    let rejects = dir.join("rejects.jsonl");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let summary = run_r1(&root.join("examples/reference-r1/events.sample.jsonl"), &state, &rejects);
+    let actual = read(&state);
+    let rejected = String::from_utf8_lossy(&read(&rejects)).lines().count();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        actual == read(&root.join("examples/reference-r1/state.sample.jsonl")),
+        "state differs from examples/reference-r1/state.sample.jsonl"
+    );
+    assert_eq!(rejected, 14, "the sample holds 14 malformed lines");
+    assert!(summary.contains("contacts: 100"), "{summary}");
+}
