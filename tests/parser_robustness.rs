@@ -16,7 +16,7 @@ fn every_prefix_of_every_file_parses_without_panic() {
         let text = std::fs::read_to_string(&path).unwrap_or_default();
         // A stride keeps the test quick in debug builds while still cutting inside every kind of
         // construct; every fourth prefix also goes through the checker, as the editor would.
-        let stride = (text.len() / 120).max(1);
+        let stride = (text.len() / 80).max(1);
         let mut count = 0;
         let mut cut = 0;
         while cut <= text.len() {

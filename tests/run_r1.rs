@@ -334,7 +334,11 @@ fn the_bundled_sample_gives_the_expected_state() {
     let state = dir.join("state.jsonl");
     let rejects = dir.join("rejects.jsonl");
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let summary = run_r1(&root.join("examples/reference-r1/events.sample.jsonl"), &state, &rejects);
+    let summary = run_r1(
+        &root.join("examples/reference-r1/events.sample.jsonl"),
+        &state,
+        &rejects,
+    );
     let actual = read(&state);
     let rejected = String::from_utf8_lossy(&read(&rejects)).lines().count();
     let _ = std::fs::remove_dir_all(&dir);

@@ -16,43 +16,22 @@ pub fn repo_root() -> PathBuf {
 /// multi-file project), sorted; `snapshots` folders are skipped.
 pub fn cases(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
-    collect(dir, &mut found);
+    walk(dir, true, &mut found);
     found.sort();
     found
-}
-
-fn collect(dir: &Path, found: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default()
-            .to_string();
-        if path.is_dir() {
-            if name.ends_with(".project") {
-                found.push(path);
-            } else if name != "snapshots" {
-                collect(&path, found);
-            }
-        } else if name.ends_with(".marketing") {
-            found.push(path);
-        }
-    }
 }
 
 /// Every `.marketing` file below `dir` (recursively, sorted).
 pub fn marketing_files(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
-    walk_files(dir, &mut found);
+    walk(dir, false, &mut found);
     found.sort();
     found
 }
 
-fn walk_files(dir: &Path, found: &mut Vec<PathBuf>) {
+/// Collects `.marketing` files below `dir`, skipping hidden, `target*` and `snapshots` folders;
+/// with `projects_as_cases`, a `*.project` folder is collected whole instead of entered.
+fn walk(dir: &Path, projects_as_cases: bool, found: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -64,8 +43,10 @@ fn walk_files(dir: &Path, found: &mut Vec<PathBuf>) {
             .unwrap_or_default()
             .to_string();
         if path.is_dir() {
-            if !name.starts_with('.') && !name.starts_with("target") && name != "snapshots" {
-                walk_files(&path, found);
+            if projects_as_cases && name.ends_with(".project") {
+                found.push(path);
+            } else if !name.starts_with('.') && !name.starts_with("target") && name != "snapshots" {
+                walk(&path, projects_as_cases, found);
             }
         } else if name.ends_with(".marketing") {
             found.push(path);
