@@ -1838,10 +1838,7 @@ impl Builder<'_> {
                     },
                 }
             }
-            Rule::path => Expr {
-                kind: ExprKind::Path(pair.into_inner().map(|p| self.ident(&p)).collect()),
-                span,
-            },
+            Rule::path => self.path(pair),
             Rule::call => {
                 let mut ps = pair.into_inner();
                 let Some(function) = ps.next().map(|p| self.ident(&p)) else {
