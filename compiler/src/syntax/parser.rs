@@ -443,9 +443,16 @@ fn has_keyword(pair: &Pair<'_, Rule>, keyword: Rule) -> bool {
 }
 
 impl Builder<'_> {
+    /// The pair's span without the blanks and comment pest skips after a rule's last token
+    /// (`path` in `last page_view where …` would otherwise end in a space).
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(self.file, self.offset + s.start(), self.offset + s.end())
+        let length = code_length(pair.as_str());
+        Span::new(
+            self.file,
+            self.offset + s.start(),
+            self.offset + s.start() + length,
+        )
     }
 
     fn ident(&self, pair: &Pair<'_, Rule>) -> Ident {
@@ -2043,6 +2050,44 @@ impl Builder<'_> {
     }
 }
 
+/// The length of `text` without trailing blanks, newlines and `//` comments.
+fn code_length(text: &str) -> usize {
+    let mut end = text.trim_end().len();
+    while end > 0 {
+        let line_start = text[..end].rfind('\n').map_or(0, |i| i + 1);
+        match comment_start(&text[line_start..end]) {
+            // The line ends in a comment (or is one): drop it and look again.
+            Some(at) => end = text[..line_start + at].trim_end().len(),
+            None => return end,
+        }
+    }
+    0
+}
+
+/// Where a `//` comment starts on one line, outside quotes.
+fn comment_start(line: &str) -> Option<usize> {
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut previous_slash = false;
+    for (i, c) in line.char_indices() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        if c == '/' && previous_slash {
+            return Some(i - 1);
+        }
+        previous_slash = c == '/';
+        in_string = c == '"';
+    }
+    None
+}
+
 // ------------------------------------------------------------------ literal values
 
 fn parse_number(text: &str) -> f64 {
@@ -2195,6 +2240,13 @@ mod tests {
         );
         assert_eq!(parse_time_of_day("25:00"), None);
         assert_eq!(duration_millis("2w"), 14 * DAY);
+    }
+
+    #[test]
+    fn spans_end_at_the_last_code() {
+        assert_eq!(code_length("a.b   "), 3);
+        assert_eq!(code_length("count x // why\n  "), 7);
+        assert_eq!(code_length("x == \"//not a comment\" "), 22);
     }
 
     #[test]
