@@ -205,6 +205,9 @@ pub fn describe(run: &ProjectRun, entry: &TraceEntry) -> (String, Option<String>
                 .scores
                 .get(*score as usize)
                 .map_or("?", |s| s.name.as_str());
+            // Decay makes a change `after - before` in floating point (+20.000000000000004):
+            // shown to a millionth, which is finer than any rule's points are written in.
+            let delta = &((delta * 1e6).round() / 1e6);
             let sign = if *delta >= 0.0 { "+" } else { "" };
             let now = value.map_or(String::new(), |v| format!(" (now {})", format_number(v)));
             if *rule == BOUNDS_RULE {
