@@ -269,8 +269,17 @@ pub fn trace_text(run: &ProjectRun, failure: &Failure) -> String {
     if failure.trace.is_empty() {
         out.push_str("    nothing happened to the contact\n");
     }
-    for entry in &failure.trace {
-        let (what, place) = describe(run, entry);
+    for (i, entry) in failure.trace.iter().enumerate() {
+        let (mut what, place) = describe(run, entry);
+        // An event no rule gave points for is part of the story too (a limit reached, a
+        // condition that did not hold): the entries it caused follow it at its time.
+        if matches!(entry.what, Happened::Event { .. })
+            && !failure.trace.get(i + 1).is_some_and(|next| {
+                next.time == entry.time && matches!(next.what, Happened::Points { .. })
+            })
+        {
+            what.push_str(", no points");
+        }
         let place = place.map_or(String::new(), |p| format!("  ({p})"));
         let _ = writeln!(out, "    {}  {what}{place}", time(entry.time));
     }
