@@ -5,6 +5,7 @@
 
 mod cmd;
 mod project;
+mod test_report;
 
 use std::process::ExitCode;
 

@@ -5,26 +5,83 @@
 //! (`begin_record`, `apply_events`, `finish_contact`), so a test checks the engine's semantics,
 //! not a copy of them. An expectation is checked on a copy of the state brought to its time,
 //! so time passing with no event (windows, decay, SLA timers) is seen.
+//! A failed expectation carries the contact's trace (its events, every score change with its
+//! rule, stage changes, segment entries and exits) so a report can say why, not only what.
 //! Not checked yet: expectations about journeys, sends and routings by journeys.
 
 use maclc_compiler::check::{
-    Expectation, Program, ScoreRef, TestKey, TestStepKind, TestTime, Value,
+    Expectation, Program, ScoreRef, Test, TestKey, TestStepKind, TestTime, Value,
 };
 use maclc_compiler::ir::Ir;
+use maclc_compiler::source::Span;
 use maclc_compiler::syntax::ast::{CompareOp, ScoreCheck};
 
 use crate::engine::ContactState;
 use crate::engine::{apply_events, begin_record, finish_contact, refresh_profile_points};
 use crate::eval::Val;
+use crate::output::format_number;
 
 /// The outcome of one test block.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestOutcome {
     pub name: String,
-    /// One line per expectation that did not hold (empty: the test passed).
-    pub failures: Vec<String>,
+    /// The whole `test "…" { … }` block.
+    pub span: Span,
+    /// Every expectation that did not hold, in the order written (empty: the test passed).
+    pub failures: Vec<Failure>,
     /// Expectations this runtime cannot check yet (journeys, sends).
     pub skipped: usize,
+}
+
+impl TestOutcome {
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+/// One expectation that did not hold, with what happened to its contact up to then.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    /// The `expect …` statement (with its `at …` when it has one).
+    pub span: Span,
+    /// The contact the expectation is about (`contact-1` for a test's unnamed contact).
+    pub contact: String,
+    /// The (virtual) time the expectation was checked at, in milliseconds since the epoch.
+    pub time: i64,
+    /// The expectation in canonical words: `medical_interest == 30`, `in undecided`.
+    pub expected: String,
+    /// What holds instead, in the same words: `5`, `not in undecided`, `lead`.
+    pub actual: String,
+    /// One sentence for a plain log: "expected `s` == 15, but it is 10".
+    pub message: String,
+    /// What happened to the contact up to the expectation, in time order.
+    pub trace: Vec<TraceEntry>,
+}
+
+/// One thing that happened to a contact in a test.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceEntry {
+    pub time: i64,
+    pub what: Happened,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Happened {
+    /// An event of the test (`span`: its statement).
+    Event { event: u32, span: Span },
+    /// Points changed: `rule` is the rule's position in its score as written
+    /// (`engine::BOUNDS_RULE` when a bound cut the change).
+    Points {
+        score: u32,
+        rule: u32,
+        delta: f64,
+        /// The score's value right after this change (decay between changes included).
+        value: Option<f64>,
+    },
+    /// The lifecycle stage changed (positions in the declared order).
+    Stage { from: u32, to: u32 },
+    /// The contact entered (or left) a segment: seen when the test moved to `time`.
+    Segment { segment: u32, entered: bool },
 }
 
 fn val(value: &Value) -> Val {
@@ -44,113 +101,287 @@ fn val(value: &Value) -> Val {
     }
 }
 
+/// A test contact and what the test saw happen to it (besides what its state records).
+struct Subject {
+    state: ContactState,
+    /// Its events: (time, event id, the statement).
+    events: Vec<(i64, u32, Span)>,
+    /// Segment entries and exits, as seen at each step of the test.
+    segments_seen: Vec<TraceEntry>,
+    /// How many of `state.changes` and `segments_seen` were there from the start (profile
+    /// points, starting segments): they come before the first event in the trace.
+    at_start: (usize, usize),
+    /// Membership as of the latest look.
+    segments: Vec<bool>,
+}
+
+impl Subject {
+    /// Looks at the contact's segments as of `now` (on a copy: looking changes nothing) and
+    /// notes each entry and exit since the previous look.
+    fn look(&mut self, ir: &Ir, now: i64) -> ContactState {
+        let mut view = self.state.clone();
+        finish_contact(ir, &mut view, now);
+        for (i, (&was, &is)) in self.segments.iter().zip(&view.segments).enumerate() {
+            if was != is {
+                // In and out at one time (before and after an event) is no story: drop both.
+                let undone = self.segments_seen.iter().rposition(|e| {
+                    e.time == now
+                        && matches!(e.what, Happened::Segment { segment, .. } if segment == i as u32)
+                });
+                if let Some(k) = undone {
+                    self.segments_seen.remove(k);
+                    if k < self.at_start.1 {
+                        self.at_start.1 -= 1;
+                    }
+                    continue;
+                }
+                self.segments_seen.push(TraceEntry {
+                    time: now,
+                    what: Happened::Segment {
+                        segment: i as u32,
+                        entered: is,
+                    },
+                });
+            }
+        }
+        self.segments.clone_from(&view.segments);
+        view
+    }
+
+    /// The contact's story up to `view` (a copy brought to the expectation's time), in time
+    /// order; at one time, in the order things happened.
+    fn trace(&self, ir: &Ir, view: &ContactState) -> Vec<TraceEntry> {
+        let mut entries: Vec<(i64, usize, TraceEntry)> = Vec::new();
+        // The order key within one time: an event first, then what it caused.
+        let mut order = 0usize;
+        let mut push = |entries: &mut Vec<(i64, usize, TraceEntry)>, entry: TraceEntry| {
+            order += 1;
+            entries.push((entry.time, order, entry));
+        };
+        for &(time, event, span) in &self.events {
+            push(
+                &mut entries,
+                TraceEntry {
+                    time,
+                    what: Happened::Event { event, span },
+                },
+            );
+        }
+        // Replays the score values so each change shows where it left the score; decay between
+        // changes is not replayed, so scores with decay show the change only.
+        let mut values: Vec<f64> = vec![0.0; ir.scores.len()];
+        for change in &view.changes {
+            let decays = ir
+                .scores
+                .get(change.score as usize)
+                .is_some_and(|s| s.decay.is_some());
+            let value = values.get_mut(change.score as usize).map(|v| {
+                *v += change.delta;
+                *v
+            });
+            push(
+                &mut entries,
+                TraceEntry {
+                    time: change.ts,
+                    what: Happened::Points {
+                        score: change.score,
+                        rule: change.rule,
+                        delta: change.delta,
+                        value: value.filter(|_| !decays),
+                    },
+                },
+            );
+        }
+        for &(time, from, to) in &view.stage_changes {
+            push(
+                &mut entries,
+                TraceEntry {
+                    time,
+                    what: Happened::Stage { from, to },
+                },
+            );
+        }
+        for entry in &self.segments_seen {
+            push(&mut entries, entry.clone());
+        }
+        let (start_changes, start_segments) = self.at_start;
+        let first_change = self.events.len();
+        let first_stage = first_change + view.changes.len();
+        let first_segment = first_stage + view.stage_changes.len();
+        // At one time: what the contact started with, then events, then what they caused, each
+        // kind in the order it happened.
+        entries.sort_by_key(|(time, order, entry)| {
+            let from_start = match entry.what {
+                Happened::Points { .. } => *order - 1 - first_change < start_changes,
+                Happened::Segment { .. } => *order - 1 - first_segment < start_segments,
+                _ => false,
+            };
+            let rank = match entry.what {
+                _ if from_start => 0,
+                Happened::Event { .. } => 1,
+                Happened::Points { .. } => 2,
+                Happened::Stage { .. } => 3,
+                Happened::Segment { .. } => 4,
+            };
+            (*time, rank, *order)
+        });
+        entries.into_iter().map(|(_, _, e)| e).collect()
+    }
+}
+
 /// Runs every test block of `program` (lowered as `ir`).
 pub fn run_tests(program: &Program, ir: &Ir) -> Vec<TestOutcome> {
     program
         .tests
         .iter()
-        .map(|test| {
-            let mut failures = Vec::new();
-            let mut skipped = 0;
-            let mut contacts: Vec<ContactState> = test
-                .contacts
-                .iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    let id = c
-                        .name
-                        .clone()
-                        .unwrap_or_else(|| format!("contact-{}", i + 1));
-                    let mut state = ContactState::new(ir, &id);
-                    for (key, value) in &c.fields {
-                        match key {
-                            TestKey::Contact(f) => {
-                                if let Some(slot) = state.profile.get_mut(f.index()) {
-                                    *slot = val(value);
-                                }
-                            }
-                            TestKey::Consent(ch) => {
-                                if let (Some(slot), Value::Consent(v)) =
-                                    (state.consent.get_mut(ch.index()), value)
-                                {
-                                    *slot = *v;
-                                }
-                            }
-                            TestKey::Stage => {
-                                if let Value::Stage(s) = value {
-                                    state.stage = s.0;
-                                }
-                            }
-                            TestKey::Account { .. } => {}
-                        }
-                    }
-                    state
-                })
-                .collect();
-            if contacts.is_empty() {
-                contacts.push(ContactState::new(ir, "contact-1"));
-            }
-            let mut now = 0i64;
-            // Test contacts start with their profile: its points count from the start.
-            for state in &mut contacts {
-                refresh_profile_points(ir, state, now, 0);
-            }
-            for (n, step) in test.steps.iter().enumerate() {
-                match step.at {
-                    Some(TestTime::Absolute(t)) => now = t,
-                    Some(TestTime::After(d)) => now += d,
-                    None => {}
-                }
-                let who = step.contact.unwrap_or(0);
-                let Some(state) = contacts.get_mut(who) else {
-                    continue;
-                };
-                match &step.kind {
-                    TestStepKind::Event { event, properties } => {
-                        let count = ir
-                            .events
-                            .get(event.index())
-                            .map_or(0, |e| e.properties.len());
-                        let mut props = vec![Val::Missing; count];
-                        for (p, v) in properties {
-                            if let Some(slot) = props.get_mut(*p as usize) {
-                                *slot = val(v);
-                            }
-                        }
-                        begin_record(ir, state, now);
-                        let trigger = format!("test step {}", n + 1);
-                        apply_events(
-                            ir,
-                            state,
-                            vec![(event.0, props.into_boxed_slice())],
-                            now,
-                            0,
-                            &trigger,
-                        );
-                    }
-                    TestStepKind::Expect(expectation) => {
-                        let mut view = state.clone();
-                        finish_contact(ir, &mut view, now);
-                        match check(ir, &view, expectation) {
-                            Check::Holds => {}
-                            Check::Fails(why) => failures.push(why),
-                            Check::Skipped => skipped += 1,
-                        }
-                    }
-                }
-            }
-            TestOutcome {
-                name: test.name.clone(),
-                failures,
-                skipped,
-            }
-        })
+        .map(|test| run_test(ir, test))
         .collect()
+}
+
+/// Runs one test block on its own virtual clock.
+pub fn run_test(ir: &Ir, test: &Test) -> TestOutcome {
+    let mut failures = Vec::new();
+    let mut skipped = 0;
+    let mut subjects: Vec<Subject> = test
+        .contacts
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let id = c
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("contact-{}", i + 1));
+            let mut state = ContactState::new(ir, &id);
+            for (key, value) in &c.fields {
+                match key {
+                    TestKey::Contact(f) => {
+                        if let Some(slot) = state.profile.get_mut(f.index()) {
+                            *slot = val(value);
+                        }
+                    }
+                    TestKey::Consent(ch) => {
+                        if let (Some(slot), Value::Consent(v)) =
+                            (state.consent.get_mut(ch.index()), value)
+                        {
+                            *slot = *v;
+                        }
+                    }
+                    TestKey::Stage => {
+                        if let Value::Stage(s) = value {
+                            state.stage = s.0;
+                        }
+                    }
+                    TestKey::Account { .. } => {}
+                }
+            }
+            state
+        })
+        .map(|state| Subject {
+            segments: vec![false; state.segments.len()],
+            state,
+            events: Vec::new(),
+            segments_seen: Vec::new(),
+            at_start: (0, 0),
+        })
+        .collect();
+    if subjects.is_empty() {
+        let state = ContactState::new(ir, "contact-1");
+        subjects.push(Subject {
+            segments: vec![false; state.segments.len()],
+            state,
+            events: Vec::new(),
+            segments_seen: Vec::new(),
+            at_start: (0, 0),
+        });
+    }
+    // The clock starts at the test's first time (not the epoch), so profile points and
+    // starting segments are dated when the test begins.
+    let mut now = match test.steps.iter().find_map(|s| s.at) {
+        Some(TestTime::Absolute(t)) => t,
+        _ => 0,
+    };
+    // Test contacts start with their profile: its points count from the start.
+    for subject in &mut subjects {
+        refresh_profile_points(ir, &mut subject.state, now, 0);
+        subject.look(ir, now);
+        subject.at_start = (subject.state.changes.len(), subject.segments_seen.len());
+    }
+    for (n, step) in test.steps.iter().enumerate() {
+        match step.at {
+            Some(TestTime::Absolute(t)) => now = t,
+            Some(TestTime::After(d)) => now += d,
+            None => {}
+        }
+        let who = step.contact.unwrap_or(0);
+        let Some(subject) = subjects.get_mut(who) else {
+            continue;
+        };
+        match &step.kind {
+            TestStepKind::Event { event, properties } => {
+                // What time alone did before this event (a window closing, decay) is seen
+                // here, before the event's own effects.
+                subject.look(ir, now);
+                let count = ir
+                    .events
+                    .get(event.index())
+                    .map_or(0, |e| e.properties.len());
+                let mut props = vec![Val::Missing; count];
+                for (p, v) in properties {
+                    if let Some(slot) = props.get_mut(*p as usize) {
+                        *slot = val(v);
+                    }
+                }
+                subject.events.push((now, event.0, step.span));
+                let state = &mut subject.state;
+                begin_record(ir, state, now);
+                let trigger = format!("test step {}", n + 1);
+                apply_events(
+                    ir,
+                    state,
+                    vec![(event.0, props.into_boxed_slice())],
+                    now,
+                    0,
+                    &trigger,
+                );
+                subject.look(ir, now);
+            }
+            TestStepKind::Expect(expectation) => {
+                let view = subject.look(ir, now);
+                match check(ir, &view, expectation) {
+                    Check::Holds => {}
+                    Check::Fails {
+                        expected,
+                        actual,
+                        message,
+                    } => failures.push(Failure {
+                        span: step.span,
+                        contact: view.id.clone(),
+                        time: now,
+                        expected,
+                        actual,
+                        message,
+                        trace: subject.trace(ir, &view),
+                    }),
+                    Check::Skipped => skipped += 1,
+                }
+            }
+        }
+    }
+    TestOutcome {
+        name: test.name.clone(),
+        span: test.span,
+        failures,
+        skipped,
+    }
 }
 
 enum Check {
     Holds,
-    Fails(String),
+    Fails {
+        expected: String,
+        actual: String,
+        message: String,
+    },
     Skipped,
 }
 
@@ -174,22 +405,23 @@ fn check(ir: &Ir, state: &ContactState, expectation: &Expectation) -> Check {
                 ScoreCheck::Between { low, high } => *low <= value && value <= *high,
             };
             if holds {
-                Check::Holds
-            } else {
-                let expected = match check {
-                    ScoreCheck::Compare { op, value: v } => {
-                        format!("{} {}", op.symbol(), crate::output::format_number(*v))
-                    }
-                    ScoreCheck::Between { low, high } => format!(
-                        "between {} and {}",
-                        crate::output::format_number(*low),
-                        crate::output::format_number(*high)
-                    ),
-                };
-                Check::Fails(format!(
-                    "expected `{name}` {expected}, but it is {}",
-                    crate::output::format_number(value)
-                ))
+                return Check::Holds;
+            }
+            let wanted = match check {
+                ScoreCheck::Compare { op, value: v } => {
+                    format!("{} {}", op.symbol(), format_number(*v))
+                }
+                ScoreCheck::Between { low, high } => format!(
+                    "between {} and {}",
+                    format_number(*low),
+                    format_number(*high)
+                ),
+            };
+            let actual = format_number(value);
+            Check::Fails {
+                expected: format!("{name} {wanted}"),
+                message: format!("expected `{name}` {wanted}, but it is {actual}"),
+                actual,
             }
         }
         Expectation::InSegment { segment, negated } => {
@@ -203,15 +435,22 @@ fn check(ir: &Ir, state: &ContactState, expectation: &Expectation) -> Check {
                 .get(segment.index())
                 .map_or("?", |x| x.name.as_str());
             if member != *negated {
-                Check::Holds
-            } else if member {
-                Check::Fails(format!(
-                    "expected not in `{name}`, but the contact is in it"
-                ))
+                return Check::Holds;
+            }
+            let (expected, actual) = if member {
+                (format!("not in {name}"), format!("in {name}"))
             } else {
-                Check::Fails(format!(
-                    "expected in `{name}`, but the contact is not in it"
-                ))
+                (format!("in {name}"), format!("not in {name}"))
+            };
+            let message = if member {
+                format!("expected not in `{name}`, but the contact is in it")
+            } else {
+                format!("expected in `{name}`, but the contact is not in it")
+            };
+            Check::Fails {
+                expected,
+                actual,
+                message,
             }
         }
         Expectation::Stage(stage) => {
@@ -222,13 +461,16 @@ fn check(ir: &Ir, state: &ContactState, expectation: &Expectation) -> Check {
                     .map_or("?".to_string(), Clone::clone)
             };
             if state.stage == stage.0 {
-                Check::Holds
-            } else {
-                Check::Fails(format!(
+                return Check::Holds;
+            }
+            Check::Fails {
+                expected: format!("stage == {}", name(stage.0)),
+                actual: name(state.stage),
+                message: format!(
                     "expected stage `{}`, but it is `{}`",
                     name(stage.0),
                     name(state.stage)
-                ))
+                ),
             }
         }
         _ => Check::Skipped,

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use maclc_compiler::source::Sources;
-use maclc_runtime::testing::run_tests;
+use maclc_runtime::testing::{run_tests, Happened};
 
 fn load(dir: &str) -> maclc_compiler::Analysis {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir);
@@ -33,7 +33,10 @@ fn r1_test_blocks_pass() {
     let failed: Vec<String> = outcomes
         .iter()
         .filter(|o| !o.failures.is_empty())
-        .map(|o| format!("{}: {}", o.name, o.failures.join("; ")))
+        .map(|o| {
+            let why: Vec<&str> = o.failures.iter().map(|f| f.message.as_str()).collect();
+            format!("{}: {}", o.name, why.join("; "))
+        })
         .collect();
     assert!(failed.is_empty(), "{failed:#?}");
     assert!(outcomes.iter().all(|o| o.skipped == 0));
@@ -65,5 +68,25 @@ test "caps and windows" {
     let ir = maclc_compiler::ir::lower(&analysis.program).unwrap_or_else(|e| panic!("{e}"));
     let outcomes = run_tests(&analysis.program, &ir);
     assert_eq!(outcomes.len(), 1);
-    assert_eq!(outcomes[0].failures, ["expected `s` == 15, but it is 10"]);
+    let failures = &outcomes[0].failures;
+    let messages: Vec<&str> = failures.iter().map(|f| f.message.as_str()).collect();
+    assert_eq!(messages, ["expected `s` == 15, but it is 10"]);
+    assert_eq!(failures[0].expected, "s == 15");
+    assert_eq!(failures[0].actual, "10");
+    // The trace: three page views, two of which gave points (the third was over the limit).
+    let points = failures[0]
+        .trace
+        .iter()
+        .filter(|e| matches!(e.what, Happened::Points { .. }))
+        .count();
+    let events = failures[0]
+        .trace
+        .iter()
+        .filter(|e| matches!(e.what, Happened::Event { .. }))
+        .count();
+    assert_eq!((events, points), (3, 2));
+    assert!(failures[0]
+        .trace
+        .iter()
+        .any(|e| matches!(e.what, Happened::Segment { entered: true, .. })));
 }

@@ -1,0 +1,480 @@
+//! The reports of `maclc test`: failures located in the source (miette, as `maclc check` draws
+//! diagnostics) with the contact's trace under them, the same facts as JSON, and JUnit XML.
+//!
+//! Everything here is a pure function of the outcomes and the sources, so two runs of the same
+//! tests print the same bytes (no durations, no colours unless asked).
+
+use std::fmt::{self, Write as _};
+
+use maclc_compiler::check::Program;
+use maclc_compiler::ir::Ir;
+use maclc_compiler::source::{SourceFile, Sources, Span};
+use maclc_runtime::engine::BOUNDS_RULE;
+use maclc_runtime::input::format_timestamp;
+use maclc_runtime::output::format_number;
+use maclc_runtime::testing::{Failure, Happened, TestOutcome, TraceEntry};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use serde_json::{json, Value};
+
+/// One project's tests, run, with what is needed to tell their story.
+pub struct ProjectRun {
+    pub name: String,
+    pub has_journeys: bool,
+    pub sources: Sources,
+    pub program: Program,
+    pub ir: Ir,
+    pub outcomes: Vec<TestOutcome>,
+}
+
+impl fmt::Debug for ProjectRun {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProjectRun")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+/// The human report: one line per test, each failure in full, then the summary line.
+pub fn human(runs: &[ProjectRun], color: bool) -> String {
+    let mut out = String::new();
+    let several = runs.len() > 1;
+    for run in runs {
+        for outcome in &run.outcomes {
+            let status = if outcome.passed() { "ok    " } else { "FAILED" };
+            // With several projects, the project says which `name` this is.
+            if several {
+                let _ = writeln!(out, "{status}  {}: {}", run.name, outcome.name);
+            } else {
+                let _ = writeln!(out, "{status}  {}", outcome.name);
+            }
+        }
+    }
+    let mut failed = 0;
+    let mut passed = 0;
+    let mut skipped = 0;
+    for run in runs {
+        for outcome in &run.outcomes {
+            skipped += outcome.skipped;
+            if outcome.passed() {
+                passed += 1;
+                continue;
+            }
+            failed += 1;
+            for failure in &outcome.failures {
+                out.push('\n');
+                out.push_str(&failure_text(run, outcome, failure, color));
+            }
+        }
+    }
+    out.push('\n');
+    if runs.iter().any(|r| r.has_journeys) {
+        out.push_str(
+            "note: journeys do not run yet, so tests that rely on what a journey does (a stage \
+             it moves to, points it adds) fail for that reason\n",
+        );
+    }
+    if skipped > 0 {
+        let _ = writeln!(
+            out,
+            "note: {skipped} expectations about journeys or sends not checked yet"
+        );
+    }
+    // CI tools read this line: keep its shape.
+    let _ = writeln!(out, "{passed} passed, {failed} failed");
+    out
+}
+
+/// One failure: the located report, then the contact's trace.
+pub fn failure_text(
+    run: &ProjectRun,
+    outcome: &TestOutcome,
+    failure: &Failure,
+    color: bool,
+) -> String {
+    let mut out = located(run, outcome, failure, color);
+    out.push_str(&trace_text(run, failure));
+    out
+}
+
+/// The expectation in the source, underlined, with the expected and actual values.
+fn located(run: &ProjectRun, outcome: &TestOutcome, failure: &Failure, color: bool) -> String {
+    // The test's name goes on its own line: in the headline it would make miette wrap it.
+    let title = format!("test \"{}\"\n", outcome.name);
+    let headline = format!("expected `{}`, got `{}`", failure.expected, failure.actual);
+    let Some(file) = run.sources.get(failure.span.file) else {
+        return format!("{title}FAILED {headline}\n");
+    };
+    let mut theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    theme.characters.error = "FAILED".to_string();
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_links(false);
+    let report = Report {
+        message: headline.clone(),
+        help: format!(
+            "checked at {}; the trace of {} below says why",
+            time(failure.time),
+            failure.contact
+        ),
+        source: NamedSource::new(file.name.clone(), file.text.to_string()),
+        labels: vec![LabeledSpan::new_primary_with_span(
+            Some(plain_words(failure)),
+            expect_span(failure.span, file),
+        )],
+    };
+    let mut out = title;
+    if handler.render_report(&mut out, &report).is_err() {
+        // A rendering failure must not hide the failure: one plain located line instead.
+        let (line, column) = file.line_col(failure.span.start as usize);
+        let _ = writeln!(out, "FAILED {headline} at {}:{line}:{column}", file.name);
+    }
+    out
+}
+
+/// The failure in a sentence, under the underline.
+fn plain_words(failure: &Failure) -> String {
+    let actual = &failure.actual;
+    if let Some(segment) = failure.expected.strip_prefix("not in ") {
+        format!("the contact is in `{segment}`")
+    } else if let Some(segment) = failure.expected.strip_prefix("in ") {
+        format!("the contact is not in `{segment}`")
+    } else if failure.expected.starts_with("stage ") {
+        format!("the contact is at stage `{actual}`")
+    } else {
+        let score = failure.expected.split(' ').next().unwrap_or_default();
+        format!("`{score}` is {actual}")
+    }
+}
+
+/// The statement's span from its `expect` (an `at +7d` before it is not the expectation).
+fn expect_span(span: Span, file: &SourceFile) -> SourceSpan {
+    let start = (span.start as usize).min(file.text.len());
+    let end = (span.end as usize).min(file.text.len()).max(start);
+    let text = file.text.get(start..end).unwrap_or_default();
+    let from = text.find("expect").map_or(start, |i| start + i);
+    SourceSpan::new(from.into(), end - from)
+}
+
+/// A time as a marketer reads it: milliseconds only when there are some.
+fn time(ms: i64) -> String {
+    format_timestamp(ms).replace(".000Z", "Z")
+}
+
+/// `file:line` of a span.
+fn place(sources: &Sources, span: Span) -> String {
+    match sources.get(span.file) {
+        Some(file) => {
+            let (line, _) = file.line_col(span.start as usize);
+            format!("{}:{line}", file.name)
+        }
+        None => String::new(),
+    }
+}
+
+/// The source text of a span on one line (a rule written over two lines reads as one).
+fn written(sources: &Sources, span: Span) -> String {
+    sources
+        .get(span.file)
+        .and_then(|f| f.text.get(span.start as usize..span.end as usize))
+        .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+/// One trace entry in words, and where it comes from (`file:line`, when it has a source).
+pub fn describe(run: &ProjectRun, entry: &TraceEntry) -> (String, Option<String>) {
+    let ir = &run.ir;
+    match &entry.what {
+        Happened::Event { event, span } => {
+            let name = ir
+                .events
+                .get(*event as usize)
+                .map_or("?", |e| e.name.as_str());
+            (format!("event `{name}`"), Some(place(&run.sources, *span)))
+        }
+        Happened::Points {
+            score,
+            rule,
+            delta,
+            value,
+        } => {
+            let name = ir
+                .scores
+                .get(*score as usize)
+                .map_or("?", |s| s.name.as_str());
+            // Decay makes a change `after - before` in floating point (+20.000000000000004):
+            // shown to a millionth, which is finer than any rule's points are written in.
+            let delta = &((delta * 1e6).round() / 1e6);
+            let sign = if *delta >= 0.0 { "+" } else { "" };
+            let now = value.map_or(String::new(), |v| format!(" (now {})", format_number(v)));
+            if *rule == BOUNDS_RULE {
+                return (
+                    format!(
+                        "{name} {sign}{}{now}: kept within the score's bounds",
+                        format_number(*delta)
+                    ),
+                    None,
+                );
+            }
+            let span = run
+                .program
+                .scores
+                .get(*score as usize)
+                .and_then(|s| s.rules.get(*rule as usize))
+                .map(|r| r.span);
+            match span {
+                Some(span) => (
+                    format!(
+                        "{name} {sign}{}{now} by `{}`",
+                        format_number(*delta),
+                        written(&run.sources, span)
+                    ),
+                    Some(place(&run.sources, span)),
+                ),
+                None => (format!("{name} {sign}{}{now}", format_number(*delta)), None),
+            }
+        }
+        Happened::Stage { from, to } => {
+            let stages = ir.lifecycle.as_ref().map(|l| &l.stages);
+            let name = |s: u32| {
+                stages
+                    .and_then(|n| n.get(s as usize))
+                    .map_or("?", String::as_str)
+            };
+            (format!("stage {} -> {}", name(*from), name(*to)), None)
+        }
+        Happened::Segment { segment, entered } => {
+            let name = ir
+                .segments
+                .get(*segment as usize)
+                .map_or("?", |s| s.name.as_str());
+            let span = run.program.segments.get(*segment as usize).map(|s| s.span);
+            (
+                format!(
+                    "{} segment `{name}`",
+                    if *entered { "enters" } else { "leaves" }
+                ),
+                span.map(|s| place(&run.sources, s)),
+            )
+        }
+    }
+}
+
+/// The contact's trace, one line per entry: time, what happened, where it is written.
+pub fn trace_text(run: &ProjectRun, failure: &Failure) -> String {
+    let mut out = format!("  trace of {}:\n", failure.contact);
+    if failure.trace.is_empty() {
+        out.push_str("    nothing happened to the contact\n");
+    }
+    for (i, entry) in failure.trace.iter().enumerate() {
+        let (mut what, place) = describe(run, entry);
+        // An event no rule gave points for is part of the story too (a limit reached, a
+        // condition that did not hold): the entries it caused follow it at its time.
+        if matches!(entry.what, Happened::Event { .. })
+            && !failure.trace.get(i + 1).is_some_and(|next| {
+                next.time == entry.time && matches!(next.what, Happened::Points { .. })
+            })
+        {
+            what.push_str(", no points");
+        }
+        let place = place.map_or(String::new(), |p| format!("  ({p})"));
+        let _ = writeln!(out, "    {}  {what}{place}", time(entry.time));
+    }
+    out
+}
+
+/// The tests of one project as JSON values.
+pub fn json_tests(run: &ProjectRun) -> Vec<Value> {
+    run.outcomes
+        .iter()
+        .map(|outcome| {
+            let (file, line, column) = location(&run.sources, outcome.span);
+            let failures: Vec<Value> = outcome
+                .failures
+                .iter()
+                .map(|failure| {
+                    let (file, line, column) = location(&run.sources, failure.span);
+                    let trace: Vec<Value> = failure
+                        .trace
+                        .iter()
+                        .map(|entry| trace_json(run, entry))
+                        .collect();
+                    json!({
+                        "file": file,
+                        "line": line,
+                        "column": column,
+                        "contact": failure.contact,
+                        "time": time(failure.time),
+                        "expected": failure.expected,
+                        "actual": failure.actual,
+                        "message": failure.message,
+                        "trace": trace,
+                    })
+                })
+                .collect();
+            json!({
+                "project": run.name,
+                "name": outcome.name,
+                "file": file,
+                "line": line,
+                "column": column,
+                "status": if outcome.passed() { "passed" } else { "failed" },
+                "expectations_not_checked": outcome.skipped,
+                "failures": failures,
+            })
+        })
+        .collect()
+}
+
+fn trace_json(run: &ProjectRun, entry: &TraceEntry) -> Value {
+    let (text, place) = describe(run, entry);
+    let kind = match entry.what {
+        Happened::Event { .. } => "event",
+        Happened::Points { .. } => "points",
+        Happened::Stage { .. } => "stage",
+        Happened::Segment { .. } => "segment",
+    };
+    let mut value = json!({ "time": time(entry.time), "kind": kind, "text": text });
+    if let (Some(place), Value::Object(map)) = (place, &mut value) {
+        map.insert("source".to_string(), Value::String(place));
+    }
+    if let (Happened::Points { delta, .. }, Value::Object(map)) = (&entry.what, &mut value) {
+        map.insert("delta".to_string(), json!(delta));
+    }
+    value
+}
+
+/// (file, line, column) of a span, 1-based.
+fn location(sources: &Sources, span: Span) -> (String, usize, usize) {
+    match sources.get(span.file) {
+        Some(file) => {
+            let (line, column) = file.line_col(span.start as usize);
+            (file.name.clone(), line, column)
+        }
+        None => (String::new(), 0, 0),
+    }
+}
+
+/// JUnit XML: one testsuite per project, one testcase per test, each failure's report (without
+/// colour) as the failure's text.
+pub fn junit(runs: &[ProjectRun]) -> String {
+    let total: usize = runs.iter().map(|r| r.outcomes.len()).sum();
+    let failed: usize = runs
+        .iter()
+        .map(|r| r.outcomes.iter().filter(|o| !o.passed()).count())
+        .sum();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"maclc test\" tests=\"{total}\" failures=\"{failed}\" errors=\"0\">"
+    );
+    for run in runs {
+        let failed = run.outcomes.iter().filter(|o| !o.passed()).count();
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\" errors=\"0\" skipped=\"0\">",
+            xml(&run.name),
+            run.outcomes.len()
+        );
+        for outcome in &run.outcomes {
+            let (file, line, _) = location(&run.sources, outcome.span);
+            let _ = write!(
+                out,
+                "    <testcase name=\"{}\" classname=\"{}\" file=\"{}\" line=\"{line}\"",
+                xml(&outcome.name),
+                xml(&run.name),
+                xml(&file)
+            );
+            if outcome.passed() {
+                out.push_str("/>\n");
+                continue;
+            }
+            out.push_str(">\n");
+            let message: Vec<String> = outcome
+                .failures
+                .iter()
+                .map(|f| format!("expected `{}`, got `{}`", f.expected, f.actual))
+                .collect();
+            let text: String = outcome
+                .failures
+                .iter()
+                .map(|f| failure_text(run, outcome, f, false))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let _ = writeln!(
+                out,
+                "      <failure type=\"expectation\" message=\"{}\">{}</failure>",
+                xml(&message.join("; ")),
+                xml(&text)
+            );
+            out.push_str("    </testcase>\n");
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
+
+/// Text escaped for XML attributes and content; characters XML 1.0 forbids are dropped.
+fn xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\n' => out.push_str("&#10;"),
+            '\t' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A failure as miette wants it.
+struct Report {
+    message: String,
+    help: String,
+    source: NamedSource<String>,
+    labels: Vec<LabeledSpan>,
+}
+
+impl fmt::Debug for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Report")
+            .field("message", &self.message)
+            .finish()
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Report {}
+
+impl miette::Diagnostic for Report {
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(miette::Severity::Error)
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(&self.help))
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(self.labels.iter().cloned()))
+    }
+}
