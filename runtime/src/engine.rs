@@ -78,6 +78,9 @@ pub struct ContactState {
     pub id: String,
     /// By contact slot.
     pub profile: Vec<Val>,
+    /// The linked accounts' fields, by account slot: read, like the profile, from the latest
+    /// traits (the account object they carry); missing while the contact has no account.
+    pub account: Vec<Val>,
     /// By channel slot.
     pub consent: Vec<ConsentState>,
     pub scores: Vec<ScoreState>,
@@ -105,6 +108,7 @@ impl ContactState {
         ContactState {
             id: id.to_string(),
             profile: vec![Val::Missing; ir.contact_slots.len()],
+            account: vec![Val::Missing; ir.account_slots.len()],
             consent: vec![ConsentState::Unknown; ir.channels.len()],
             scores: vec![ScoreState::default(); ir.scores.len()],
             caps: vec![CapState::Unused; ir.cap_count as usize],
@@ -298,6 +302,7 @@ pub(crate) fn scope<'a>(
         ir,
         contact_id: &state.id,
         profile: &state.profile,
+        account: &state.account,
         consent: &state.consent,
         scores,
         segments,
@@ -634,6 +639,24 @@ pub(crate) fn evaluate_segments(ir: &Ir, state: &mut ContactState, now: i64) {
 fn set_profile(ir: &Ir, state: &mut ContactState, traits: &Fields) {
     for (slot, value) in ir.contact_slots.iter().zip(state.profile.iter_mut()) {
         *value = read_slot(slot, lookup(traits, &slot.wire));
+    }
+    for (a, value) in ir.account_slots.iter().zip(state.account.iter_mut()) {
+        // No link, no account: its other fields are missing even if the traits have them.
+        let linked = state
+            .profile
+            .get(a.link as usize)
+            .is_some_and(|v| !matches!(v, Val::Missing));
+        *value = if !linked {
+            Val::Missing
+        } else if a.is_key {
+            state
+                .profile
+                .get(a.link as usize)
+                .cloned()
+                .unwrap_or(Val::Missing)
+        } else {
+            read_slot(&a.slot, lookup(traits, &a.slot.wire))
+        };
     }
     for (channel, consent) in ir.channels.iter().zip(state.consent.iter_mut()) {
         let wire = ["consent".to_string(), channel.name.clone()];

@@ -84,6 +84,8 @@ pub struct Scope<'a> {
     pub ir: &'a Ir,
     pub contact_id: &'a str,
     pub profile: &'a [Val],
+    /// The linked accounts' fields, by account slot ([`Ir::account_slots`]).
+    pub account: &'a [Val],
     pub consent: &'a [ConsentState],
     /// Current value of every score.
     pub scores: &'a [f64],
@@ -127,6 +129,10 @@ impl<'a> Scope<'a> {
                     .get(*slot as usize)
                     .map_or(V::Missing, Val::view)
             }
+            Node::Account(slot) => self
+                .account
+                .get(*slot as usize)
+                .map_or(V::Missing, Val::view),
             Node::Consent(c) => V::Consent(
                 self.consent
                     .get(*c as usize)

@@ -81,7 +81,25 @@ pub fn run_tests(program: &Program, ir: &Ir) -> Vec<TestOutcome> {
                                     state.stage = s.0;
                                 }
                             }
-                            TestKey::Account { .. } => {}
+                            TestKey::Account { link, field, .. } => {
+                                let slot = ir.account_slot(link.0, *field);
+                                if let Some(v) =
+                                    slot.and_then(|i| state.account.get_mut(i as usize))
+                                {
+                                    *v = val(value);
+                                }
+                            }
+                        }
+                    }
+                    // An account's key is the link's value: `company: "acc-1"` sets `account.id`.
+                    for (i, a) in ir.account_slots.iter().enumerate() {
+                        let link = state.profile.get(a.link as usize).cloned();
+                        if let (true, Some(link), Some(v)) =
+                            (a.is_key, link, state.account.get_mut(i))
+                        {
+                            if matches!(v, Val::Missing) {
+                                *v = link;
+                            }
                         }
                     }
                     state

@@ -32,8 +32,18 @@ event checkout from track "Checkout Started" {
 "#;
 
 fn run_full(program: &str, lines: &[String], until: Option<&str>) -> (Vec<String>, RunOutput) {
+    run_schema(SCHEMA, program, lines, until)
+}
+
+/// As `run_full`, with a schema of the test's own (accounts, tables).
+fn run_schema(
+    schema: &str,
+    program: &str,
+    lines: &[String],
+    until: Option<&str>,
+) -> (Vec<String>, RunOutput) {
     let mut sources = Sources::new();
-    sources.add("test.marketing".to_string(), format!("{SCHEMA}\n{program}"));
+    sources.add("test.marketing".to_string(), format!("{schema}\n{program}"));
     let analysis = maclc_compiler::analyze(&sources);
     assert!(
         !analysis.has_errors(),
@@ -519,5 +529,77 @@ fn a_rule_that_reads_a_segment_sees_it_as_of_each_record() {
     assert_eq!(
         run(program, &lines, None),
         [r#"{"contact":"u","a":30,"bonus":1,"segments":["hot"]}"#]
+    );
+}
+
+/// A schema with an account type linked from the contact, as the printers example declares it.
+const ACCOUNT_SCHEMA: &str = r#"
+default time_zone "UTC"
+account company key id {
+  id: text
+  name: optional text
+  target_account: optional bool
+}
+contact {
+  email: text
+  company: optional company from "company.id"
+}
+event page_view from page {
+  path: text
+  url: text
+}
+"#;
+
+#[test]
+fn account_fields_come_from_the_account_object_of_the_latest_traits() {
+    let program = r#"score s {
+      +10 on page_view where account.target_account ?? false
+      +1 on page_view where account.id is known and account.id == "acc-1"
+      +100 when account.name is known and account.name starts_with "Acme"
+    }
+    segment no_account = account.id is unknown"#;
+    let lines = [
+        // `a` works for a named account: both event rules and the profile rule hold.
+        identify(
+            "a",
+            None,
+            "2026-03-01T00:00:00Z",
+            r#""email":"a@x.example","company":{"id":"acc-1","name":"Acme","target_account":true}"#,
+        ),
+        page(Some("a"), None, "2026-03-02T00:00:00Z", "/p"),
+        // `b` has no company: every `account.*` is missing (an account object without its key
+        // is rejected by the input schema, `traits.company.id` is missing).
+        identify(
+            "b",
+            None,
+            "2026-03-01T00:00:00Z",
+            r#""email":"b@x.example""#,
+        ),
+        page(Some("b"), None, "2026-03-02T00:00:00Z", "/p"),
+        // `c` leaves its account: the latest traits have none, so the profile points go and
+        // later events see no account.
+        identify(
+            "c",
+            None,
+            "2026-03-01T00:00:00Z",
+            r#""email":"c@x.example","company":{"id":"acc-1","name":"Acme","target_account":true}"#,
+        ),
+        page(Some("c"), None, "2026-03-02T00:00:00Z", "/p"),
+        identify(
+            "c",
+            None,
+            "2026-03-03T00:00:00Z",
+            r#""email":"c@x.example""#,
+        ),
+        page(Some("c"), None, "2026-03-04T00:00:00Z", "/p"),
+    ];
+    let (states, _) = run_schema(ACCOUNT_SCHEMA, program, &lines, None);
+    assert_eq!(
+        states,
+        [
+            r#"{"contact":"a","s":111,"segments":[]}"#,
+            r#"{"contact":"b","s":0,"segments":["no_account"]}"#,
+            r#"{"contact":"c","s":11,"segments":["no_account"]}"#,
+        ]
     );
 }

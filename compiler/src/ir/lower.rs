@@ -90,6 +90,7 @@ pub fn lower_with(
             .collect(),
         what: String::new(),
         segment_reads: 0,
+        account_slot_index: HashMap::new(),
     };
     l.run()
 }
@@ -106,6 +107,8 @@ struct Lowerer<'p> {
     used: Vec<Vec<bool>>,
     /// How many `Segment` reads were lowered so far.
     segment_reads: usize,
+    /// (link contact slot, account field) → account slot.
+    account_slot_index: HashMap<(u32, u32), u32>,
     /// What is being lowered, for error messages (`score fit, rule 2`).
     what: String,
 }
@@ -134,6 +137,7 @@ impl Lowerer<'_> {
         for field in &schema.contact_fields {
             contact_slots.push(self.slot(field, "contact field")?);
         }
+        let (accounts, account_slots) = self.account_slots(&contact_slots)?;
         let channels = schema
             .channels
             .iter()
@@ -307,6 +311,8 @@ impl Lowerer<'_> {
         }
         Ok(Ir {
             contact_slots,
+            accounts,
+            account_slots,
             channels,
             events,
             scores,
@@ -443,6 +449,74 @@ impl Lowerer<'_> {
             trigger,
             rules,
         })
+    }
+
+    /// One slot per (account link, account field). The account object is the member that holds
+    /// the link's key (`from "company.id"` → `traits.company`, the generator's
+    /// `company: {id, name}`). A link read from a member of its own (`traits.employer`, the key
+    /// as text) has no object: its account's other fields are missing (empty wire path).
+    fn account_slots(
+        &mut self,
+        contact_slots: &[Slot],
+    ) -> Result<(Vec<AccountIr>, Vec<AccountSlot>), LowerError> {
+        let schema = &self.program.schema;
+        let accounts: Vec<AccountIr> = schema
+            .accounts
+            .iter()
+            .map(|a| AccountIr {
+                name: a.name.clone(),
+                key_wire: a.key.as_ref().map(|k| {
+                    a.fields
+                        .iter()
+                        .find(|f| &f.name == k)
+                        .map_or_else(|| k.clone(), |f| f.wire_name.clone())
+                }),
+            })
+            .collect();
+        let mut out = Vec::new();
+        for (li, link) in contact_slots.iter().enumerate() {
+            let Type::Account(account) = link.declared else {
+                continue;
+            };
+            let Some(account_type) = schema.accounts.get(account.index()) else {
+                continue;
+            };
+            let key_wire = accounts
+                .get(account.index())
+                .and_then(|a| a.key_wire.clone());
+            let object: Option<Vec<String>> = match (link.wire.split_last(), &key_wire) {
+                (Some((last, parent)), Some(key)) if last == key && !parent.is_empty() => {
+                    Some(parent.to_vec())
+                }
+                _ => None,
+            };
+            for (fi, field) in account_type.fields.iter().enumerate() {
+                let is_key = account_type.key.as_ref() == Some(&field.name);
+                let mut slot = self.slot(field, "account field")?;
+                slot.name = format!("{}.{}", link.name, field.name);
+                // Through a link every account field may be missing (no account).
+                slot.optional = true;
+                slot.wire = if is_key {
+                    link.wire.clone()
+                } else if let Some(object) = &object {
+                    let mut w = object.clone();
+                    w.extend(field.wire_name.split('.').map(str::to_string));
+                    w
+                } else {
+                    Vec::new()
+                };
+                self.account_slot_index
+                    .insert((li as u32, fi as u32), out.len() as u32);
+                out.push(AccountSlot {
+                    link: li as u32,
+                    account: account.0,
+                    field: fi as u32,
+                    slot,
+                    is_key,
+                });
+            }
+        }
+        Ok((accounts, out))
     }
 
     fn slot(&self, field: &check::Field, kind: &str) -> Result<Slot, LowerError> {
@@ -727,7 +801,17 @@ impl Lowerer<'_> {
             ExprKind::Between { operand, low, high } => {
                 Node::Between(self.boxed(operand)?, self.boxed(low)?, self.boxed(high)?)
             }
-            ExprKind::AccountField { .. } => return Err(self.unsupported("account fields")),
+            ExprKind::AccountField { link, field, .. } => {
+                // Slots are numbered link by link, in field order (see `account_slots`).
+                match self.account_slot_index.get(&(link.0, *field)) {
+                    Some(i) => Node::Account(*i),
+                    None => {
+                        return Err(LowerError::Unchecked {
+                            what: self.what.clone(),
+                        })
+                    }
+                }
+            }
             ExprKind::AccountScore(_) => return Err(self.unsupported("account scores")),
             ExprKind::EntryProperty { .. } | ExprKind::EntryTimestamp(_) => {
                 return Err(self.unsupported("journey entry properties"))

@@ -109,6 +109,9 @@ pub enum Node {
     Const(Const),
     /// A contact field, by slot ([`Ir::contact_slots`]).
     Contact(u32),
+    /// A field of the contact's linked account, by slot ([`Ir::account_slots`]); missing when
+    /// the contact has no account.
+    Account(u32),
     /// The consent state of a channel, by slot ([`Ir::channels`]).
     Consent(u32),
     /// A property of the event being evaluated, by its slot in that event's layout.
@@ -159,6 +162,30 @@ pub struct Slot {
     pub is_contact_id: bool,
     /// Built in (`id`, `unsubscribed`, `blocklisted`) rather than declared.
     pub builtin: bool,
+}
+
+/// One field of an account type as seen through one link (a contact field of that account
+/// type): `account.name` through `company`. Read from the account object the contact's latest
+/// traits carry (`traits.company.name`), so it needs no second input stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountSlot {
+    /// The contact slot of the link (its value is the account's key).
+    pub link: u32,
+    /// The account type ([`Ir::accounts`]) and the field's position in it.
+    pub account: u32,
+    pub field: u32,
+    /// `wire` is the path inside `traits`; the key field reads the link itself.
+    pub slot: Slot,
+    /// This is the account's key field: its value is the link's value.
+    pub is_key: bool,
+}
+
+/// An account type: its name and the wire name of its key field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountIr {
+    pub name: String,
+    /// The key member inside the account object (`id`), when the account declares a key.
+    pub key_wire: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -292,6 +319,9 @@ pub struct SegmentIr {
 #[derive(Debug, Clone)]
 pub struct Ir {
     pub contact_slots: Vec<Slot>,
+    pub accounts: Vec<AccountIr>,
+    /// Every (link, account field) pair, link by link in field order.
+    pub account_slots: Vec<AccountSlot>,
     pub channels: Vec<ChannelSlot>,
     /// By [`EventId`] of the checked program.
     pub events: Vec<EventLayout>,
@@ -323,6 +353,14 @@ pub struct Ir {
 impl Ir {
     pub fn text(&self, id: TextId) -> &str {
         self.texts.get(id.0 as usize).map_or("", String::as_str)
+    }
+
+    /// The account slot of `field` of the account reached through contact slot `link`.
+    pub fn account_slot(&self, link: u32, field: u32) -> Option<u32> {
+        self.account_slots
+            .iter()
+            .position(|a| a.link == link && a.field == field)
+            .map(|i| i as u32)
     }
 
     pub fn score_named(&self, name: &str) -> Option<ScoreId> {
