@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use maclc_compiler::check::{ConsentState, EventId as ProgramEventId};
 use maclc_compiler::ir::{CapKind, DecayIr, EventLayout, EventSource, Ir, Slot, ValType};
+use maclc_compiler::syntax::ast::AccountAggregate;
 
 use crate::eval::{HistoryEntry, Scope, Val, MILLIS_PER_DAY};
 use crate::identity::{resolve_all, ContactId};
@@ -81,6 +82,8 @@ pub struct ContactState {
     /// The linked accounts' fields, by account slot: read, like the profile, from the latest
     /// traits (the account object they carry); missing while the contact has no account.
     pub account: Vec<Val>,
+    /// The account scores of the contact's account, set once every contact has run.
+    pub account_scores: Vec<Option<f64>>,
     /// By channel slot.
     pub consent: Vec<ConsentState>,
     pub scores: Vec<ScoreState>,
@@ -109,6 +112,7 @@ impl ContactState {
             id: id.to_string(),
             profile: vec![Val::Missing; ir.contact_slots.len()],
             account: vec![Val::Missing; ir.account_slots.len()],
+            account_scores: vec![None; ir.account_scores.len()],
             consent: vec![ConsentState::Unknown; ir.channels.len()],
             scores: vec![ScoreState::default(); ir.scores.len()],
             caps: vec![CapState::Unused; ir.cap_count as usize],
@@ -143,6 +147,77 @@ pub struct RunOutput {
     pub after_until: u64,
     /// Every action, in (time, contact, sequence) order, with keys and round-robin owners.
     pub actions: Vec<Action>,
+    /// Every account some contact links to, sorted by key, with its account scores.
+    pub accounts: Vec<AccountState>,
+}
+
+/// One account at the end of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountState {
+    /// The account's key (`acc-00042`).
+    pub key: String,
+    /// How many contacts link to it (by their latest traits).
+    pub contacts: u32,
+    /// By account score ([`Ir::account_scores`]).
+    pub scores: Vec<f64>,
+}
+
+/// Rolls contact scores up to their accounts (the contact's account is the key its latest
+/// traits give the one account link), then hands each contact its account's scores.
+pub fn account_scores(ir: &Ir, contacts: &mut [ContactState]) -> Vec<AccountState> {
+    let Some(link) = ir.account_link.filter(|_| !ir.account_scores.is_empty()) else {
+        return Vec::new();
+    };
+    let key_of = |c: &ContactState| match c.profile.get(link as usize) {
+        Some(Val::Text(k)) => Some(k.to_string()),
+        _ => None,
+    };
+    // Per account, the values of each rolled-up score over its contacts.
+    let mut groups: BTreeMap<String, Vec<Vec<f64>>> = BTreeMap::new();
+    for c in contacts.iter() {
+        if let Some(key) = key_of(c) {
+            let values = groups
+                .entry(key)
+                .or_insert_with(|| vec![Vec::new(); ir.account_scores.len()]);
+            for (a, v) in ir.account_scores.iter().zip(values.iter_mut()) {
+                if let Some(s) = c.scores.get(a.score.index()) {
+                    v.push(s.value());
+                }
+            }
+        }
+    }
+    let accounts: Vec<AccountState> = groups
+        .into_iter()
+        .map(|(key, values)| AccountState {
+            contacts: values.first().map_or(0, |v| v.len() as u32),
+            scores: ir
+                .account_scores
+                .iter()
+                .zip(&values)
+                .map(|(a, v)| roll_up(a.aggregate, v))
+                .collect(),
+            key,
+        })
+        .collect();
+    for c in contacts.iter_mut() {
+        let Some(key) = key_of(c) else { continue };
+        if let Ok(i) = accounts.binary_search_by(|a| a.key.as_str().cmp(&key)) {
+            if let Some(a) = accounts.get(i) {
+                c.account_scores = a.scores.iter().map(|v| Some(*v)).collect();
+            }
+        }
+    }
+    accounts
+}
+
+/// `sum`, `max`, `min` or `average` of a non-empty list (an account has at least one contact).
+fn roll_up(aggregate: AccountAggregate, values: &[f64]) -> f64 {
+    match aggregate {
+        AccountAggregate::Sum => values.iter().sum(),
+        AccountAggregate::Max => values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        AccountAggregate::Min => values.iter().copied().fold(f64::INFINITY, f64::min),
+        AccountAggregate::Average => values.iter().sum::<f64>() / values.len().max(1) as f64,
+    }
 }
 
 /// Which program events a record is.
@@ -224,6 +299,7 @@ impl<'ir> Engine<'ir> {
                 anonymous_left_out: 0,
                 after_until: 0,
                 actions: Vec::new(),
+                accounts: Vec::new(),
             };
         };
         let (records, later): (Vec<Record>, Vec<Record>) =
@@ -244,6 +320,14 @@ impl<'ir> Engine<'ir> {
                 replay(self.ir, &self.events, &id.0, &recs, t_end)
             })
             .collect();
+        let accounts = account_scores(self.ir, &mut contacts);
+        if !accounts.is_empty() && !self.ir.live_segments {
+            // Segments may read account scores, known only now (lowering keeps them out of
+            // anything evaluated during the run).
+            for c in &mut contacts {
+                evaluate_segments(self.ir, c, t_end);
+            }
+        }
         let mut actions: Vec<Action> = contacts
             .iter_mut()
             .flat_map(|c| std::mem::take(&mut c.actions))
@@ -255,6 +339,7 @@ impl<'ir> Engine<'ir> {
             anonymous_left_out: anonymous,
             after_until: later.len() as u64,
             actions,
+            accounts,
         }
     }
 }
@@ -303,6 +388,7 @@ pub(crate) fn scope<'a>(
         contact_id: &state.id,
         profile: &state.profile,
         account: &state.account,
+        account_scores: &state.account_scores,
         consent: &state.consent,
         scores,
         segments,

@@ -86,6 +86,8 @@ pub struct Scope<'a> {
     pub profile: &'a [Val],
     /// The linked accounts' fields, by account slot ([`Ir::account_slots`]).
     pub account: &'a [Val],
+    /// The account scores of the contact's account (missing until the end of the run).
+    pub account_scores: &'a [Option<f64>],
     pub consent: &'a [ConsentState],
     /// Current value of every score.
     pub scores: &'a [f64],
@@ -129,6 +131,12 @@ impl<'a> Scope<'a> {
                     .get(*slot as usize)
                     .map_or(V::Missing, Val::view)
             }
+            Node::AccountScore(i) => self
+                .account_scores
+                .get(*i as usize)
+                .copied()
+                .flatten()
+                .map_or(V::Missing, V::Num),
             Node::Account(slot) => self
                 .account
                 .get(*slot as usize)

@@ -603,3 +603,91 @@ fn account_fields_come_from_the_account_object_of_the_latest_traits() {
         ]
     );
 }
+
+#[test]
+fn account_scores_roll_up_the_contacts_of_each_account_at_the_end() {
+    let program = r#"score s { +10 on page_view }
+    account score total = sum of s
+    account score best = max of s
+    account score worst = min of s
+    account score mean = average of s
+    segment busy_account = (total ?? 0) >= 30"#;
+    let company = |id: &str| format!(r#""email":"x@x.example","company":{{"id":"{id}"}}"#);
+    let lines = [
+        identify("a", None, "2026-03-01T00:00:00Z", &company("acc-1")),
+        page(Some("a"), None, "2026-03-02T00:00:00Z", "/p"),
+        page(Some("a"), None, "2026-03-02T01:00:00Z", "/p"),
+        identify("b", None, "2026-03-01T00:00:00Z", &company("acc-1")),
+        page(Some("b"), None, "2026-03-02T02:00:00Z", "/p"),
+        // `c` moved from acc-1 to acc-2: its latest traits decide its account.
+        identify("c", None, "2026-03-01T00:00:00Z", &company("acc-1")),
+        identify("c", None, "2026-03-01T05:00:00Z", &company("acc-2")),
+        // `d` has no account: no account scores, not in the segment.
+        identify(
+            "d",
+            None,
+            "2026-03-01T00:00:00Z",
+            r#""email":"d@x.example""#,
+        ),
+        page(Some("d"), None, "2026-03-02T03:00:00Z", "/p"),
+        page(Some("d"), None, "2026-03-02T04:00:00Z", "/p"),
+        page(Some("d"), None, "2026-03-02T05:00:00Z", "/p"),
+    ];
+    let (states, output) = run_schema(ACCOUNT_SCHEMA, program, &lines, None);
+    assert_eq!(
+        states,
+        [
+            r#"{"contact":"a","s":20,"segments":["busy_account"]}"#,
+            r#"{"contact":"b","s":10,"segments":["busy_account"]}"#,
+            r#"{"contact":"c","s":0,"segments":[]}"#,
+            r#"{"contact":"d","s":30,"segments":[]}"#,
+        ]
+    );
+    let ir = lowered(ACCOUNT_SCHEMA, program);
+    let accounts: Vec<String> = output
+        .accounts
+        .iter()
+        .map(|a| maclc_runtime::output::account_line(&ir, a))
+        .collect();
+    assert_eq!(
+        accounts,
+        [
+            r#"{"account":"acc-1","contacts":2,"total":30,"best":20,"worst":10,"mean":15}"#,
+            r#"{"account":"acc-2","contacts":1,"total":0,"best":0,"worst":0,"mean":0}"#,
+        ]
+    );
+}
+
+#[test]
+fn an_account_score_cannot_be_read_while_contacts_still_run() {
+    let mut sources = Sources::new();
+    sources.add(
+        "test.marketing".to_string(),
+        format!(
+            "{ACCOUNT_SCHEMA}\nscore s {{ +10 on page_view }}
+account score total = sum of s
+score t {{ +1 when (total ?? 0) > 5 }}"
+        ),
+    );
+    let analysis = maclc_compiler::analyze(&sources);
+    assert!(!analysis.has_errors(), "{:#?}", analysis.diagnostics);
+    let error = maclc_compiler::ir::lower(&analysis.program).err();
+    assert_eq!(
+        error.map(|e| e.to_string()),
+        Some(
+            "score `t`, rule 1 uses an account score outside a segment evaluated at the end \
+             of the run, which `maclc run` does not evaluate yet"
+                .to_string()
+        )
+    );
+}
+
+fn lowered(schema: &str, program: &str) -> maclc_compiler::ir::Ir {
+    let mut sources = Sources::new();
+    sources.add("test.marketing".to_string(), format!("{schema}\n{program}"));
+    let analysis = maclc_compiler::analyze(&sources);
+    match maclc_compiler::ir::lower(&analysis.program) {
+        Ok(ir) => ir,
+        Err(e) => panic!("cannot lower: {e}"),
+    }
+}

@@ -91,6 +91,7 @@ pub fn lower_with(
         what: String::new(),
         segment_reads: 0,
         account_slot_index: HashMap::new(),
+        account_score_reads: Vec::new(),
     };
     l.run()
 }
@@ -107,6 +108,8 @@ struct Lowerer<'p> {
     used: Vec<Vec<bool>>,
     /// How many `Segment` reads were lowered so far.
     segment_reads: usize,
+    /// Where account scores are read (`what`), checked once everything is lowered.
+    account_score_reads: Vec<String>,
     /// (link contact slot, account field) → account slot.
     account_slot_index: HashMap<(u32, u32), u32>,
     /// What is being lowered, for error messages (`score fit, rule 2`).
@@ -267,13 +270,7 @@ impl Lowerer<'_> {
         }
         let segment_order = self.segment_order()?;
 
-        if !self.program.account_scores.is_empty() {
-            return Err(LowerError::Unsupported {
-                what: "the program".into(),
-                feature: "account scores".into(),
-            });
-        }
-
+        let (account_link, account_scores) = self.account_scores(&contact_slots)?;
         let lifecycle = match &self.program.lifecycle {
             Some(l) => Some(self.lifecycle(l)?),
             None => None,
@@ -297,6 +294,20 @@ impl Lowerer<'_> {
                 .iter()
                 .any(|r| !matches!(r.trigger, RouteTrigger::Step));
 
+        // Account scores are known only once every contact has run: segments read them at the
+        // end. A score rule, or a segment evaluated during the run (lifecycle, routing), cannot.
+        let outside_segment = self
+            .account_score_reads
+            .iter()
+            .find(|w| !w.starts_with("segment ") || live_segments);
+        if let Some(what) = outside_segment {
+            return Err(LowerError::Unsupported {
+                what: what.clone(),
+                feature: "an account score outside a segment evaluated at the end of the run"
+                    .into(),
+            });
+        }
+
         let mut history_events = vec![false; events.len()];
         let mut history_any = false;
         for a in &self.aggregates {
@@ -313,6 +324,8 @@ impl Lowerer<'_> {
             contact_slots,
             accounts,
             account_slots,
+            account_link,
+            account_scores,
             channels,
             events,
             scores,
@@ -517,6 +530,40 @@ impl Lowerer<'_> {
             }
         }
         Ok((accounts, out))
+    }
+
+    /// Account scores group contacts by their one account link; with several links the account
+    /// a score rolls up to would be ambiguous.
+    fn account_scores(
+        &self,
+        contact_slots: &[Slot],
+    ) -> Result<(Option<u32>, Vec<AccountScoreIr>), LowerError> {
+        let links: Vec<u32> = contact_slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| matches!(s.declared, Type::Account(_)))
+            .map(|(i, _)| i as u32)
+            .collect();
+        let mut out = Vec::new();
+        for a in &self.program.account_scores {
+            let what = format!("account score `{}`", a.name);
+            let score = a
+                .of_score
+                .ok_or_else(|| LowerError::Unchecked { what: what.clone() })?;
+            if links.len() != 1 {
+                return Err(LowerError::Unsupported {
+                    what,
+                    feature: "an account score without exactly one account field on the contact"
+                        .into(),
+                });
+            }
+            out.push(AccountScoreIr {
+                name: a.name.clone(),
+                aggregate: a.aggregate,
+                score,
+            });
+        }
+        Ok((links.first().copied(), out))
     }
 
     fn slot(&self, field: &check::Field, kind: &str) -> Result<Slot, LowerError> {
@@ -812,7 +859,10 @@ impl Lowerer<'_> {
                     }
                 }
             }
-            ExprKind::AccountScore(_) => return Err(self.unsupported("account scores")),
+            ExprKind::AccountScore(id) => {
+                self.account_score_reads.push(self.what.clone());
+                Node::AccountScore(id.0)
+            }
             ExprKind::EntryProperty { .. } | ExprKind::EntryTimestamp(_) => {
                 return Err(self.unsupported("journey entry properties"))
             }
@@ -965,11 +1015,13 @@ account company {
 contact {
   email: text
   employer: optional company
+  partner: optional company
 }
 event page_view from page {
   path: text
 }
 score b { +1 on page_view }
+// Two account links: which account the score rolls up to is ambiguous.
 account score company_total = sum of b
 "#,
         );

@@ -109,6 +109,9 @@ pub enum Node {
     Const(Const),
     /// A contact field, by slot ([`Ir::contact_slots`]).
     Contact(u32),
+    /// An account score of the contact's account ([`Ir::account_scores`]), as of the end of the
+    /// run; missing when the contact has no account. Read only by segments (see lowering).
+    AccountScore(u32),
     /// A field of the contact's linked account, by slot ([`Ir::account_slots`]); missing when
     /// the contact has no account.
     Account(u32),
@@ -186,6 +189,14 @@ pub struct AccountIr {
     pub name: String,
     /// The key member inside the account object (`id`), when the account declares a key.
     pub key_wire: Option<String>,
+}
+
+/// `account score x = max of s`: a contact score rolled up over the contacts of each account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountScoreIr {
+    pub name: String,
+    pub aggregate: crate::syntax::ast::AccountAggregate,
+    pub score: ScoreId,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -322,6 +333,9 @@ pub struct Ir {
     pub accounts: Vec<AccountIr>,
     /// Every (link, account field) pair, link by link in field order.
     pub account_slots: Vec<AccountSlot>,
+    /// The contact slot of the link account scores group contacts by (the one account link).
+    pub account_link: Option<u32>,
+    pub account_scores: Vec<AccountScoreIr>,
     pub channels: Vec<ChannelSlot>,
     /// By [`EventId`] of the checked program.
     pub events: Vec<EventLayout>,
