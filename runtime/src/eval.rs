@@ -107,17 +107,21 @@ impl<'a> Scope<'a> {
         self.eval(e).truthy()
     }
 
+    fn constant(&self, c: &Const) -> V<'a> {
+        match c {
+            Const::Bool(b) => V::Bool(*b),
+            Const::Num(n) => V::Num(*n),
+            Const::Text(t) => V::Text(Cow::Borrowed(self.ir.text(*t))),
+            Const::Date(d) => V::Date(*d),
+            Const::Timestamp(t) => V::Timestamp(*t),
+            Const::Enum(v) => V::Enum(*v),
+            Const::Consent(c) => V::Consent(*c),
+        }
+    }
+
     pub fn eval(&self, e: &Expr) -> V<'a> {
         match &e.node {
-            Node::Const(c) => match c {
-                Const::Bool(b) => V::Bool(*b),
-                Const::Num(n) => V::Num(*n),
-                Const::Text(t) => V::Text(Cow::Borrowed(self.ir.text(*t))),
-                Const::Date(d) => V::Date(*d),
-                Const::Timestamp(t) => V::Timestamp(*t),
-                Const::Enum(v) => V::Enum(*v),
-                Const::Consent(c) => V::Consent(*c),
-            },
+            Node::Const(c) => self.constant(c),
             Node::Contact(slot) => {
                 let is_id = self
                     .ir
@@ -130,6 +134,24 @@ impl<'a> Scope<'a> {
                 self.profile
                     .get(*slot as usize)
                     .map_or(V::Missing, Val::view)
+            }
+            Node::Lookup { table, key, column } => {
+                let Some(t) = self.ir.tables.get(*table as usize) else {
+                    return V::Missing;
+                };
+                let row = match self.eval(key) {
+                    V::Text(k) => t.row_of_text(&k),
+                    V::Missing => None,
+                    other => t
+                        .other_keys
+                        .iter()
+                        .find(|(k, _)| self.constant(k) == other)
+                        .map(|(_, row)| *row),
+                };
+                match row.and_then(|r| t.cell(r, *column)) {
+                    Some(c) => self.constant(c),
+                    None => V::Missing,
+                }
             }
             Node::AccountScore(i) => self
                 .account_scores

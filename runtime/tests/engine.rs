@@ -691,3 +691,59 @@ fn lowered(schema: &str, program: &str) -> maclc_compiler::ir::Ir {
         Err(e) => panic!("cannot lower: {e}"),
     }
 }
+
+/// A schema with a table keyed by text, as the printers' product catalogue.
+const TABLE_SCHEMA: &str = r#"
+default time_zone "UTC"
+enum line { general, medical }
+contact {
+  email: text
+}
+table products key product_id {
+  product_id: text
+  name: text
+  line: line
+  price: number
+  row "GEN-MK1", "Maker One", general, 900
+  row "MED-BPX", "BioPrint X", medical, 25000
+}
+event datasheet from track "Datasheet Downloaded" {
+  product_id: text
+}
+"#;
+
+fn datasheet(user: &str, ts: &str, product: &str) -> String {
+    format!(
+        r#"{{"type":"track","event":"Datasheet Downloaded","userId":"{user}","properties":{{"product_id":"{product}"}},"timestamp":"{ts}","messageId":"m-{ts}"}}"#
+    )
+}
+
+#[test]
+fn a_table_lookup_finds_the_row_of_the_key_or_nothing() {
+    let program = r#"score medical {
+      +25 on datasheet where products[product_id].line is known and products[product_id].line == medical
+      +1 on datasheet where (products[product_id].price ?? 0) > 1000
+      +100 on datasheet where products[product_id].name is unknown
+      +1000 on datasheet where (products["MED-BPX"].line ?? general) == general
+    }"#;
+    let lines = [
+        datasheet("a", "2026-03-01T00:00:00Z", "MED-BPX"),
+        datasheet("b", "2026-03-01T00:00:00Z", "GEN-MK1"),
+        // Not in the table: every column is missing (keys compare exactly, case included).
+        datasheet("c", "2026-03-01T00:00:00Z", "med-bpx"),
+    ];
+    let (states, _) = run_schema(TABLE_SCHEMA, program, &lines, None);
+    assert_eq!(
+        states,
+        [
+            r#"{"contact":"a","medical":26,"segments":[]}"#,
+            r#"{"contact":"b","medical":0,"segments":[]}"#,
+            r#"{"contact":"c","medical":100,"segments":[]}"#,
+        ]
+    );
+    // The literal lookup was folded to a constant at lowering; the others index the key.
+    let ir = lowered(TABLE_SCHEMA, program);
+    let table = ir.tables.first();
+    assert_eq!(table.and_then(|t| t.row_of_text("MED-BPX")), Some(1));
+    assert_eq!(table.and_then(|t| t.row_of_text("med-bpx")), None);
+}

@@ -92,6 +92,7 @@ pub fn lower_with(
         segment_reads: 0,
         account_slot_index: HashMap::new(),
         account_score_reads: Vec::new(),
+        tables_lowered: Vec::new(),
     };
     l.run()
 }
@@ -108,6 +109,8 @@ struct Lowerer<'p> {
     used: Vec<Vec<bool>>,
     /// How many `Segment` reads were lowered so far.
     segment_reads: usize,
+    /// The tables, lowered before any expression (a literal lookup is folded).
+    tables_lowered: Vec<TableIr>,
     /// Where account scores are read (`what`), checked once everything is lowered.
     account_score_reads: Vec<String>,
     /// (link contact slot, account field) → account slot.
@@ -141,6 +144,7 @@ impl Lowerer<'_> {
             contact_slots.push(self.slot(field, "contact field")?);
         }
         let (accounts, account_slots) = self.account_slots(&contact_slots)?;
+        let tables = self.tables()?;
         let channels = schema
             .channels
             .iter()
@@ -326,6 +330,7 @@ impl Lowerer<'_> {
             account_slots,
             account_link,
             account_scores,
+            tables,
             channels,
             events,
             scores,
@@ -530,6 +535,63 @@ impl Lowerer<'_> {
             }
         }
         Ok((accounts, out))
+    }
+
+    /// Tables as rows of constants with the key column indexed.
+    fn tables(&mut self) -> Result<Vec<TableIr>, LowerError> {
+        let mut out = Vec::new();
+        for table in &self.program.schema.tables {
+            self.what = format!("table `{}`", table.name);
+            let mut rows = Vec::with_capacity(table.rows.len());
+            let mut text_keys = HashMap::new();
+            let mut other_keys = Vec::new();
+            for (ri, row) in table.rows.iter().enumerate() {
+                let mut cells = Vec::with_capacity(row.len());
+                for value in row {
+                    cells.push(self.constant(value)?.0);
+                }
+                match table.key.and_then(|k| row.get(k)) {
+                    Some(Value::Text(t)) => {
+                        text_keys.entry(t.clone()).or_insert(ri as u32);
+                    }
+                    Some(_) => {
+                        if let Some(k) = table.key.and_then(|k| cells.get(k)) {
+                            other_keys.push((k.clone(), ri as u32));
+                        }
+                    }
+                    None => {}
+                }
+                rows.push(cells);
+            }
+            out.push(TableIr {
+                name: table.name.clone(),
+                rows,
+                text_keys,
+                other_keys,
+            });
+        }
+        self.tables_lowered = out.clone();
+        Ok(out)
+    }
+
+    /// The cell of a lookup whose key is a constant, when the row exists.
+    fn literal_lookup(&self, table: usize, key: &Const, column: u32) -> Option<(Const, ValType)> {
+        let t = self.tables_lowered.get(table)?;
+        let row = match key {
+            Const::Text(id) => t.row_of_text(self.texts.get(id.0 as usize)?)?,
+            other => t.other_keys.iter().find(|(k, _)| k == other)?.1,
+        };
+        let cell = t.cell(row, column)?.clone();
+        let ty = match &cell {
+            Const::Bool(_) => ValType::Bool,
+            Const::Num(_) => ValType::Num,
+            Const::Text(_) => ValType::Text,
+            Const::Date(_) => ValType::Date,
+            Const::Timestamp(_) => ValType::Timestamp,
+            Const::Enum(_) => ValType::Enum,
+            Const::Consent(_) => ValType::Consent,
+        };
+        Some((cell, ty))
     }
 
     /// Account scores group contacts by their one account link; with several links the account
@@ -868,7 +930,33 @@ impl Lowerer<'_> {
             }
             ExprKind::Param(_) => return Err(self.unsupported("an unbound template parameter")),
             ExprKind::Stage => Node::Stage,
-            ExprKind::Lookup { .. } => return Err(self.unsupported("table lookups")),
+            ExprKind::Lookup { table, key, column } => {
+                let key = self.expr(key)?;
+                // A literal key (`products["GEN-MK1"].line`) is looked up once, here.
+                if let Node::Const(k) = &key.node {
+                    let cell = self.literal_lookup(table.index(), k, *column);
+                    return Ok(match cell {
+                        Some((c, t)) => Expr {
+                            ty: t,
+                            node: Node::Const(c),
+                        },
+                        // No such row: missing, as at run time (`?? default` takes over).
+                        None => Expr {
+                            ty: ty.ok_or_else(|| self.unsupported("a value of this type"))?,
+                            node: Node::Lookup {
+                                table: table.0,
+                                key: Box::new(key),
+                                column: *column,
+                            },
+                        },
+                    });
+                }
+                Node::Lookup {
+                    table: table.0,
+                    key: Box::new(key),
+                    column: *column,
+                }
+            }
             ExprKind::List(_) => return Err(self.unsupported("a list value here")),
             ExprKind::Error => {
                 return Err(LowerError::Unchecked {

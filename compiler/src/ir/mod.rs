@@ -109,6 +109,13 @@ pub enum Node {
     Const(Const),
     /// A contact field, by slot ([`Ir::contact_slots`]).
     Contact(u32),
+    /// `table[key].column`: the row whose key equals `key` ([`TableIr::row_of`]), missing when
+    /// there is none.
+    Lookup {
+        table: u32,
+        key: Box<Expr>,
+        column: u32,
+    },
     /// An account score of the contact's account ([`Ir::account_scores`]), as of the end of the
     /// run; missing when the contact has no account. Read only by segments (see lowering).
     AccountScore(u32),
@@ -189,6 +196,31 @@ pub struct AccountIr {
     pub name: String,
     /// The key member inside the account object (`id`), when the account declares a key.
     pub key_wire: Option<String>,
+}
+
+/// A table, row-major, with its key column indexed: a text key is one hash lookup of the key
+/// text (row values are interned constants, so nothing else is hashed or compared as text).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableIr {
+    pub name: String,
+    /// `rows[row][column]`.
+    pub rows: Vec<Vec<Const>>,
+    /// Text key → row (the first row with that key).
+    pub text_keys: std::collections::HashMap<String, u32>,
+    /// Keys of other types (numbers, enums, dates) → row, in row order: tables are small.
+    pub other_keys: Vec<(Const, u32)>,
+}
+
+impl TableIr {
+    /// The row holding the text key `key`.
+    pub fn row_of_text(&self, key: &str) -> Option<u32> {
+        self.text_keys.get(key).copied()
+    }
+
+    /// The cell at `row`, `column`.
+    pub fn cell(&self, row: u32, column: u32) -> Option<&Const> {
+        self.rows.get(row as usize)?.get(column as usize)
+    }
 }
 
 /// `account score x = max of s`: a contact score rolled up over the contacts of each account.
@@ -336,6 +368,8 @@ pub struct Ir {
     /// The contact slot of the link account scores group contacts by (the one account link).
     pub account_link: Option<u32>,
     pub account_scores: Vec<AccountScoreIr>,
+    /// By table id of the checked program.
+    pub tables: Vec<TableIr>,
     pub channels: Vec<ChannelSlot>,
     /// By [`EventId`] of the checked program.
     pub events: Vec<EventLayout>,
