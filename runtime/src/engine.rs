@@ -8,10 +8,12 @@
 //! earliest qualifying records of the contact). Records that belong to no contact at the end are
 //! left out of the per-contact output; records after `until` are not applied.
 //!
-//! Per record, in this order: time advances (decay), the record joins the history, an identify
-//! with a `userId` replaces the profile (its traits are the whole profile, R1 "latest traits")
-//! and profile points are re-evaluated, then the event's rules run in score and rule order; each
-//! change keeps its provenance (score, rule, record line, time). Bounds apply at each change.
+//! Per record, in this order: time advances (decay), an identify with a `userId` replaces the
+//! profile (its traits are the whole profile, R1 "latest traits") and profile points are
+//! re-evaluated (a limited profile rule counts each start of its condition), then the event's
+//! rules run in score and rule order, then the record joins the history (so a rule's aggregate
+//! sees the earlier records only); each change keeps its provenance (score, rule, record line,
+//! time). Bounds apply at each change. After every contact, account scores are rolled up.
 //! At `until` the decay is brought up to date, profile points re-evaluated and segments
 //! evaluated in dependency order. The state is plain data, ready to be serialised later.
 
@@ -49,8 +51,11 @@ pub struct ScoreState {
     pub decayed_to: Option<i64>,
     /// Steps of a step decay already applied since the last activity.
     pub steps_done: i64,
-    /// Which profile rules held at the latest evaluation.
+    /// Which profile rules' points count at the latest evaluation (the condition holds and,
+    /// for a rule with a limit, the start of this holding was within the limit).
     pub profile_held: Vec<bool>,
+    /// Which profile rules' conditions held at the latest evaluation (a limit counts starts).
+    pub profile_true: Vec<bool>,
 }
 
 impl ScoreState {
@@ -663,6 +668,31 @@ pub fn refresh_profile_points(ir: &Ir, state: &mut ContactState, now: i64, line:
         let Some(s) = state.scores.get_mut(i) else {
             continue;
         };
+        // Points count while the condition holds; with a limit, only when its start (false to
+        // true) was kept by the limit, as an event rule's record is.
+        let mut counted = Vec::with_capacity(held.len());
+        for (k, rule) in score.profile_rules.iter().enumerate() {
+            let holds = held.get(k).copied().unwrap_or(false);
+            let held_before = s.profile_true.get(k).copied().unwrap_or(false);
+            let counted_before = s.profile_held.get(k).copied().unwrap_or(false);
+            counted.push(match (holds, held_before, rule.cap) {
+                (false, _, _) => false,
+                (true, true, _) => counted_before,
+                (true, false, None) => true,
+                (true, false, Some((kind, slot))) => {
+                    let zone = score.zone.offset_at(now);
+                    state
+                        .caps
+                        .get_mut(slot as usize)
+                        .is_some_and(|cap| take_cap(cap, kind, now, zone))
+                }
+            });
+        }
+        let Some(s) = state.scores.get_mut(i) else {
+            continue;
+        };
+        s.profile_true = held;
+        let held = counted;
         let mut changes = Vec::new();
         for (k, rule) in score.profile_rules.iter().enumerate() {
             let now_holds = held.get(k).copied().unwrap_or(false);

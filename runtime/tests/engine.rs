@@ -747,3 +747,103 @@ fn a_table_lookup_finds_the_row_of_the_key_or_nothing() {
     assert_eq!(table.and_then(|t| t.row_of_text("MED-BPX")), Some(1));
     assert_eq!(table.and_then(|t| t.row_of_text("med-bpx")), None);
 }
+
+#[test]
+fn a_limit_on_profile_points_counts_each_time_the_condition_starts_holding() {
+    let program = r#"score fit {
+      +50 when (contact.job_title ?? "") contains "Head" once
+      -5 when contact.email ends_with "@gmail.com" limit 1 per week
+    }"#;
+    let who = |email: &str, title: &str| {
+        format!(r#""email":"{email}","job_title":"{title}","consent":{{"email":"granted"}}"#)
+    };
+    let lines = [
+        // `u`: the title earns 50 once; lost with the title, not earned again when it returns.
+        identify(
+            "u",
+            None,
+            "2026-03-02T09:00:00Z",
+            &who("u@corp.example", "Head of IT"),
+        ),
+        identify(
+            "u",
+            None,
+            "2026-03-03T09:00:00Z",
+            &who("u@corp.example", "Engineer"),
+        ),
+        identify(
+            "u",
+            None,
+            "2026-03-04T09:00:00Z",
+            &who("u@corp.example", "Head of IT"),
+        ),
+        // `v`: keeps its title, keeps its points through later identifies.
+        identify(
+            "v",
+            None,
+            "2026-03-02T09:00:00Z",
+            &who("v@corp.example", "Head of IT"),
+        ),
+        identify(
+            "v",
+            None,
+            "2026-03-20T09:00:00Z",
+            &who("v@corp.example", "Head of IT"),
+        ),
+        // `w`: a free-mail address costs 5 once per ISO week, counted when it starts holding.
+        identify(
+            "w",
+            None,
+            "2026-03-02T09:00:00Z",
+            &who("w@gmail.com", "Engineer"),
+        ),
+        identify(
+            "w",
+            None,
+            "2026-03-03T09:00:00Z",
+            &who("w@corp.example", "Engineer"),
+        ),
+        // Starts again the same week: refused, and not counted later while it keeps holding.
+        identify(
+            "w",
+            None,
+            "2026-03-04T09:00:00Z",
+            &who("w@gmail.com", "Engineer"),
+        ),
+        identify(
+            "w",
+            None,
+            "2026-03-09T09:00:00Z",
+            &who("w@gmail.com", "Engineer"),
+        ),
+        // Stops and starts again in a new week: counted.
+        identify(
+            "w",
+            None,
+            "2026-03-10T09:00:00Z",
+            &who("w@corp.example", "Engineer"),
+        ),
+        identify(
+            "w",
+            None,
+            "2026-03-11T09:00:00Z",
+            &who("w@gmail.com", "Engineer"),
+        ),
+    ];
+    assert_eq!(
+        run(program, &lines, Some("2026-03-09T12:00:00Z")),
+        [
+            r#"{"contact":"u","fit":0,"segments":[]}"#,
+            r#"{"contact":"v","fit":50,"segments":[]}"#,
+            r#"{"contact":"w","fit":0,"segments":[]}"#,
+        ]
+    );
+    assert_eq!(
+        run(program, &lines, None),
+        [
+            r#"{"contact":"u","fit":0,"segments":[]}"#,
+            r#"{"contact":"v","fit":50,"segments":[]}"#,
+            r#"{"contact":"w","fit":-5,"segments":[]}"#,
+        ]
+    );
+}

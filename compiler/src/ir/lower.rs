@@ -119,6 +119,15 @@ struct Lowerer<'p> {
     what: String,
 }
 
+fn cap_kind(limit: Limit) -> CapKind {
+    match limit {
+        Limit::Once => CapKind::Once,
+        Limit::PerDay(n) => CapKind::PerDay(n),
+        Limit::PerWeek(n) => CapKind::PerWeek(n),
+        Limit::PerWindow { count, millis } => CapKind::Rolling { count, millis },
+    }
+}
+
 fn val_type(ty: &Type) -> Option<ValType> {
     Some(match ty {
         Type::Bool => ValType::Bool,
@@ -199,16 +208,8 @@ impl Lowerer<'_> {
                             None => None,
                         };
                         let cap = rule.limit.map(|limit| {
-                            let kind = match limit {
-                                Limit::Once => CapKind::Once,
-                                Limit::PerDay(n) => CapKind::PerDay(n),
-                                Limit::PerWeek(n) => CapKind::PerWeek(n),
-                                Limit::PerWindow { count, millis } => {
-                                    CapKind::Rolling { count, millis }
-                                }
-                            };
                             cap_count += 1;
-                            (kind, cap_count - 1)
+                            (cap_kind(limit), cap_count - 1)
                         });
                         let slot = rules_by_event.get_mut(event.index()).ok_or_else(|| {
                             LowerError::Unchecked {
@@ -224,17 +225,16 @@ impl Lowerer<'_> {
                         });
                     }
                     RuleTrigger::Profile(condition) => {
-                        if rule.limit.is_some() {
-                            return Err(LowerError::Unsupported {
-                                what: self.what.clone(),
-                                feature: "a limit on profile points".into(),
-                            });
-                        }
                         let condition = self.expr(condition)?;
+                        let cap = rule.limit.map(|limit| {
+                            cap_count += 1;
+                            (cap_kind(limit), cap_count - 1)
+                        });
                         profile_rules.push(ProfileRule {
                             rule: ri as u32,
                             points: rule.points,
                             condition,
+                            cap,
                         });
                     }
                 }

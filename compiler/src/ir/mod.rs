@@ -286,6 +286,9 @@ pub struct ProfileRule {
     pub rule: u32,
     pub points: f64,
     pub condition: Expr,
+    /// A limit on how often the points are earned: each time the condition starts holding
+    /// counts against it, as an event rule's record does; with its counter slot.
+    pub cap: Option<(CapKind, u32)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
