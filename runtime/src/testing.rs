@@ -91,17 +91,6 @@ pub fn run_tests(program: &Program, ir: &Ir) -> Vec<TestOutcome> {
                             }
                         }
                     }
-                    // An account's key is the link's value: `company: "acc-1"` sets `account.id`.
-                    for (i, a) in ir.account_slots.iter().enumerate() {
-                        let link = state.profile.get(a.link as usize).cloned();
-                        if let (true, Some(link), Some(v)) =
-                            (a.is_key, link, state.account.get_mut(i))
-                        {
-                            if matches!(v, Val::Missing) {
-                                *v = link;
-                            }
-                        }
-                    }
                     state
                 })
                 .collect();
