@@ -193,3 +193,51 @@ fn warnings_pass_unless_denied() {
     let strict = maclc(&["check", "--deny-warnings", "tests/cli/warning"]);
     assert_eq!(strict.status.code(), Some(1));
 }
+
+#[test]
+fn accounts_out_writes_one_line_per_account_sorted_by_key() {
+    let dir = std::env::temp_dir().join(format!("maclc-accounts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let program = dir.join("p.marketing");
+    std::fs::write(
+        &program,
+        "account company key id {\n  id: text\n}\ncontact {\n  email: text\n  company: optional company from \"company.id\"\n}\nevent page_view from page {\n  path: text\n}\nscore s { +10 on page_view }\naccount score total = sum of s\n",
+    )
+    .expect("write");
+    let identify = |user: &str, company: &str, ts: &str| {
+        format!(
+            r#"{{"type":"identify","userId":"{user}","traits":{{"email":"{user}@x.example","company":{{"id":"{company}"}}}},"timestamp":"{ts}"}}"#
+        )
+    };
+    let page = |user: &str, ts: &str| {
+        format!(
+            r#"{{"type":"page","userId":"{user}","properties":{{"path":"/"}},"timestamp":"{ts}"}}"#
+        )
+    };
+    let events = dir.join("e.jsonl");
+    let lines = [
+        identify("b", "acc-2", "2026-03-01T00:00:00Z"),
+        identify("a", "acc-1", "2026-03-01T00:00:00Z"),
+        identify("c", "acc-1", "2026-03-01T00:00:00Z"),
+        page("a", "2026-03-02T00:00:00Z"),
+        page("c", "2026-03-02T00:00:00Z"),
+        page("c", "2026-03-03T00:00:00Z"),
+    ];
+    std::fs::write(&events, lines.join("\n") + "\n").expect("write");
+    let out = dir.join("accounts.jsonl");
+    let run = maclc(&[
+        "run",
+        &program.to_string_lossy(),
+        "--events",
+        &events.to_string_lossy(),
+        "--accounts-out",
+        &out.to_string_lossy(),
+    ]);
+    let written = std::fs::read_to_string(&out).unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    assert_eq!(
+        written,
+        "{\"account\":\"acc-1\",\"contacts\":2,\"total\":30}\n{\"account\":\"acc-2\",\"contacts\":1,\"total\":0}\n"
+    );
+}

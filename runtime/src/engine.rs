@@ -8,10 +8,12 @@
 //! earliest qualifying records of the contact). Records that belong to no contact at the end are
 //! left out of the per-contact output; records after `until` are not applied.
 //!
-//! Per record, in this order: time advances (decay), the record joins the history, an identify
-//! with a `userId` replaces the profile (its traits are the whole profile, R1 "latest traits")
-//! and profile points are re-evaluated, then the event's rules run in score and rule order; each
-//! change keeps its provenance (score, rule, record line, time). Bounds apply at each change.
+//! Per record, in this order: time advances (decay), an identify with a `userId` replaces the
+//! profile (its traits are the whole profile, R1 "latest traits") and profile points are
+//! re-evaluated (a limited profile rule counts each start of its condition), then the event's
+//! rules run in score and rule order, then the record joins the history (so a rule's aggregate
+//! sees the earlier records only); each change keeps its provenance (score, rule, record line,
+//! time). Bounds apply at each change. After every contact, account scores are rolled up.
 //! At `until` the decay is brought up to date, profile points re-evaluated and segments
 //! evaluated in dependency order. The state is plain data, ready to be serialised later.
 
@@ -19,6 +21,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use maclc_compiler::check::{ConsentState, EventId as ProgramEventId};
 use maclc_compiler::ir::{CapKind, DecayIr, EventLayout, EventSource, Ir, Slot, ValType};
+use maclc_compiler::syntax::ast::AccountAggregate;
 
 use crate::eval::{HistoryEntry, Scope, Val, MILLIS_PER_DAY};
 use crate::identity::{resolve_all, ContactId};
@@ -48,8 +51,11 @@ pub struct ScoreState {
     pub decayed_to: Option<i64>,
     /// Steps of a step decay already applied since the last activity.
     pub steps_done: i64,
-    /// Which profile rules held at the latest evaluation.
+    /// Which profile rules' points count at the latest evaluation (the condition holds and,
+    /// for a rule with a limit, the start of this holding was within the limit).
     pub profile_held: Vec<bool>,
+    /// Which profile rules' conditions held at the latest evaluation (a limit counts starts).
+    pub profile_true: Vec<bool>,
 }
 
 impl ScoreState {
@@ -78,6 +84,11 @@ pub struct ContactState {
     pub id: String,
     /// By contact slot.
     pub profile: Vec<Val>,
+    /// The linked accounts' fields, by account slot: read, like the profile, from the latest
+    /// traits (the account object they carry); missing while the contact has no account.
+    pub account: Vec<Val>,
+    /// The account scores of the contact's account, set once every contact has run.
+    pub account_scores: Vec<Option<f64>>,
     /// By channel slot.
     pub consent: Vec<ConsentState>,
     pub scores: Vec<ScoreState>,
@@ -105,6 +116,8 @@ impl ContactState {
         ContactState {
             id: id.to_string(),
             profile: vec![Val::Missing; ir.contact_slots.len()],
+            account: vec![Val::Missing; ir.account_slots.len()],
+            account_scores: vec![None; ir.account_scores.len()],
             consent: vec![ConsentState::Unknown; ir.channels.len()],
             scores: vec![ScoreState::default(); ir.scores.len()],
             caps: vec![CapState::Unused; ir.cap_count as usize],
@@ -139,6 +152,77 @@ pub struct RunOutput {
     pub after_until: u64,
     /// Every action, in (time, contact, sequence) order, with keys and round-robin owners.
     pub actions: Vec<Action>,
+    /// Every account some contact links to, sorted by key, with its account scores.
+    pub accounts: Vec<AccountState>,
+}
+
+/// One account at the end of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountState {
+    /// The account's key (`acc-00042`).
+    pub key: String,
+    /// How many contacts link to it (by their latest traits).
+    pub contacts: u32,
+    /// By account score ([`Ir::account_scores`]).
+    pub scores: Vec<f64>,
+}
+
+/// Rolls contact scores up to their accounts (the contact's account is the key its latest
+/// traits give the one account link), then hands each contact its account's scores.
+pub fn account_scores(ir: &Ir, contacts: &mut [ContactState]) -> Vec<AccountState> {
+    let Some(link) = ir.account_link.filter(|_| !ir.account_scores.is_empty()) else {
+        return Vec::new();
+    };
+    let key_of = |c: &ContactState| match c.profile.get(link as usize) {
+        Some(Val::Text(k)) => Some(k.to_string()),
+        _ => None,
+    };
+    // Per account, the values of each rolled-up score over its contacts.
+    let mut groups: BTreeMap<String, Vec<Vec<f64>>> = BTreeMap::new();
+    for c in contacts.iter() {
+        if let Some(key) = key_of(c) {
+            let values = groups
+                .entry(key)
+                .or_insert_with(|| vec![Vec::new(); ir.account_scores.len()]);
+            for (a, v) in ir.account_scores.iter().zip(values.iter_mut()) {
+                if let Some(s) = c.scores.get(a.score.index()) {
+                    v.push(s.value());
+                }
+            }
+        }
+    }
+    let accounts: Vec<AccountState> = groups
+        .into_iter()
+        .map(|(key, values)| AccountState {
+            contacts: values.first().map_or(0, |v| v.len() as u32),
+            scores: ir
+                .account_scores
+                .iter()
+                .zip(&values)
+                .map(|(a, v)| roll_up(a.aggregate, v))
+                .collect(),
+            key,
+        })
+        .collect();
+    for c in contacts.iter_mut() {
+        let Some(key) = key_of(c) else { continue };
+        if let Ok(i) = accounts.binary_search_by(|a| a.key.as_str().cmp(&key)) {
+            if let Some(a) = accounts.get(i) {
+                c.account_scores = a.scores.iter().map(|v| Some(*v)).collect();
+            }
+        }
+    }
+    accounts
+}
+
+/// `sum`, `max`, `min` or `average` of a non-empty list (an account has at least one contact).
+fn roll_up(aggregate: AccountAggregate, values: &[f64]) -> f64 {
+    match aggregate {
+        AccountAggregate::Sum => values.iter().sum(),
+        AccountAggregate::Max => values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        AccountAggregate::Min => values.iter().copied().fold(f64::INFINITY, f64::min),
+        AccountAggregate::Average => values.iter().sum::<f64>() / values.len().max(1) as f64,
+    }
 }
 
 /// Which program events a record is.
@@ -220,6 +304,7 @@ impl<'ir> Engine<'ir> {
                 anonymous_left_out: 0,
                 after_until: 0,
                 actions: Vec::new(),
+                accounts: Vec::new(),
             };
         };
         let (records, later): (Vec<Record>, Vec<Record>) =
@@ -240,6 +325,14 @@ impl<'ir> Engine<'ir> {
                 replay(self.ir, &self.events, &id.0, &recs, t_end)
             })
             .collect();
+        let accounts = account_scores(self.ir, &mut contacts);
+        if !accounts.is_empty() && !self.ir.live_segments {
+            // Segments may read account scores, known only now (lowering keeps them out of
+            // anything evaluated during the run).
+            for c in &mut contacts {
+                evaluate_segments(self.ir, c, t_end);
+            }
+        }
         let mut actions: Vec<Action> = contacts
             .iter_mut()
             .flat_map(|c| std::mem::take(&mut c.actions))
@@ -251,6 +344,7 @@ impl<'ir> Engine<'ir> {
             anonymous_left_out: anonymous,
             after_until: later.len() as u64,
             actions,
+            accounts,
         }
     }
 }
@@ -298,6 +392,8 @@ pub(crate) fn scope<'a>(
         ir,
         contact_id: &state.id,
         profile: &state.profile,
+        account: &state.account,
+        account_scores: &state.account_scores,
         consent: &state.consent,
         scores,
         segments,
@@ -572,6 +668,31 @@ pub fn refresh_profile_points(ir: &Ir, state: &mut ContactState, now: i64, line:
         let Some(s) = state.scores.get_mut(i) else {
             continue;
         };
+        // Points count while the condition holds; with a limit, only when its start (false to
+        // true) was kept by the limit, as an event rule's record is.
+        let mut counted = Vec::with_capacity(held.len());
+        for (k, rule) in score.profile_rules.iter().enumerate() {
+            let holds = held.get(k).copied().unwrap_or(false);
+            let held_before = s.profile_true.get(k).copied().unwrap_or(false);
+            let counted_before = s.profile_held.get(k).copied().unwrap_or(false);
+            counted.push(match (holds, held_before, rule.cap) {
+                (false, _, _) => false,
+                (true, true, _) => counted_before,
+                (true, false, None) => true,
+                (true, false, Some((kind, slot))) => {
+                    let zone = score.zone.offset_at(now);
+                    state
+                        .caps
+                        .get_mut(slot as usize)
+                        .is_some_and(|cap| take_cap(cap, kind, now, zone))
+                }
+            });
+        }
+        let Some(s) = state.scores.get_mut(i) else {
+            continue;
+        };
+        s.profile_true = held;
+        let held = counted;
         let mut changes = Vec::new();
         for (k, rule) in score.profile_rules.iter().enumerate() {
             let now_holds = held.get(k).copied().unwrap_or(false);
@@ -634,6 +755,24 @@ pub(crate) fn evaluate_segments(ir: &Ir, state: &mut ContactState, now: i64) {
 fn set_profile(ir: &Ir, state: &mut ContactState, traits: &Fields) {
     for (slot, value) in ir.contact_slots.iter().zip(state.profile.iter_mut()) {
         *value = read_slot(slot, lookup(traits, &slot.wire));
+    }
+    for (a, value) in ir.account_slots.iter().zip(state.account.iter_mut()) {
+        // No link, no account: its other fields are missing even if the traits have them.
+        let linked = state
+            .profile
+            .get(a.link as usize)
+            .is_some_and(|v| !matches!(v, Val::Missing));
+        *value = if !linked {
+            Val::Missing
+        } else if a.is_key {
+            state
+                .profile
+                .get(a.link as usize)
+                .cloned()
+                .unwrap_or(Val::Missing)
+        } else {
+            read_slot(&a.slot, lookup(traits, &a.slot.wire))
+        };
     }
     for (channel, consent) in ir.channels.iter().zip(state.consent.iter_mut()) {
         let wire = ["consent".to_string(), channel.name.clone()];

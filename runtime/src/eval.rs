@@ -84,6 +84,10 @@ pub struct Scope<'a> {
     pub ir: &'a Ir,
     pub contact_id: &'a str,
     pub profile: &'a [Val],
+    /// The linked accounts' fields, by account slot ([`Ir::account_slots`]).
+    pub account: &'a [Val],
+    /// The account scores of the contact's account (missing until the end of the run).
+    pub account_scores: &'a [Option<f64>],
     pub consent: &'a [ConsentState],
     /// Current value of every score.
     pub scores: &'a [f64],
@@ -103,17 +107,21 @@ impl<'a> Scope<'a> {
         self.eval(e).truthy()
     }
 
+    fn constant(&self, c: &Const) -> V<'a> {
+        match c {
+            Const::Bool(b) => V::Bool(*b),
+            Const::Num(n) => V::Num(*n),
+            Const::Text(t) => V::Text(Cow::Borrowed(self.ir.text(*t))),
+            Const::Date(d) => V::Date(*d),
+            Const::Timestamp(t) => V::Timestamp(*t),
+            Const::Enum(v) => V::Enum(*v),
+            Const::Consent(c) => V::Consent(*c),
+        }
+    }
+
     pub fn eval(&self, e: &Expr) -> V<'a> {
         match &e.node {
-            Node::Const(c) => match c {
-                Const::Bool(b) => V::Bool(*b),
-                Const::Num(n) => V::Num(*n),
-                Const::Text(t) => V::Text(Cow::Borrowed(self.ir.text(*t))),
-                Const::Date(d) => V::Date(*d),
-                Const::Timestamp(t) => V::Timestamp(*t),
-                Const::Enum(v) => V::Enum(*v),
-                Const::Consent(c) => V::Consent(*c),
-            },
+            Node::Const(c) => self.constant(c),
             Node::Contact(slot) => {
                 let is_id = self
                     .ir
@@ -127,6 +135,34 @@ impl<'a> Scope<'a> {
                     .get(*slot as usize)
                     .map_or(V::Missing, Val::view)
             }
+            Node::Lookup { table, key, column } => {
+                let Some(t) = self.ir.tables.get(*table as usize) else {
+                    return V::Missing;
+                };
+                let row = match self.eval(key) {
+                    V::Text(k) => t.row_of_text(&k),
+                    V::Missing => None,
+                    other => t
+                        .other_keys
+                        .iter()
+                        .find(|(k, _)| self.constant(k) == other)
+                        .map(|(_, row)| *row),
+                };
+                match row.and_then(|r| t.cell(r, *column)) {
+                    Some(c) => self.constant(c),
+                    None => V::Missing,
+                }
+            }
+            Node::AccountScore(i) => self
+                .account_scores
+                .get(*i as usize)
+                .copied()
+                .flatten()
+                .map_or(V::Missing, V::Num),
+            Node::Account(slot) => self
+                .account
+                .get(*slot as usize)
+                .map_or(V::Missing, Val::view),
             Node::Consent(c) => V::Consent(
                 self.consent
                     .get(*c as usize)

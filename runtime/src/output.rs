@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use maclc_compiler::ir::Ir;
 
-use crate::engine::{ContactState, RunOutput};
+use crate::engine::{AccountState, ContactState, RunOutput};
 use crate::input::{format_timestamp, Reject, RejectReason, Summary};
 use crate::lifecycle::Action;
 
@@ -66,6 +66,25 @@ pub fn state_line(ir: &Ir, contact: &ContactState) -> String {
         line.push_str(&json_string(name));
     }
     line.push_str("]}");
+    line
+}
+
+/// One line of `--accounts-out` (without the newline): the account's key, how many contacts
+/// link to it, then every account score in declaration order.
+pub fn account_line(ir: &Ir, account: &AccountState) -> String {
+    let mut line = String::with_capacity(96);
+    line.push_str("{\"account\":");
+    line.push_str(&json_string(&account.key));
+    let _ = write!(line, ",\"contacts\":{}", account.contacts);
+    for (score, value) in ir.account_scores.iter().zip(&account.scores) {
+        let _ = write!(
+            line,
+            ",{}:{}",
+            json_string(&score.name),
+            format_number(*value)
+        );
+    }
+    line.push('}');
     line
 }
 

@@ -271,7 +271,12 @@ pub fn run_test(ir: &Ir, test: &Test) -> TestOutcome {
                             state.stage = s.0;
                         }
                     }
-                    TestKey::Account { .. } => {}
+                    TestKey::Account { link, field, .. } => {
+                        let slot = ir.account_slot(link.0, *field);
+                        if let Some(v) = slot.and_then(|i| state.account.get_mut(i as usize)) {
+                            *v = val(value);
+                        }
+                    }
                 }
             }
             state

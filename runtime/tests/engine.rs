@@ -32,8 +32,18 @@ event checkout from track "Checkout Started" {
 "#;
 
 fn run_full(program: &str, lines: &[String], until: Option<&str>) -> (Vec<String>, RunOutput) {
+    run_schema(SCHEMA, program, lines, until)
+}
+
+/// As `run_full`, with a schema of the test's own (accounts, tables).
+fn run_schema(
+    schema: &str,
+    program: &str,
+    lines: &[String],
+    until: Option<&str>,
+) -> (Vec<String>, RunOutput) {
     let mut sources = Sources::new();
-    sources.add("test.marketing".to_string(), format!("{SCHEMA}\n{program}"));
+    sources.add("test.marketing".to_string(), format!("{schema}\n{program}"));
     let analysis = maclc_compiler::analyze(&sources);
     assert!(
         !analysis.has_errors(),
@@ -519,5 +529,321 @@ fn a_rule_that_reads_a_segment_sees_it_as_of_each_record() {
     assert_eq!(
         run(program, &lines, None),
         [r#"{"contact":"u","a":30,"bonus":1,"segments":["hot"]}"#]
+    );
+}
+
+/// A schema with an account type linked from the contact, as the printers example declares it.
+const ACCOUNT_SCHEMA: &str = r#"
+default time_zone "UTC"
+account company key id {
+  id: text
+  name: optional text
+  target_account: optional bool
+}
+contact {
+  email: text
+  company: optional company from "company.id"
+}
+event page_view from page {
+  path: text
+  url: text
+}
+"#;
+
+#[test]
+fn account_fields_come_from_the_account_object_of_the_latest_traits() {
+    let program = r#"score s {
+      +10 on page_view where account.target_account ?? false
+      +1 on page_view where account.id is known and account.id == "acc-1"
+      +100 when account.name is known and account.name starts_with "Acme"
+    }
+    segment no_account = account.id is unknown"#;
+    let lines = [
+        // `a` works for a named account: both event rules and the profile rule hold.
+        identify(
+            "a",
+            None,
+            "2026-03-01T00:00:00Z",
+            r#""email":"a@x.example","company":{"id":"acc-1","name":"Acme","target_account":true}"#,
+        ),
+        page(Some("a"), None, "2026-03-02T00:00:00Z", "/p"),
+        // `b` has no company: every `account.*` is missing (an account object without its key
+        // is rejected by the input schema, `traits.company.id` is missing).
+        identify(
+            "b",
+            None,
+            "2026-03-01T00:00:00Z",
+            r#""email":"b@x.example""#,
+        ),
+        page(Some("b"), None, "2026-03-02T00:00:00Z", "/p"),
+        // `c` leaves its account: the latest traits have none, so the profile points go and
+        // later events see no account.
+        identify(
+            "c",
+            None,
+            "2026-03-01T00:00:00Z",
+            r#""email":"c@x.example","company":{"id":"acc-1","name":"Acme","target_account":true}"#,
+        ),
+        page(Some("c"), None, "2026-03-02T00:00:00Z", "/p"),
+        identify(
+            "c",
+            None,
+            "2026-03-03T00:00:00Z",
+            r#""email":"c@x.example""#,
+        ),
+        page(Some("c"), None, "2026-03-04T00:00:00Z", "/p"),
+    ];
+    let (states, _) = run_schema(ACCOUNT_SCHEMA, program, &lines, None);
+    assert_eq!(
+        states,
+        [
+            r#"{"contact":"a","s":111,"segments":[]}"#,
+            r#"{"contact":"b","s":0,"segments":["no_account"]}"#,
+            r#"{"contact":"c","s":11,"segments":["no_account"]}"#,
+        ]
+    );
+}
+
+#[test]
+fn account_scores_roll_up_the_contacts_of_each_account_at_the_end() {
+    let program = r#"score s { +10 on page_view }
+    account score total = sum of s
+    account score best = max of s
+    account score worst = min of s
+    account score mean = average of s
+    segment busy_account = (total ?? 0) >= 30"#;
+    let company = |id: &str| format!(r#""email":"x@x.example","company":{{"id":"{id}"}}"#);
+    let lines = [
+        identify("a", None, "2026-03-01T00:00:00Z", &company("acc-1")),
+        page(Some("a"), None, "2026-03-02T00:00:00Z", "/p"),
+        page(Some("a"), None, "2026-03-02T01:00:00Z", "/p"),
+        identify("b", None, "2026-03-01T00:00:00Z", &company("acc-1")),
+        page(Some("b"), None, "2026-03-02T02:00:00Z", "/p"),
+        // `c` moved from acc-1 to acc-2: its latest traits decide its account.
+        identify("c", None, "2026-03-01T00:00:00Z", &company("acc-1")),
+        identify("c", None, "2026-03-01T05:00:00Z", &company("acc-2")),
+        // `d` has no account: no account scores, not in the segment.
+        identify(
+            "d",
+            None,
+            "2026-03-01T00:00:00Z",
+            r#""email":"d@x.example""#,
+        ),
+        page(Some("d"), None, "2026-03-02T03:00:00Z", "/p"),
+        page(Some("d"), None, "2026-03-02T04:00:00Z", "/p"),
+        page(Some("d"), None, "2026-03-02T05:00:00Z", "/p"),
+    ];
+    let (states, output) = run_schema(ACCOUNT_SCHEMA, program, &lines, None);
+    assert_eq!(
+        states,
+        [
+            r#"{"contact":"a","s":20,"segments":["busy_account"]}"#,
+            r#"{"contact":"b","s":10,"segments":["busy_account"]}"#,
+            r#"{"contact":"c","s":0,"segments":[]}"#,
+            r#"{"contact":"d","s":30,"segments":[]}"#,
+        ]
+    );
+    let ir = lowered(ACCOUNT_SCHEMA, program);
+    let accounts: Vec<String> = output
+        .accounts
+        .iter()
+        .map(|a| maclc_runtime::output::account_line(&ir, a))
+        .collect();
+    assert_eq!(
+        accounts,
+        [
+            r#"{"account":"acc-1","contacts":2,"total":30,"best":20,"worst":10,"mean":15}"#,
+            r#"{"account":"acc-2","contacts":1,"total":0,"best":0,"worst":0,"mean":0}"#,
+        ]
+    );
+}
+
+#[test]
+fn an_account_score_cannot_be_read_while_contacts_still_run() {
+    let mut sources = Sources::new();
+    sources.add(
+        "test.marketing".to_string(),
+        format!(
+            "{ACCOUNT_SCHEMA}\nscore s {{ +10 on page_view }}
+account score total = sum of s
+score t {{ +1 when (total ?? 0) > 5 }}"
+        ),
+    );
+    let analysis = maclc_compiler::analyze(&sources);
+    assert!(!analysis.has_errors(), "{:#?}", analysis.diagnostics);
+    let error = maclc_compiler::ir::lower(&analysis.program).err();
+    assert_eq!(
+        error.map(|e| e.to_string()),
+        Some(
+            "score `t`, rule 1 uses an account score outside a segment evaluated at the end \
+             of the run, which `maclc run` does not evaluate yet"
+                .to_string()
+        )
+    );
+}
+
+fn lowered(schema: &str, program: &str) -> maclc_compiler::ir::Ir {
+    let mut sources = Sources::new();
+    sources.add("test.marketing".to_string(), format!("{schema}\n{program}"));
+    let analysis = maclc_compiler::analyze(&sources);
+    match maclc_compiler::ir::lower(&analysis.program) {
+        Ok(ir) => ir,
+        Err(e) => panic!("cannot lower: {e}"),
+    }
+}
+
+/// A schema with a table keyed by text, as the printers' product catalogue.
+const TABLE_SCHEMA: &str = r#"
+default time_zone "UTC"
+enum line { general, medical }
+contact {
+  email: text
+}
+table products key product_id {
+  product_id: text
+  name: text
+  line: line
+  price: number
+  row "GEN-MK1", "Maker One", general, 900
+  row "MED-BPX", "BioPrint X", medical, 25000
+}
+event datasheet from track "Datasheet Downloaded" {
+  product_id: text
+}
+"#;
+
+fn datasheet(user: &str, ts: &str, product: &str) -> String {
+    format!(
+        r#"{{"type":"track","event":"Datasheet Downloaded","userId":"{user}","properties":{{"product_id":"{product}"}},"timestamp":"{ts}","messageId":"m-{ts}"}}"#
+    )
+}
+
+#[test]
+fn a_table_lookup_finds_the_row_of_the_key_or_nothing() {
+    let program = r#"score medical {
+      +25 on datasheet where products[product_id].line is known and products[product_id].line == medical
+      +1 on datasheet where (products[product_id].price ?? 0) > 1000
+      +100 on datasheet where products[product_id].name is unknown
+      +1000 on datasheet where (products["MED-BPX"].line ?? general) == general
+    }"#;
+    let lines = [
+        datasheet("a", "2026-03-01T00:00:00Z", "MED-BPX"),
+        datasheet("b", "2026-03-01T00:00:00Z", "GEN-MK1"),
+        // Not in the table: every column is missing (keys compare exactly, case included).
+        datasheet("c", "2026-03-01T00:00:00Z", "med-bpx"),
+    ];
+    let (states, _) = run_schema(TABLE_SCHEMA, program, &lines, None);
+    assert_eq!(
+        states,
+        [
+            r#"{"contact":"a","medical":26,"segments":[]}"#,
+            r#"{"contact":"b","medical":0,"segments":[]}"#,
+            r#"{"contact":"c","medical":100,"segments":[]}"#,
+        ]
+    );
+    // The literal lookup was folded to a constant at lowering; the others index the key.
+    let ir = lowered(TABLE_SCHEMA, program);
+    let table = ir.tables.first();
+    assert_eq!(table.and_then(|t| t.row_of_text("MED-BPX")), Some(1));
+    assert_eq!(table.and_then(|t| t.row_of_text("med-bpx")), None);
+}
+
+#[test]
+fn a_limit_on_profile_points_counts_each_time_the_condition_starts_holding() {
+    let program = r#"score fit {
+      +50 when (contact.job_title ?? "") contains "Head" once
+      -5 when contact.email ends_with "@gmail.com" limit 1 per week
+    }"#;
+    let who = |email: &str, title: &str| {
+        format!(r#""email":"{email}","job_title":"{title}","consent":{{"email":"granted"}}"#)
+    };
+    let lines = [
+        // `u`: the title earns 50 once; lost with the title, not earned again when it returns.
+        identify(
+            "u",
+            None,
+            "2026-03-02T09:00:00Z",
+            &who("u@corp.example", "Head of IT"),
+        ),
+        identify(
+            "u",
+            None,
+            "2026-03-03T09:00:00Z",
+            &who("u@corp.example", "Engineer"),
+        ),
+        identify(
+            "u",
+            None,
+            "2026-03-04T09:00:00Z",
+            &who("u@corp.example", "Head of IT"),
+        ),
+        // `v`: keeps its title, keeps its points through later identifies.
+        identify(
+            "v",
+            None,
+            "2026-03-02T09:00:00Z",
+            &who("v@corp.example", "Head of IT"),
+        ),
+        identify(
+            "v",
+            None,
+            "2026-03-20T09:00:00Z",
+            &who("v@corp.example", "Head of IT"),
+        ),
+        // `w`: a free-mail address costs 5 once per ISO week, counted when it starts holding.
+        identify(
+            "w",
+            None,
+            "2026-03-02T09:00:00Z",
+            &who("w@gmail.com", "Engineer"),
+        ),
+        identify(
+            "w",
+            None,
+            "2026-03-03T09:00:00Z",
+            &who("w@corp.example", "Engineer"),
+        ),
+        // Starts again the same week: refused, and not counted later while it keeps holding.
+        identify(
+            "w",
+            None,
+            "2026-03-04T09:00:00Z",
+            &who("w@gmail.com", "Engineer"),
+        ),
+        identify(
+            "w",
+            None,
+            "2026-03-09T09:00:00Z",
+            &who("w@gmail.com", "Engineer"),
+        ),
+        // Stops and starts again in a new week: counted.
+        identify(
+            "w",
+            None,
+            "2026-03-10T09:00:00Z",
+            &who("w@corp.example", "Engineer"),
+        ),
+        identify(
+            "w",
+            None,
+            "2026-03-11T09:00:00Z",
+            &who("w@gmail.com", "Engineer"),
+        ),
+    ];
+    assert_eq!(
+        run(program, &lines, Some("2026-03-09T12:00:00Z")),
+        [
+            r#"{"contact":"u","fit":0,"segments":[]}"#,
+            r#"{"contact":"v","fit":50,"segments":[]}"#,
+            r#"{"contact":"w","fit":0,"segments":[]}"#,
+        ]
+    );
+    assert_eq!(
+        run(program, &lines, None),
+        [
+            r#"{"contact":"u","fit":0,"segments":[]}"#,
+            r#"{"contact":"v","fit":50,"segments":[]}"#,
+            r#"{"contact":"w","fit":-5,"segments":[]}"#,
+        ]
     );
 }

@@ -90,3 +90,57 @@ test "caps and windows" {
         .iter()
         .any(|e| matches!(e.what, Happened::Segment { entered: true, .. })));
 }
+
+#[test]
+fn a_test_contact_sets_its_account_fields() {
+    let program = r#"
+account company key id {
+  id: text
+  target_account: optional bool
+}
+contact {
+  email: text
+  company: optional company from "company.id"
+}
+event page_view from page { path: text }
+score s {
+  +10 when account.target_account ?? false
+  +1 when account.id is known and account.id == "acc-1"
+}
+test "a named account" {
+  contact { email: "a@b.example", account.id: "acc-1", account.target_account: true }
+  expect s == 11
+}
+test "no account" {
+  contact { email: "a@b.example" }
+  expect s == 0
+}
+"#;
+    let mut sources = Sources::new();
+    sources.add("t.marketing".to_string(), program.to_string());
+    let analysis = maclc_compiler::analyze(&sources);
+    assert!(!analysis.has_errors(), "{:#?}", analysis.diagnostics);
+    let ir = maclc_compiler::ir::lower(&analysis.program).unwrap_or_else(|e| panic!("{e}"));
+    let failures: Vec<Vec<String>> = run_tests(&analysis.program, &ir)
+        .into_iter()
+        .map(|o| o.failures)
+        .collect();
+    assert_eq!(failures, [Vec::<String>::new(), Vec::new()]);
+}
+
+/// The examples that use accounts, tables and limits on profile points: every test block
+/// passes (the printers' expectations about journeys are skipped, journeys do not run yet).
+#[test]
+fn printers_and_gitlab_test_blocks_pass() {
+    for dir in ["examples/printers", "examples/gitlab-scoring"] {
+        let analysis = load(dir);
+        let ir = maclc_compiler::ir::lower_with(&analysis.program, &maclc_runtime::zone::load_zone)
+            .unwrap_or_else(|e| panic!("{dir}: {e}"));
+        let failed: Vec<String> = run_tests(&analysis.program, &ir)
+            .iter()
+            .filter(|o| !o.failures.is_empty())
+            .map(|o| format!("{}: {}", o.name, o.failures.join("; ")))
+            .collect();
+        assert!(failed.is_empty(), "{dir}: {failed:#?}");
+    }
+}

@@ -13,7 +13,7 @@ use maclc_compiler::diagnostics::{render_human, RenderOptions};
 use maclc_runtime::engine::{Engine, EventMap};
 use maclc_runtime::input::{decode_lines, time::parse_timestamp};
 use maclc_runtime::lifecycle::fnv1a;
-use maclc_runtime::output::{action_line, reject_line, state_line, summary_text};
+use maclc_runtime::output::{account_line, action_line, reject_line, state_line, summary_text};
 use maclc_runtime::program_schema::input_schema;
 
 use super::{use_color, EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
@@ -30,6 +30,9 @@ pub struct Args {
     /// Write every contact's final scores and segments here, one JSON line each, sorted by id
     #[arg(long, value_name = "FILE")]
     state_out: Option<PathBuf>,
+    /// Write every account's account scores here, one JSON line each, sorted by key
+    #[arg(long, value_name = "FILE")]
+    accounts_out: Option<PathBuf>,
     /// Write every rejected line here, one JSON line each, with its reason
     #[arg(long, value_name = "FILE")]
     rejects: Option<PathBuf>,
@@ -129,6 +132,10 @@ fn run_inner(args: &Args) -> Result<u8, (u8, String)> {
         Some(path) => Some(create(path)?),
         None => None,
     };
+    let mut accounts_out = match &args.accounts_out {
+        Some(path) => Some(create(path)?),
+        None => None,
+    };
     let write_error = |e: std::io::Error| (EXIT_FAILURE, format!("cannot write an output: {e}"));
 
     let mut actions_out = match &args.actions {
@@ -163,6 +170,12 @@ fn run_inner(args: &Args) -> Result<u8, (u8, String)> {
     if let Some(out) = state_out.as_mut() {
         for contact in &output.contacts {
             writeln!(out, "{}", state_line(&ir, contact)).map_err(write_error)?;
+        }
+        out.flush().map_err(write_error)?;
+    }
+    if let Some(out) = accounts_out.as_mut() {
+        for account in &output.accounts {
+            writeln!(out, "{}", account_line(&ir, account)).map_err(write_error)?;
         }
         out.flush().map_err(write_error)?;
     }

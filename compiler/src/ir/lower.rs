@@ -90,6 +90,9 @@ pub fn lower_with(
             .collect(),
         what: String::new(),
         segment_reads: 0,
+        account_slot_index: HashMap::new(),
+        account_score_reads: Vec::new(),
+        tables_lowered: Vec::new(),
     };
     l.run()
 }
@@ -106,8 +109,23 @@ struct Lowerer<'p> {
     used: Vec<Vec<bool>>,
     /// How many `Segment` reads were lowered so far.
     segment_reads: usize,
+    /// The tables, lowered before any expression (a literal lookup is folded).
+    tables_lowered: Vec<TableIr>,
+    /// Where account scores are read (`what`), checked once everything is lowered.
+    account_score_reads: Vec<String>,
+    /// (link contact slot, account field) → account slot.
+    account_slot_index: HashMap<(u32, u32), u32>,
     /// What is being lowered, for error messages (`score fit, rule 2`).
     what: String,
+}
+
+fn cap_kind(limit: Limit) -> CapKind {
+    match limit {
+        Limit::Once => CapKind::Once,
+        Limit::PerDay(n) => CapKind::PerDay(n),
+        Limit::PerWeek(n) => CapKind::PerWeek(n),
+        Limit::PerWindow { count, millis } => CapKind::Rolling { count, millis },
+    }
 }
 
 fn val_type(ty: &Type) -> Option<ValType> {
@@ -134,6 +152,8 @@ impl Lowerer<'_> {
         for field in &schema.contact_fields {
             contact_slots.push(self.slot(field, "contact field")?);
         }
+        let (accounts, account_slots) = self.account_slots(&contact_slots)?;
+        let tables = self.tables()?;
         let channels = schema
             .channels
             .iter()
@@ -188,16 +208,8 @@ impl Lowerer<'_> {
                             None => None,
                         };
                         let cap = rule.limit.map(|limit| {
-                            let kind = match limit {
-                                Limit::Once => CapKind::Once,
-                                Limit::PerDay(n) => CapKind::PerDay(n),
-                                Limit::PerWeek(n) => CapKind::PerWeek(n),
-                                Limit::PerWindow { count, millis } => {
-                                    CapKind::Rolling { count, millis }
-                                }
-                            };
                             cap_count += 1;
-                            (kind, cap_count - 1)
+                            (cap_kind(limit), cap_count - 1)
                         });
                         let slot = rules_by_event.get_mut(event.index()).ok_or_else(|| {
                             LowerError::Unchecked {
@@ -213,17 +225,16 @@ impl Lowerer<'_> {
                         });
                     }
                     RuleTrigger::Profile(condition) => {
-                        if rule.limit.is_some() {
-                            return Err(LowerError::Unsupported {
-                                what: self.what.clone(),
-                                feature: "a limit on profile points".into(),
-                            });
-                        }
                         let condition = self.expr(condition)?;
+                        let cap = rule.limit.map(|limit| {
+                            cap_count += 1;
+                            (cap_kind(limit), cap_count - 1)
+                        });
                         profile_rules.push(ProfileRule {
                             rule: ri as u32,
                             points: rule.points,
                             condition,
+                            cap,
                         });
                     }
                 }
@@ -263,13 +274,7 @@ impl Lowerer<'_> {
         }
         let segment_order = self.segment_order()?;
 
-        if !self.program.account_scores.is_empty() {
-            return Err(LowerError::Unsupported {
-                what: "the program".into(),
-                feature: "account scores".into(),
-            });
-        }
-
+        let (account_link, account_scores) = self.account_scores(&contact_slots)?;
         let lifecycle = match &self.program.lifecycle {
             Some(l) => Some(self.lifecycle(l)?),
             None => None,
@@ -293,6 +298,20 @@ impl Lowerer<'_> {
                 .iter()
                 .any(|r| !matches!(r.trigger, RouteTrigger::Step));
 
+        // Account scores are known only once every contact has run: segments read them at the
+        // end. A score rule, or a segment evaluated during the run (lifecycle, routing), cannot.
+        let outside_segment = self
+            .account_score_reads
+            .iter()
+            .find(|w| !w.starts_with("segment ") || live_segments);
+        if let Some(what) = outside_segment {
+            return Err(LowerError::Unsupported {
+                what: what.clone(),
+                feature: "an account score outside a segment evaluated at the end of the run"
+                    .into(),
+            });
+        }
+
         let mut history_events = vec![false; events.len()];
         let mut history_any = false;
         for a in &self.aggregates {
@@ -307,6 +326,11 @@ impl Lowerer<'_> {
         }
         Ok(Ir {
             contact_slots,
+            accounts,
+            account_slots,
+            account_link,
+            account_scores,
+            tables,
             channels,
             events,
             scores,
@@ -443,6 +467,165 @@ impl Lowerer<'_> {
             trigger,
             rules,
         })
+    }
+
+    /// One slot per (account link, account field). The account object is the member that holds
+    /// the link's key (`from "company.id"` → `traits.company`, the generator's
+    /// `company: {id, name}`). A link read from a member of its own (`traits.employer`, the key
+    /// as text) has no object: its account's other fields are missing (empty wire path).
+    fn account_slots(
+        &mut self,
+        contact_slots: &[Slot],
+    ) -> Result<(Vec<AccountIr>, Vec<AccountSlot>), LowerError> {
+        let schema = &self.program.schema;
+        let accounts: Vec<AccountIr> = schema
+            .accounts
+            .iter()
+            .map(|a| AccountIr {
+                name: a.name.clone(),
+                key_wire: a.key.as_ref().map(|k| {
+                    a.fields
+                        .iter()
+                        .find(|f| &f.name == k)
+                        .map_or_else(|| k.clone(), |f| f.wire_name.clone())
+                }),
+            })
+            .collect();
+        let mut out = Vec::new();
+        for (li, link) in contact_slots.iter().enumerate() {
+            let Type::Account(account) = link.declared else {
+                continue;
+            };
+            let Some(account_type) = schema.accounts.get(account.index()) else {
+                continue;
+            };
+            let key_wire = accounts
+                .get(account.index())
+                .and_then(|a| a.key_wire.clone());
+            let object: Option<Vec<String>> = match (link.wire.split_last(), &key_wire) {
+                (Some((last, parent)), Some(key)) if last == key && !parent.is_empty() => {
+                    Some(parent.to_vec())
+                }
+                _ => None,
+            };
+            for (fi, field) in account_type.fields.iter().enumerate() {
+                let is_key = account_type.key.as_ref() == Some(&field.name);
+                let mut slot = self.slot(field, "account field")?;
+                slot.name = format!("{}.{}", link.name, field.name);
+                // Through a link every account field may be missing (no account).
+                slot.optional = true;
+                slot.wire = if is_key {
+                    link.wire.clone()
+                } else if let Some(object) = &object {
+                    let mut w = object.clone();
+                    w.extend(field.wire_name.split('.').map(str::to_string));
+                    w
+                } else {
+                    Vec::new()
+                };
+                self.account_slot_index
+                    .insert((li as u32, fi as u32), out.len() as u32);
+                out.push(AccountSlot {
+                    link: li as u32,
+                    account: account.0,
+                    field: fi as u32,
+                    slot,
+                    is_key,
+                });
+            }
+        }
+        Ok((accounts, out))
+    }
+
+    /// Tables as rows of constants with the key column indexed.
+    fn tables(&mut self) -> Result<Vec<TableIr>, LowerError> {
+        let mut out = Vec::new();
+        for table in &self.program.schema.tables {
+            self.what = format!("table `{}`", table.name);
+            let mut rows = Vec::with_capacity(table.rows.len());
+            let mut text_keys = HashMap::new();
+            let mut other_keys = Vec::new();
+            for (ri, row) in table.rows.iter().enumerate() {
+                let mut cells = Vec::with_capacity(row.len());
+                for value in row {
+                    cells.push(self.constant(value)?.0);
+                }
+                match table.key.and_then(|k| row.get(k)) {
+                    Some(Value::Text(t)) => {
+                        text_keys.entry(t.clone()).or_insert(ri as u32);
+                    }
+                    Some(_) => {
+                        if let Some(k) = table.key.and_then(|k| cells.get(k)) {
+                            other_keys.push((k.clone(), ri as u32));
+                        }
+                    }
+                    None => {}
+                }
+                rows.push(cells);
+            }
+            out.push(TableIr {
+                name: table.name.clone(),
+                rows,
+                text_keys,
+                other_keys,
+            });
+        }
+        self.tables_lowered = out.clone();
+        Ok(out)
+    }
+
+    /// The cell of a lookup whose key is a constant, when the row exists.
+    fn literal_lookup(&self, table: usize, key: &Const, column: u32) -> Option<(Const, ValType)> {
+        let t = self.tables_lowered.get(table)?;
+        let row = match key {
+            Const::Text(id) => t.row_of_text(self.texts.get(id.0 as usize)?)?,
+            other => t.other_keys.iter().find(|(k, _)| k == other)?.1,
+        };
+        let cell = t.cell(row, column)?.clone();
+        let ty = match &cell {
+            Const::Bool(_) => ValType::Bool,
+            Const::Num(_) => ValType::Num,
+            Const::Text(_) => ValType::Text,
+            Const::Date(_) => ValType::Date,
+            Const::Timestamp(_) => ValType::Timestamp,
+            Const::Enum(_) => ValType::Enum,
+            Const::Consent(_) => ValType::Consent,
+        };
+        Some((cell, ty))
+    }
+
+    /// Account scores group contacts by their one account link; with several links the account
+    /// a score rolls up to would be ambiguous.
+    fn account_scores(
+        &self,
+        contact_slots: &[Slot],
+    ) -> Result<(Option<u32>, Vec<AccountScoreIr>), LowerError> {
+        let links: Vec<u32> = contact_slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| matches!(s.declared, Type::Account(_)))
+            .map(|(i, _)| i as u32)
+            .collect();
+        let mut out = Vec::new();
+        for a in &self.program.account_scores {
+            let what = format!("account score `{}`", a.name);
+            let score = a
+                .of_score
+                .ok_or_else(|| LowerError::Unchecked { what: what.clone() })?;
+            if links.len() != 1 {
+                return Err(LowerError::Unsupported {
+                    what,
+                    feature: "an account score without exactly one account field on the contact"
+                        .into(),
+                });
+            }
+            out.push(AccountScoreIr {
+                name: a.name.clone(),
+                aggregate: a.aggregate,
+                score,
+            });
+        }
+        Ok((links.first().copied(), out))
     }
 
     fn slot(&self, field: &check::Field, kind: &str) -> Result<Slot, LowerError> {
@@ -727,14 +910,53 @@ impl Lowerer<'_> {
             ExprKind::Between { operand, low, high } => {
                 Node::Between(self.boxed(operand)?, self.boxed(low)?, self.boxed(high)?)
             }
-            ExprKind::AccountField { .. } => return Err(self.unsupported("account fields")),
-            ExprKind::AccountScore(_) => return Err(self.unsupported("account scores")),
+            ExprKind::AccountField { link, field, .. } => {
+                // Slots are numbered link by link, in field order (see `account_slots`).
+                match self.account_slot_index.get(&(link.0, *field)) {
+                    Some(i) => Node::Account(*i),
+                    None => {
+                        return Err(LowerError::Unchecked {
+                            what: self.what.clone(),
+                        })
+                    }
+                }
+            }
+            ExprKind::AccountScore(id) => {
+                self.account_score_reads.push(self.what.clone());
+                Node::AccountScore(id.0)
+            }
             ExprKind::EntryProperty { .. } | ExprKind::EntryTimestamp(_) => {
                 return Err(self.unsupported("journey entry properties"))
             }
             ExprKind::Param(_) => return Err(self.unsupported("an unbound template parameter")),
             ExprKind::Stage => Node::Stage,
-            ExprKind::Lookup { .. } => return Err(self.unsupported("table lookups")),
+            ExprKind::Lookup { table, key, column } => {
+                let key = self.expr(key)?;
+                // A literal key (`products["GEN-MK1"].line`) is looked up once, here.
+                if let Node::Const(k) = &key.node {
+                    let cell = self.literal_lookup(table.index(), k, *column);
+                    return Ok(match cell {
+                        Some((c, t)) => Expr {
+                            ty: t,
+                            node: Node::Const(c),
+                        },
+                        // No such row: missing, as at run time (`?? default` takes over).
+                        None => Expr {
+                            ty: ty.ok_or_else(|| self.unsupported("a value of this type"))?,
+                            node: Node::Lookup {
+                                table: table.0,
+                                key: Box::new(key),
+                                column: *column,
+                            },
+                        },
+                    });
+                }
+                Node::Lookup {
+                    table: table.0,
+                    key: Box::new(key),
+                    column: *column,
+                }
+            }
             ExprKind::List(_) => return Err(self.unsupported("a list value here")),
             ExprKind::Error => {
                 return Err(LowerError::Unchecked {
@@ -881,11 +1103,13 @@ account company {
 contact {
   email: text
   employer: optional company
+  partner: optional company
 }
 event page_view from page {
   path: text
 }
 score b { +1 on page_view }
+// Two account links: which account the score rolls up to is ambiguous.
 account score company_total = sum of b
 "#,
         );

@@ -109,6 +109,19 @@ pub enum Node {
     Const(Const),
     /// A contact field, by slot ([`Ir::contact_slots`]).
     Contact(u32),
+    /// `table[key].column`: the row whose key equals `key` ([`TableIr::row_of`]), missing when
+    /// there is none.
+    Lookup {
+        table: u32,
+        key: Box<Expr>,
+        column: u32,
+    },
+    /// An account score of the contact's account ([`Ir::account_scores`]), as of the end of the
+    /// run; missing when the contact has no account. Read only by segments (see lowering).
+    AccountScore(u32),
+    /// A field of the contact's linked account, by slot ([`Ir::account_slots`]); missing when
+    /// the contact has no account.
+    Account(u32),
     /// The consent state of a channel, by slot ([`Ir::channels`]).
     Consent(u32),
     /// A property of the event being evaluated, by its slot in that event's layout.
@@ -159,6 +172,63 @@ pub struct Slot {
     pub is_contact_id: bool,
     /// Built in (`id`, `unsubscribed`, `blocklisted`) rather than declared.
     pub builtin: bool,
+}
+
+/// One field of an account type as seen through one link (a contact field of that account
+/// type): `account.name` through `company`. Read from the account object the contact's latest
+/// traits carry (`traits.company.name`), so it needs no second input stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountSlot {
+    /// The contact slot of the link (its value is the account's key).
+    pub link: u32,
+    /// The account type ([`Ir::accounts`]) and the field's position in it.
+    pub account: u32,
+    pub field: u32,
+    /// `wire` is the path inside `traits`; the key field reads the link itself.
+    pub slot: Slot,
+    /// This is the account's key field: its value is the link's value.
+    pub is_key: bool,
+}
+
+/// An account type: its name and the wire name of its key field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountIr {
+    pub name: String,
+    /// The key member inside the account object (`id`), when the account declares a key.
+    pub key_wire: Option<String>,
+}
+
+/// A table, row-major, with its key column indexed: a text key is one hash lookup of the key
+/// text (row values are interned constants, so nothing else is hashed or compared as text).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableIr {
+    pub name: String,
+    /// `rows[row][column]`.
+    pub rows: Vec<Vec<Const>>,
+    /// Text key → row (the first row with that key).
+    pub text_keys: std::collections::HashMap<String, u32>,
+    /// Keys of other types (numbers, enums, dates) → row, in row order: tables are small.
+    pub other_keys: Vec<(Const, u32)>,
+}
+
+impl TableIr {
+    /// The row holding the text key `key`.
+    pub fn row_of_text(&self, key: &str) -> Option<u32> {
+        self.text_keys.get(key).copied()
+    }
+
+    /// The cell at `row`, `column`.
+    pub fn cell(&self, row: u32, column: u32) -> Option<&Const> {
+        self.rows.get(row as usize)?.get(column as usize)
+    }
+}
+
+/// `account score x = max of s`: a contact score rolled up over the contacts of each account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountScoreIr {
+    pub name: String,
+    pub aggregate: crate::syntax::ast::AccountAggregate,
+    pub score: ScoreId,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -216,6 +286,9 @@ pub struct ProfileRule {
     pub rule: u32,
     pub points: f64,
     pub condition: Expr,
+    /// A limit on how often the points are earned: each time the condition starts holding
+    /// counts against it, as an event rule's record does; with its counter slot.
+    pub cap: Option<(CapKind, u32)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -292,6 +365,14 @@ pub struct SegmentIr {
 #[derive(Debug, Clone)]
 pub struct Ir {
     pub contact_slots: Vec<Slot>,
+    pub accounts: Vec<AccountIr>,
+    /// Every (link, account field) pair, link by link in field order.
+    pub account_slots: Vec<AccountSlot>,
+    /// The contact slot of the link account scores group contacts by (the one account link).
+    pub account_link: Option<u32>,
+    pub account_scores: Vec<AccountScoreIr>,
+    /// By table id of the checked program.
+    pub tables: Vec<TableIr>,
     pub channels: Vec<ChannelSlot>,
     /// By [`EventId`] of the checked program.
     pub events: Vec<EventLayout>,
@@ -323,6 +404,14 @@ pub struct Ir {
 impl Ir {
     pub fn text(&self, id: TextId) -> &str {
         self.texts.get(id.0 as usize).map_or("", String::as_str)
+    }
+
+    /// The account slot of `field` of the account reached through contact slot `link`.
+    pub fn account_slot(&self, link: u32, field: u32) -> Option<u32> {
+        self.account_slots
+            .iter()
+            .position(|a| a.link == link && a.field == field)
+            .map(|i| i as u32)
     }
 
     pub fn score_named(&self, name: &str) -> Option<ScoreId> {
