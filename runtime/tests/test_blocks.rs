@@ -123,7 +123,7 @@ test "no account" {
     let ir = maclc_compiler::ir::lower(&analysis.program).unwrap_or_else(|e| panic!("{e}"));
     let failures: Vec<Vec<String>> = run_tests(&analysis.program, &ir)
         .into_iter()
-        .map(|o| o.failures)
+        .map(|o| o.failures.into_iter().map(|f| f.message).collect())
         .collect();
     assert_eq!(failures, [Vec::<String>::new(), Vec::new()]);
 }
@@ -139,7 +139,10 @@ fn printers_and_gitlab_test_blocks_pass() {
         let failed: Vec<String> = run_tests(&analysis.program, &ir)
             .iter()
             .filter(|o| !o.failures.is_empty())
-            .map(|o| format!("{}: {}", o.name, o.failures.join("; ")))
+            .map(|o| {
+                let why: Vec<&str> = o.failures.iter().map(|f| f.message.as_str()).collect();
+                format!("{}: {}", o.name, why.join("; "))
+            })
             .collect();
         assert!(failed.is_empty(), "{dir}: {failed:#?}");
     }
