@@ -1,0 +1,350 @@
+//! How fast `maclc run examples/reference-r1` goes on 1,000,000 generated events, and how much
+//! memory it holds per contact.
+//!
+//! `cargo bench --bench run` prints one table: the whole command (wall time, events/s, MB/s of
+//! input, peak memory) as a child process, then decoding and evaluation timed separately in
+//! process, then bytes per contact. The events come from `../shared/workload/gen_events.py`
+//! (`MACLC_WORKLOAD_DIR` overrides the folder) and are generated once into `target/bench-run/`.
+//! It measures and prints; it never asserts.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use maclc_compiler::check::ConsentState;
+use maclc_compiler::source::Sources;
+use maclc_compiler::syntax::parse_file;
+use maclc_runtime::engine::{ContactState, Engine, EventMap};
+use maclc_runtime::eval::Val;
+use maclc_runtime::input::{decode_lines, Record};
+use maclc_runtime::lifecycle::fnv1a;
+use maclc_runtime::program_schema::input_schema;
+
+const CONTACTS: usize = 25_000;
+const EVENTS: usize = 1_000_000;
+const RUNS: usize = 3;
+const PROJECT: &str = "examples/reference-r1";
+
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Generates the events once: the generator takes longer than a run, and the same file keeps
+/// successive benchmark runs comparable.
+fn events_file() -> Option<PathBuf> {
+    let out_dir = manifest_dir().join("target/bench-run");
+    let file = out_dir.join(format!("events-{CONTACTS}c-{EVENTS}e.jsonl"));
+    if file.is_file() {
+        return Some(file);
+    }
+    let workload = std::env::var_os("MACLC_WORKLOAD_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| manifest_dir().join("../shared/workload"));
+    let generator = workload.join("gen_events.py");
+    if !generator.is_file() {
+        println!(
+            "skipped: no generator at {} (set MACLC_WORKLOAD_DIR to the folder of gen_events.py)",
+            generator.display()
+        );
+        return None;
+    }
+    if std::fs::create_dir_all(&out_dir).is_err() {
+        println!("skipped: cannot create {}", out_dir.display());
+        return None;
+    }
+    // Written under another name first, so an interrupted generation is never reused.
+    let partial = out_dir.join("events.partial");
+    println!("generating {} (once)…", file.display());
+    let status = Command::new("python3")
+        .arg(&generator)
+        .args(["--contacts", &CONTACTS.to_string()])
+        .args(["--events", &EVENTS.to_string()])
+        .arg("--out")
+        .arg(&partial)
+        .status();
+    match status {
+        Ok(s) if s.success() => {}
+        Ok(s) => {
+            println!("skipped: the generator failed ({s})");
+            return None;
+        }
+        Err(e) => {
+            println!("skipped: cannot run python3: {e}");
+            return None;
+        }
+    }
+    if std::fs::rename(&partial, &file).is_err() {
+        println!(
+            "skipped: cannot move the generated events to {}",
+            file.display()
+        );
+        return None;
+    }
+    Some(file)
+}
+
+/// `CARGO_BIN_EXE_maclc` is only given to integration tests, so the binary is found beside the
+/// bench's own executable: `<target>/release/deps/run-…` → `<target>/release/maclc`.
+fn maclc_binary() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let release = exe.parent()?.parent()?;
+    let binary = release.join("maclc");
+    if !binary.is_file() {
+        println!("building the release binary…");
+        let built = Command::new(env!("CARGO"))
+            .args(["build", "--release", "--bin", "maclc"])
+            .current_dir(manifest_dir())
+            .status()
+            .ok()?;
+        if !built.success() {
+            return None;
+        }
+    }
+    binary.is_file().then_some(binary)
+}
+
+/// One run of the whole command: wall time, and peak resident memory in KB when `/usr/bin/time`
+/// is there to report the child's maximum RSS (from the kernel's `wait4` rusage).
+fn run_command(binary: &Path, events: &Path, state_out: &Path) -> Option<(Duration, Option<u64>)> {
+    let time = Path::new("/usr/bin/time");
+    let rss_file = state_out.with_extension("rss");
+    let mut command = if time.is_file() {
+        let mut c = Command::new(time);
+        c.arg("-f").arg("%M").arg("-o").arg(&rss_file).arg(binary);
+        c
+    } else {
+        Command::new(binary)
+    };
+    command
+        .arg("run")
+        .arg(manifest_dir().join(PROJECT))
+        .arg("--events")
+        .arg(events)
+        .arg("--state-out")
+        .arg(state_out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let start = Instant::now();
+    let status = command.status().ok()?;
+    let wall = start.elapsed();
+    if !status.success() {
+        println!("`maclc run` failed: {status}");
+        return None;
+    }
+    let rss = std::fs::read_to_string(&rss_file)
+        .ok()
+        .and_then(|t| t.trim().lines().last()?.trim().parse().ok());
+    Some((wall, rss))
+}
+
+fn median(times: &mut [Duration]) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+/// The heap and inline bytes of one contact's final state, from its public fields: vectors
+/// counted by capacity, texts by length. Small allocations inside (timers, actions) are counted
+/// by their inline size only, so this is a lower bound of what the allocator holds.
+fn state_bytes(c: &ContactState) -> usize {
+    use std::mem::size_of;
+    fn vals(v: &[Val]) -> usize {
+        v.iter()
+            .map(|x| match x {
+                Val::Text(t) => t.len(),
+                _ => 0,
+            })
+            .sum()
+    }
+    let vec = |cap: usize, each: usize| cap * each;
+    size_of::<ContactState>()
+        + c.id.len()
+        + vec(c.profile.capacity(), size_of::<Val>())
+        + vals(&c.profile)
+        + vec(c.account.capacity(), size_of::<Val>())
+        + vals(&c.account)
+        + vec(c.account_scores.capacity(), size_of::<Option<f64>>())
+        + vec(c.consent.capacity(), size_of::<ConsentState>())
+        + c.scores
+            .iter()
+            .map(|s| size_of_val(s) + s.profile_held.capacity() + s.profile_true.capacity())
+            .sum::<usize>()
+        + c.caps.iter().map(size_of_val).sum::<usize>()
+        + c.history
+            .iter()
+            .map(|h| size_of_val(h) + h.properties.len() * size_of::<Val>() + vals(&h.properties))
+            .sum::<usize>()
+        + vec(
+            c.changes.capacity(),
+            size_of::<maclc_runtime::engine::Change>(),
+        )
+        + vec(c.segments.capacity(), 1)
+        + vec(c.stage_changes.capacity(), size_of::<(i64, u32, u32)>())
+        + c.timers.iter().map(size_of_val).sum::<usize>()
+        + c.actions.iter().map(size_of_val).sum::<usize>()
+        + vec(c.scores_checked.capacity(), size_of::<f64>())
+}
+
+struct InProcess {
+    decode: Duration,
+    evaluate: Duration,
+    records: usize,
+    contacts: usize,
+    state_bytes: usize,
+    history_entries: usize,
+    changes: usize,
+}
+
+/// Decoding and evaluation timed apart, in this process, the way `src/cmd/run.rs` drives them
+/// (decode every line, push every valid record, then `finish`).
+fn in_process(events: &Path) -> Result<InProcess, String> {
+    let dir = manifest_dir().join(PROJECT);
+    let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "marketing"))
+        .collect();
+    names.sort();
+    let mut sources = Sources::new();
+    for name in &names {
+        let text = std::fs::read_to_string(name)
+            .map_err(|e| format!("cannot read {}: {e}", name.display()))?;
+        sources.add(name.display().to_string(), text);
+    }
+    let parsed = sources.iter().map(|f| parse_file(f)).collect();
+    let analysis = maclc_compiler::analyze_parsed(&sources, parsed);
+    if analysis.has_errors() {
+        return Err("the project has check errors".into());
+    }
+    let ir = maclc_compiler::ir::lower_with(&analysis.program, &maclc_runtime::zone::load_zone)
+        .map_err(|e| format!("cannot lower the project: {e}"))?;
+    let (schema, track_map) = input_schema(&ir);
+    let hash = sources.iter().fold(0u64, |h, f| {
+        fnv1a(&[f.name.as_bytes(), f.text.as_bytes()], h)
+    });
+
+    let input = File::open(events).map_err(|e| format!("cannot open the events: {e}"))?;
+    let start = Instant::now();
+    let records: Vec<Record> = decode_lines(BufReader::with_capacity(1 << 20, input), &schema)
+        .filter_map(Result::ok)
+        .collect();
+    let decode = start.elapsed();
+
+    let count = records.len();
+    let start = Instant::now();
+    let mut engine = Engine::new(&ir, EventMap::new(&ir, track_map)).with_program_hash(hash);
+    for record in records {
+        engine.push(record);
+    }
+    let output = engine.finish(None);
+    let evaluate = start.elapsed();
+
+    Ok(InProcess {
+        decode,
+        evaluate,
+        records: count,
+        contacts: output.contacts.len(),
+        state_bytes: output.contacts.iter().map(state_bytes).sum(),
+        history_entries: output.contacts.iter().map(|c| c.history.len()).sum(),
+        changes: output.contacts.iter().map(|c| c.changes.len()).sum(),
+    })
+}
+
+fn main() {
+    let Some(events) = events_file() else {
+        return;
+    };
+    let Some(binary) = maclc_binary() else {
+        println!("skipped: no release binary `maclc` and `cargo build --release` failed");
+        return;
+    };
+    let bytes = std::fs::metadata(&events).map(|m| m.len()).unwrap_or(0);
+    let lines = std::fs::read(&events)
+        .map(|b| b.iter().filter(|&&c| c == b'\n').count())
+        .unwrap_or(0);
+    let state_out = events.with_file_name("state.jsonl");
+
+    let mut walls = Vec::new();
+    let mut peaks = Vec::new();
+    for _ in 0..RUNS {
+        match run_command(&binary, &events, &state_out) {
+            Some((wall, rss)) => {
+                walls.push(wall);
+                peaks.extend(rss);
+            }
+            None => return,
+        }
+    }
+    // The runs in the order they ran: a first run slower than the others shows a cold cache.
+    let in_order = walls.clone();
+    let wall = median(&mut walls);
+    let peak_kb = peaks.iter().copied().max();
+    let state_contacts = std::fs::read_to_string(&state_out)
+        .map(|t| t.lines().count())
+        .unwrap_or(0);
+
+    let inproc = match in_process(&events) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            println!("in-process timing skipped: {e}");
+            None
+        }
+    };
+
+    let secs = wall.as_secs_f64();
+    println!(
+        "maclc run {PROJECT} on {} ({lines} lines, {:.1} MB), {RUNS} runs",
+        events.display(),
+        bytes as f64 / 1e6
+    );
+    println!("| measure | value |");
+    println!("|---|---|");
+    println!(
+        "| whole command, wall time (median of {RUNS}) | {secs:.2} s (runs: {}) |",
+        in_order
+            .iter()
+            .map(|w| format!("{:.2}", w.as_secs_f64()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "| events/s (input lines / wall time) | {:.0} |",
+        lines as f64 / secs
+    );
+    println!("| MB/s of input | {:.1} |", bytes as f64 / 1e6 / secs);
+    match peak_kb {
+        Some(kb) => println!(
+            "| peak memory (max RSS, `/usr/bin/time -f %M`) | {:.0} MiB |",
+            kb as f64 / 1024.0
+        ),
+        None => println!("| peak memory | not measured (no /usr/bin/time) |"),
+    }
+    println!("| contacts in `--state-out` | {state_contacts} |");
+    if let Some(r) = &inproc {
+        let per = |d: Duration| d.as_secs_f64() * 1e9 / lines.max(1) as f64;
+        println!(
+            "| in process: decode {lines} lines to {} records | {:.2} s ({:.0} ns/line) |",
+            r.records,
+            r.decode.as_secs_f64(),
+            per(r.decode)
+        );
+        println!(
+            "| in process: evaluate (push + finish: identity, sort, replay) | {:.2} s ({:.0} ns/line) |",
+            r.evaluate.as_secs_f64(),
+            per(r.evaluate)
+        );
+        println!(
+            "| final state per contact (field walk, lower bound) | {:.0} B ({} history entries, {} changes in all) |",
+            r.state_bytes as f64 / r.contacts.max(1) as f64,
+            r.history_entries,
+            r.changes
+        );
+    }
+    if let (Some(kb), true) = (peak_kb, state_contacts > 0) {
+        println!(
+            "| peak memory / contacts (upper bound, includes every kept record) | {:.1} KiB |",
+            kb as f64 / state_contacts as f64
+        );
+    }
+}
