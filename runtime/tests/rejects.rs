@@ -369,7 +369,8 @@ fn reasons_have_stable_names_and_descriptions() {
             "unknown_type",
             "missing_identity",
             "unknown_event",
-            "wrong_property_type"
+            "wrong_property_type",
+            "too_late"
         ]
     );
     for r in RejectReason::ALL {
@@ -488,4 +489,51 @@ fn a_repeated_member_keeps_its_last_value() {
         r#""userId":"user-1","userId":"""#,
     );
     assert_eq!(reject(ids.as_bytes()).reason, RejectReason::MissingIdentity);
+}
+
+/// `too_late`: only with a window, for a valid record more than the window behind the latest
+/// accepted time; a record exactly the window behind is kept, and a bad line moves nothing.
+#[test]
+fn the_reordering_window() {
+    let schema = InputSchema::reference_r1();
+    // PAGE is at 09:40:00.000Z; IDENTIFY and ORDER at 09:31:12.345Z, 527,655 ms earlier.
+    let input = format!("{PAGE}\n{{\"type\":\"page\",\"timestamp\":\"2026-12-31T00:00:00Z\"}}\n{IDENTIFY}\n{ORDER}\n");
+    let run = |window: Option<i64>| {
+        let mut lines = decode_lines(input.as_bytes(), &schema).with_max_out_of_order(window);
+        let outcomes: Vec<Result<u64, (u64, RejectReason)>> = lines
+            .by_ref()
+            .map(|o| o.map(|r| r.line).map_err(|r| (r.line, r.reason)))
+            .collect();
+        (outcomes, lines.summary().clone())
+    };
+    let missing = Err((2, RejectReason::MissingIdentity));
+    for window in [None, Some(527_655), Some(3_600_000)] {
+        let (outcomes, summary) = run(window);
+        assert_eq!(outcomes, [Ok(1), missing, Ok(3), Ok(4)], "{window:?}");
+        assert_eq!(summary.rejected(RejectReason::TooLate), 0);
+    }
+    let (outcomes, summary) = run(Some(527_654));
+    let late = |line| Err((line, RejectReason::TooLate));
+    assert_eq!(outcomes, [Ok(1), missing, late(3), late(4)]);
+    assert_eq!(summary.valid, 1);
+    assert_eq!(summary.rejected(RejectReason::TooLate), 2);
+    assert_eq!(summary.rejected_total(), 3);
+    assert!(
+        summary
+            .to_string()
+            .ends_with("(missing_identity 1, too_late 2)"),
+        "{summary}"
+    );
+
+    let reject = decode_lines(input.as_bytes(), &schema)
+        .with_max_out_of_order(Some(60_000))
+        .nth(2)
+        .and_then(Result::err)
+        .expect("line 3 is too late");
+    assert_eq!(reject.raw, IDENTIFY.as_bytes());
+    assert_eq!(
+        reject.detail,
+        "the record's time 2026-01-05T09:31:12.345Z is 8m 47.655s before the latest time seen so \
+         far (2026-01-05T09:40:00.000Z), more than the reordering window of 1m"
+    );
 }

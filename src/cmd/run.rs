@@ -46,6 +46,10 @@ pub struct Args {
     /// End the run at this time (`2026-06-30T00:00:00Z`); default: the latest valid timestamp
     #[arg(long, value_name = "TIME")]
     until: Option<String>,
+    /// Reject as `too_late` a record older than the latest time seen so far minus this
+    /// duration (`10m`, `2h`, `7d`); default: unbounded (any arrival order is accepted)
+    #[arg(long, value_name = "DURATION")]
+    max_out_of_order: Option<String>,
 }
 
 pub fn run(args: &Args) -> u8 {
@@ -74,6 +78,18 @@ fn run_inner(args: &Args) -> Result<u8, (u8, String)> {
             (
                 EXIT_USAGE,
                 format!("`--until {text}` is not a time such as 2026-06-30T00:00:00Z: {e}"),
+            )
+        })?),
+    };
+    let max_out_of_order = match &args.max_out_of_order {
+        None => None,
+        Some(text) => Some(maclc_compiler::syntax::parse_duration(text).ok_or_else(|| {
+            (
+                EXIT_USAGE,
+                format!(
+                    "`--max-out-of-order {text}` is not a duration such as 10m, 2h or 7d \
+                     (a whole number then one of ms, s, m, h, d, w, mo, y)"
+                ),
             )
         })?),
     };
@@ -148,7 +164,8 @@ fn run_inner(args: &Args) -> Result<u8, (u8, String)> {
     });
     let mut engine =
         Engine::new(&ir, EventMap::new(&ir, track_map)).with_program_hash(program_hash);
-    let mut lines = decode_lines(BufReader::with_capacity(1 << 20, input), &schema);
+    let mut lines = decode_lines(BufReader::with_capacity(1 << 20, input), &schema)
+        .with_max_out_of_order(max_out_of_order);
     for outcome in lines.by_ref() {
         match outcome {
             Ok(record) => engine.push(record),

@@ -145,6 +145,10 @@ pub struct DecodeLines<'s, R> {
     io_error: Option<io::Error>,
     done: bool,
     buf: Vec<u8>,
+    /// The reordering window in milliseconds (`None`: unbounded, R1's behaviour).
+    max_out_of_order: Option<i64>,
+    /// The largest timestamp of the records accepted so far.
+    latest: Option<i64>,
 }
 
 impl<'s, R: BufRead> DecodeLines<'s, R> {
@@ -157,7 +161,47 @@ impl<'s, R: BufRead> DecodeLines<'s, R> {
             io_error: None,
             done: false,
             buf: Vec::new(),
+            max_out_of_order: None,
+            latest: None,
         }
+    }
+
+    /// Bounds the reordering window: a valid record whose timestamp is earlier than the largest
+    /// timestamp seen so far minus `window` milliseconds becomes a `too_late` reject. `None`
+    /// (the default) accepts any order, as R1 does.
+    pub fn with_max_out_of_order(mut self, window: Option<i64>) -> Self {
+        self.max_out_of_order = window;
+        self
+    }
+
+    /// Turns a valid record older than the window allows into a `too_late` reject, and
+    /// otherwise moves the window's upper edge.
+    fn apply_window(&mut self, record: Record) -> Result<Record, Reject> {
+        let (Some(window), Some(latest)) = (self.max_out_of_order, self.latest) else {
+            self.latest = Some(
+                self.latest
+                    .map_or(record.timestamp, |l| l.max(record.timestamp)),
+            );
+            return Ok(record);
+        };
+        // Saturating: a window of years before a timestamp near the range's start must not wrap.
+        if record.timestamp < latest.saturating_sub(window) {
+            return Err(Reject {
+                line: record.line,
+                reason: RejectReason::TooLate,
+                detail: format!(
+                    "the record's time {} is {} before the latest time seen so far ({}), more than the reordering window of {}",
+                    super::format_timestamp(record.timestamp),
+                    describe_millis(latest.saturating_sub(record.timestamp)),
+                    super::format_timestamp(latest),
+                    describe_millis(window)
+                ),
+                raw: self.buf.clone(),
+                length: self.buf.len() as u64,
+            });
+        }
+        self.latest = Some(latest.max(record.timestamp));
+        Ok(record)
     }
 
     /// Counts of everything yielded so far.
@@ -262,14 +306,45 @@ impl<R: BufRead> Iterator for DecodeLines<'_, R> {
                 })
             }
         };
+        let outcome = outcome.and_then(|record| self.apply_window(record));
         self.summary.count(&outcome);
         Some(outcome)
     }
 }
 
+/// A span of time in plain words, to the millisecond: `1d 2h 3m 4.5s`.
+fn describe_millis(ms: i64) -> String {
+    let mut parts = Vec::new();
+    let mut rest = ms;
+    for (unit, size) in [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000)] {
+        if rest >= size {
+            parts.push(format!("{}{unit}", rest / size));
+            rest %= size;
+        }
+    }
+    if rest > 0 || parts.is_empty() {
+        let (s, frac) = (rest / 1000, rest % 1000);
+        if frac == 0 {
+            parts.push(format!("{s}s"));
+        } else {
+            let text = format!("{s}.{frac:03}");
+            parts.push(format!("{}s", text.trim_end_matches('0')));
+        }
+    }
+    parts.join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn millis_in_plain_words() {
+        assert_eq!(describe_millis(0), "0s");
+        assert_eq!(describe_millis(1500), "1.5s");
+        assert_eq!(describe_millis(3_600_000), "1h");
+        assert_eq!(describe_millis(90_061_001), "1d 1h 1m 1.001s");
+    }
 
     #[test]
     fn utf8_stream_finds_bad_bytes_across_chunks() {

@@ -76,10 +76,14 @@ pub enum RejectReason {
     MissingIdentity,
     UnknownEvent,
     WrongPropertyType,
+    /// Not one of R1's checks: only with a bounded reordering window (`--max-out-of-order`),
+    /// for a valid record older than the window allows. It comes after R1's ten so that their
+    /// order and numbering stay R1's.
+    TooLate,
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 10] = [
+    pub const ALL: [RejectReason; 11] = [
         RejectReason::InvalidUtf8,
         RejectReason::TooLong,
         RejectReason::InvalidJson,
@@ -90,6 +94,7 @@ impl RejectReason {
         RejectReason::MissingIdentity,
         RejectReason::UnknownEvent,
         RejectReason::WrongPropertyType,
+        RejectReason::TooLate,
     ];
 
     /// The stable name used in summaries and reject files (as in R1.md).
@@ -105,6 +110,7 @@ impl RejectReason {
             RejectReason::MissingIdentity => "missing_identity",
             RejectReason::UnknownEvent => "unknown_event",
             RejectReason::WrongPropertyType => "wrong_property_type",
+            RejectReason::TooLate => "too_late",
         }
     }
 
@@ -129,6 +135,9 @@ impl RejectReason {
             RejectReason::MissingIdentity => "the record does not say who it is about (no `userId` or `anonymousId`)",
             RejectReason::UnknownEvent => "the track event's name is not one of the events this program knows",
             RejectReason::WrongPropertyType => "a property or trait is missing or holds the wrong kind of value",
+            RejectReason::TooLate => {
+                "the record arrived more than the reordering window (`--max-out-of-order`) after later records: it is older than the window allows"
+            }
         }
     }
 }
