@@ -7,6 +7,8 @@
 //! that the shuffle moves no record 7 days behind a later one. Without the generator or
 //! `python3` that last test prints SKIPPED and passes.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -163,41 +165,6 @@ fn a_bad_duration_is_a_usage_error() {
     }
 }
 
-fn generator() -> Option<PathBuf> {
-    let dir = match std::env::var_os("MACLC_WORKLOAD_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/workload"),
-    };
-    let script = dir.join("gen_events.py");
-    if !script.is_file() {
-        eprintln!(
-            "SKIPPED: no generator at {} (set MACLC_WORKLOAD_DIR)",
-            script.display()
-        );
-        return None;
-    }
-    let python = Command::new("python3").arg("--version").output();
-    if !python.is_ok_and(|o| o.status.success()) {
-        eprintln!("SKIPPED: `python3` is not installed, so the event generator cannot run");
-        return None;
-    }
-    Some(script)
-}
-
-fn generate(script: &Path, dir: &Path, name: &str, extra: &[&str]) -> PathBuf {
-    let out = dir.join(name);
-    let status = Command::new("python3")
-        .arg(script)
-        .args(["--contacts", "300", "--events", "12000", "--seed", "3"])
-        .args(extra)
-        .arg("--out")
-        .arg(&out)
-        .status()
-        .unwrap_or_else(|e| panic!("python3 does not run: {e}"));
-    assert!(status.success(), "gen_events.py failed: {status}");
-    out
-}
-
 /// How far, at most, a record's time falls behind the latest time of the lines before it
 /// (over every line whose timestamp parses: an upper bound of what the run measures).
 fn largest_lag(path: &Path) -> i64 {
@@ -223,13 +190,13 @@ fn largest_lag(path: &Path) -> i64 {
 /// Generates the same contacts and events over `days` days, sorted and shuffled by
 /// `--shuffle-window 1000`.
 fn generate_pair(script: &Path, dir: &Path, days: &str) -> (PathBuf, PathBuf) {
-    let sorted = generate(
+    let sorted = support::generate(
         script,
         dir,
         &format!("events-{days}.jsonl"),
         &["--days", days],
     );
-    let shuffled = generate(
+    let shuffled = support::generate(
         script,
         dir,
         &format!("shuffled-{days}.jsonl"),
@@ -242,7 +209,7 @@ const DAY: i64 = 86_400_000;
 
 #[test]
 fn a_shuffled_generated_file_within_7_days_gives_the_sorted_state() {
-    let Some(script) = generator() else {
+    let Some(script) = support::generator() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
@@ -274,7 +241,7 @@ fn a_shuffled_generated_file_within_7_days_gives_the_sorted_state() {
 
 #[test]
 fn over_the_default_180_days_the_shuffle_is_more_than_7_days_late() {
-    let Some(script) = generator() else {
+    let Some(script) = support::generator() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));

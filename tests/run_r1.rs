@@ -6,44 +6,11 @@
 //! state. The generator lives in `shared/workload/` beside the repository (`MACLC_WORKLOAD_DIR`
 //! to use another copy); without it or `python3` the test prints SKIPPED and passes.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn generator() -> Option<PathBuf> {
-    let dir = match std::env::var_os("MACLC_WORKLOAD_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/workload"),
-    };
-    let script = dir.join("gen_events.py");
-    if !script.is_file() {
-        eprintln!(
-            "SKIPPED: no generator at {} (set MACLC_WORKLOAD_DIR)",
-            script.display()
-        );
-        return None;
-    }
-    let python = Command::new("python3").arg("--version").output();
-    if !python.is_ok_and(|o| o.status.success()) {
-        eprintln!("SKIPPED: `python3` is not installed, so the event generator cannot run");
-        return None;
-    }
-    Some(script)
-}
-
-fn generate(script: &Path, dir: &Path, name: &str, extra: &[&str]) -> PathBuf {
-    let out = dir.join(name);
-    let status = Command::new("python3")
-        .arg(script)
-        .args(["--contacts", "300", "--events", "12000", "--seed", "3"])
-        .args(extra)
-        .arg("--out")
-        .arg(&out)
-        .status()
-        .unwrap_or_else(|e| panic!("python3 does not run: {e}"));
-    assert!(status.success(), "gen_events.py failed: {status}");
-    out
-}
 
 fn maclc(args: &[&std::ffi::OsStr]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_maclc"))
@@ -75,18 +42,18 @@ fn read(path: &Path) -> Vec<u8> {
 
 #[test]
 fn r1_over_a_generated_file() {
-    let Some(script) = generator() else {
+    let Some(script) = support::generator() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let manifest_path = dir.path().join("manifest.json");
-    let sorted = generate(
+    let sorted = support::generate(
         &script,
         dir.path(),
         "events.jsonl",
         &["--manifest", manifest_path.to_str().unwrap_or_default()],
     );
-    let shuffled = generate(
+    let shuffled = support::generate(
         &script,
         dir.path(),
         "shuffled.jsonl",

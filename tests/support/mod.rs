@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use maclc_compiler::diagnostics::{render_human, RenderOptions};
 use maclc_compiler::source::Sources;
@@ -92,4 +93,42 @@ pub fn render(analysis: &Analysis, sources: &Sources) -> String {
             width: 100,
         },
     )
+}
+
+/// The workload generator `gen_events.py` (`shared/workload/` beside the repository, or
+/// `MACLC_WORKLOAD_DIR`), or `None` with a printed SKIPPED when it or `python3` is missing.
+pub fn generator() -> Option<PathBuf> {
+    let dir = match std::env::var_os("MACLC_WORKLOAD_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/workload"),
+    };
+    let script = dir.join("gen_events.py");
+    if !script.is_file() {
+        eprintln!(
+            "SKIPPED: no generator at {} (set MACLC_WORKLOAD_DIR)",
+            script.display()
+        );
+        return None;
+    }
+    let python = Command::new("python3").arg("--version").output();
+    if !python.is_ok_and(|o| o.status.success()) {
+        eprintln!("SKIPPED: `python3` is not installed, so the event generator cannot run");
+        return None;
+    }
+    Some(script)
+}
+
+/// Writes `gen_events.py` output (300 contacts, 12,000 events, seed 3, plus `extra`) to `dir/name`.
+pub fn generate(script: &Path, dir: &Path, name: &str, extra: &[&str]) -> PathBuf {
+    let out = dir.join(name);
+    let status = Command::new("python3")
+        .arg(script)
+        .args(["--contacts", "300", "--events", "12000", "--seed", "3"])
+        .args(extra)
+        .arg("--out")
+        .arg(&out)
+        .status()
+        .unwrap_or_else(|e| panic!("python3 does not run: {e}"));
+    assert!(status.success(), "gen_events.py failed: {status}");
+    out
 }
