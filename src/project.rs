@@ -73,6 +73,28 @@ fn split_folder(dir: &Path, projects: &mut Vec<Vec<PathBuf>>) -> std::io::Result
     Ok(())
 }
 
+/// The projects a command names: `paths`, or this folder when none is given; finding no
+/// `.marketing` file at all is an error (a usage error for the commands).
+pub fn projects_named(paths: &[PathBuf]) -> Result<Vec<Vec<PathBuf>>, LoadError> {
+    let paths = if paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths.to_vec()
+    };
+    let projects = find_projects(&paths)?;
+    if projects.is_empty() {
+        let named: Vec<String> = paths
+            .iter()
+            .map(|p| format!("`{}`", display_name(p)))
+            .collect();
+        return Err(LoadError(format!(
+            "no `.marketing` files found in {}",
+            named.join(", ")
+        )));
+    }
+    Ok(projects)
+}
+
 /// Every `.marketing` file under `paths` (folders recursively, sorted so output never depends
 /// on the order the file system lists them).
 pub fn find_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {

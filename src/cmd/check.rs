@@ -32,19 +32,7 @@ pub enum Format {
 }
 
 pub fn run(args: &Args) -> u8 {
-    let paths = if args.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        args.paths.clone()
-    };
-    let projects = match project::find_projects(&paths) {
-        Ok(projects) if projects.is_empty() => {
-            eprintln!(
-                "error: no `.marketing` files found in {}",
-                describe_paths(&paths)
-            );
-            return EXIT_USAGE;
-        }
+    let projects = match project::projects_named(&args.paths) {
         Ok(projects) => projects,
         Err(error) => {
             eprintln!("error: {}", error.0);
@@ -136,14 +124,6 @@ impl Report {
             }
         }
     }
-}
-
-fn describe_paths(paths: &[PathBuf]) -> String {
-    paths
-        .iter()
-        .map(|p| format!("`{}`", project::display_name(p)))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn summary(files: usize, projects: usize, errors: usize, warnings: usize) -> String {

@@ -34,19 +34,10 @@ pub enum Format {
 }
 
 pub fn run(args: &Args) -> u8 {
-    let paths = if args.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        args.paths.clone()
-    };
-    let projects = match project::find_projects(&paths) {
-        Ok(projects) if projects.is_empty() => {
-            eprintln!("error: no `.marketing` files found");
-            return EXIT_USAGE;
-        }
+    let projects = match project::projects_named(&args.paths) {
         Ok(projects) => projects,
-        Err(e) => {
-            eprintln!("error: {}", e.0);
+        Err(error) => {
+            eprintln!("error: {}", error.0);
             return EXIT_USAGE;
         }
     };
