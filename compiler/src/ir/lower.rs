@@ -5,8 +5,8 @@ use std::fmt;
 
 use super::*;
 use crate::check::{
-    self, AggregateProperty, EventSourceKind, ExprKind, Function, Limit, Program, RuleTrigger,
-    Type, TypedExpr, Value,
+    self, AggregateProperty, EventSourceKind, ExprKind, Limit, Program, RuleTrigger, Type,
+    TypedExpr, Value,
 };
 use crate::syntax::ast::{BinaryOp, CompareOp};
 
@@ -793,17 +793,7 @@ impl Lowerer<'_> {
             }
             ExprKind::Now => Node::Now,
             ExprKind::Call { function, args } => {
-                let f = match function {
-                    Function::Abs => Func::Abs,
-                    Function::Min => Func::Min,
-                    Function::Max => Func::Max,
-                    Function::Round => Func::Round,
-                    Function::Lower => Func::Lower,
-                    Function::Upper => Func::Upper,
-                    Function::Length => Func::Length,
-                    Function::DaysSince => Func::DaysSince,
-                    Function::DaysUntil => Func::DaysUntil,
-                };
+                let f: Func = *function;
                 let mut lowered = Vec::with_capacity(args.len());
                 for a in args {
                     lowered.push(self.expr(a)?);

@@ -84,18 +84,8 @@ pub enum TextOp {
     Contains,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Func {
-    Abs,
-    Min,
-    Max,
-    Round,
-    Lower,
-    Upper,
-    Length,
-    DaysSince,
-    DaysUntil,
-}
+/// The built-in functions: the checker's own list, which already is plain data.
+pub use crate::check::program::Function as Func;
 
 /// A typed expression node.
 #[derive(Debug, Clone, PartialEq)]
