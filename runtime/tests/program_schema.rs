@@ -1,27 +1,13 @@
 //! The input schema built from `examples/reference-r1/schema.marketing` checks what R1 §1 says:
 //! it is compared with the hand-written oracle `InputSchema::reference_r1()`.
 
-use std::path::Path;
+mod support;
 
-use maclc_compiler::source::Sources;
 use maclc_runtime::input::{decode_line, Field, InputSchema, Kind};
 use maclc_runtime::program_schema::input_schema;
 
 fn r1_schema() -> InputSchema {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/reference-r1");
-    let mut names: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "marketing"))
-        .collect();
-    names.sort();
-    let mut sources = Sources::new();
-    for path in names {
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
-        sources.add(path.display().to_string(), text);
-    }
-    let analysis = maclc_compiler::analyze(&sources);
-    assert!(!analysis.has_errors(), "{:#?}", analysis.diagnostics);
+    let analysis = support::load_project("examples/reference-r1");
     let ir = maclc_compiler::ir::lower(&analysis.program).unwrap_or_else(|e| panic!("{e}"));
     input_schema(&ir).0
 }

@@ -1,27 +1,13 @@
 //! The `test` blocks written in the language, run through the engine: R1's hand-computed
 //! cases (`examples/reference-r1/tests.marketing`) must all pass.
 
-use std::path::Path;
+mod support;
 
 use maclc_compiler::source::Sources;
 use maclc_runtime::testing::{run_tests, Happened};
 
 fn load(dir: &str) -> maclc_compiler::Analysis {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir);
-    let mut names: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "marketing"))
-        .collect();
-    names.sort();
-    let mut sources = Sources::new();
-    for path in names {
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
-        sources.add(path.display().to_string(), text);
-    }
-    let analysis = maclc_compiler::analyze(&sources);
-    assert!(!analysis.has_errors(), "{:#?}", analysis.diagnostics);
-    analysis
+    support::load_project(dir)
 }
 
 #[test]
