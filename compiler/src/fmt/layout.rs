@@ -1166,29 +1166,17 @@ impl<'a> Formatter<'a> {
                 return;
             }
             StepKind::Split { arms } => {
-                let brace = self.find(step.span.start as usize, "{");
-                self.p.write("split {");
-                self.block_body(brace, arms.is_empty(), |f| {
-                    let mut last = 0;
-                    for arm in arms {
-                        f.split_arm(arm);
-                        last = f.end(arm.span);
-                    }
-                    last
-                });
+                self.arms_block(step.span, "split {", arms, |a| a.span, Self::split_arm);
                 return;
             }
             StepKind::RandomSplit { arms } => {
-                let brace = self.find(step.span.start as usize, "{");
-                self.p.write("random split {");
-                self.block_body(brace, arms.is_empty(), |f| {
-                    let mut last = 0;
-                    for arm in arms {
-                        f.random_arm(arm);
-                        last = f.end(arm.span);
-                    }
-                    last
-                });
+                self.arms_block(
+                    step.span,
+                    "random split {",
+                    arms,
+                    |a| a.span,
+                    Self::random_arm,
+                );
                 return;
             }
             StepKind::SetField { field, value } => {
@@ -1280,6 +1268,27 @@ impl<'a> Formatter<'a> {
                 self.steps_block(else_brace, steps);
             }
         }
+    }
+
+    /// `split { … }` and `random split { … }`: the header, then one arm a line.
+    fn arms_block<A>(
+        &mut self,
+        step: Span,
+        header: &str,
+        arms: &[A],
+        span_of: fn(&A) -> Span,
+        print_arm: fn(&mut Self, &A),
+    ) {
+        let brace = self.find(step.start as usize, "{");
+        self.p.write(header);
+        self.block_body(brace, arms.is_empty(), |f| {
+            let mut last = 0;
+            for arm in arms {
+                print_arm(f, arm);
+                last = f.end(span_of(arm));
+            }
+            last
+        });
     }
 
     fn split_arm(&mut self, arm: &SplitArm) {
