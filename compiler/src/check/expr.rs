@@ -192,7 +192,7 @@ impl Checker<'_> {
         scope: &Scope,
         expected: Option<&Type>,
     ) -> TypedExpr {
-        let span = self.trim(expr.span);
+        let span = expr.span;
         let mut typed = match &expr.kind {
             A::Missing => TypedExpr::error(span),
             A::Literal(lit) => match literal_value(&lit.value) {

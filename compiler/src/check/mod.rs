@@ -217,18 +217,6 @@ impl<'a> Checker<'a> {
             .unwrap_or_default()
     }
 
-    /// The span without trailing blanks (some tree spans reach into the following space).
-    fn trim(&self, span: Span) -> Span {
-        let Some(file) = self.sources.get(span.file) else {
-            return span;
-        };
-        let trimmed = file.slice(span).trim_end().len() as u32;
-        Span {
-            end: span.start + trimmed.min(span.end.saturating_sub(span.start)),
-            ..span
-        }
-    }
-
     fn global(&self, name: &str) -> Option<Global> {
         self.globals.get(name).map(|(g, _)| *g)
     }
