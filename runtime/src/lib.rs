@@ -4,7 +4,8 @@
 //! §1), identity resolution ([`identity`]: who a record belongs to, per R1 §2), the input
 //! schema of a program ([`program_schema`]), the reference interpreter over the IR ([`eval`]),
 //! the engine that replays each contact's records ([`engine`]), lifecycle, routing and actions
-//! ([`lifecycle`]), named time zones ([`zone`]) and the outputs of a run ([`output`]). This
+//! ([`lifecycle`]), named time zones ([`zone`]) the outputs of a run ([`output`]) and
+//! the run store of checkpoints ([`store`]). This
 //! crate does all of the I/O the compiler must not.
 
 pub mod engine;
@@ -14,5 +15,6 @@ pub mod input;
 pub mod lifecycle;
 pub mod output;
 pub mod program_schema;
+pub mod store;
 pub mod testing;
 pub mod zone;

@@ -6,15 +6,18 @@
 //! deterministic: the same program and input give byte-identical files whatever the line order.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, IsTerminal, Write};
+use std::io::{BufReader, BufWriter, IsTerminal, Seek, Write};
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use maclc_compiler::diagnostics::{render_human, RenderOptions};
 use maclc_runtime::engine::{Engine, EventMap};
 use maclc_runtime::input::{decode_lines, time::parse_timestamp};
 use maclc_runtime::lifecycle::fnv1a;
 use maclc_runtime::output::{account_line, action_line, reject_line, state_line, summary_text};
+use maclc_runtime::input::Summary;
 use maclc_runtime::program_schema::input_schema;
+use maclc_runtime::store::{Batch, Checkpoint, RunStore, Status};
 
 use super::{use_color, EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 use crate::project;
@@ -50,6 +53,17 @@ pub struct Args {
     /// duration (`10m`, `2h`, `7d`); default: unbounded (any arrival order is accepted)
     #[arg(long, value_name = "DURATION")]
     max_out_of_order: Option<String>,
+    /// Keep the run's progress in this folder (created if needed): a run stopped at any point
+    /// and started again with the same arguments resumes from its last checkpoint and writes
+    /// the same outputs; without it, the run keeps everything in memory
+    #[arg(long, value_name = "DIR")]
+    state: Option<PathBuf>,
+    /// Start over: forget what the `--state` folder holds from an earlier run
+    #[arg(long, requires = "state")]
+    fresh: bool,
+    /// With `--state`, commit a checkpoint every N input lines
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    checkpoint_every: u64,
 }
 
 pub fn run(args: &Args) -> u8 {
@@ -131,81 +145,34 @@ fn run_inner(args: &Args) -> Result<u8, (u8, String)> {
         );
     }
 
-    let input = File::open(&args.events).map_err(|e| {
-        (
-            EXIT_USAGE,
-            format!(
-                "cannot read the events `{}`: {e}",
-                project::display_name(&args.events)
-            ),
-        )
-    })?;
-    let mut rejects = match &args.rejects {
-        Some(path) => Some(create(path)?),
-        None => None,
-    };
-    let mut state_out = match &args.state_out {
-        Some(path) => Some(create(path)?),
-        None => None,
-    };
-    let mut accounts_out = match &args.accounts_out {
-        Some(path) => Some(create(path)?),
-        None => None,
-    };
-    let write_error = |e: std::io::Error| (EXIT_FAILURE, format!("cannot write an output: {e}"));
-
-    let mut actions_out = match &args.actions {
-        Some(path) => Some(create(path)?),
-        None => None,
-    };
+    let started = Instant::now();
     // The program version in idempotency keys: the files' names and text, in sorted order.
     let program_hash = loaded.sources.iter().fold(0u64, |h, f| {
         fnv1a(&[f.name.as_bytes(), f.text.as_bytes()], h)
     });
+    let store = open_store(args, program_hash)?;
+    if let Some((store, Status::Finished { summary })) = &store {
+        return finished_already(args, store, summary, &ir, &analysis.program, &loaded.sources);
+    }
     let mut engine =
         Engine::new(&ir, EventMap::new(&ir, track_map)).with_program_hash(program_hash);
-    let mut lines = decode_lines(BufReader::with_capacity(1 << 20, input), &schema)
-        .with_max_out_of_order(max_out_of_order);
-    for outcome in lines.by_ref() {
-        match outcome {
-            Ok(record) => engine.push(record),
-            Err(reject) => {
-                if let Some(out) = rejects.as_mut() {
-                    writeln!(out, "{}", reject_line(&reject)).map_err(write_error)?;
-                }
-            }
-        }
-    }
-    if let Some(e) = lines.io_error() {
-        return Err((
-            EXIT_FAILURE,
-            format!("the events could not be read to their end: {e}"),
-        ));
-    }
-    let summary = lines.summary().clone();
+    let read = read_events(
+        args,
+        &schema,
+        &mut engine,
+        store.as_ref(),
+        max_out_of_order,
+    )?;
     let output = engine.finish(until);
-    if let Some(out) = state_out.as_mut() {
-        for contact in &output.contacts {
-            writeln!(out, "{}", state_line(&ir, contact)).map_err(write_error)?;
-        }
-        out.flush().map_err(write_error)?;
+    write_outputs(args, &ir, &output)?;
+    let summary = summary_text(&ir, &read.summary, &output);
+    if let Some((store, _)) = &store {
+        store
+            .finish(&output.contacts, &round_robin_cursors(&ir, &output), &summary)
+            .map_err(|e| (EXIT_FAILURE, e.0))?;
     }
-    if let Some(out) = accounts_out.as_mut() {
-        for account in &output.accounts {
-            writeln!(out, "{}", account_line(&ir, account)).map_err(write_error)?;
-        }
-        out.flush().map_err(write_error)?;
-    }
-    if let Some(out) = actions_out.as_mut() {
-        for action in &output.actions {
-            writeln!(out, "{}", action_line(action)).map_err(write_error)?;
-        }
-        out.flush().map_err(write_error)?;
-    }
-    if let Some(out) = rejects.as_mut() {
-        out.flush().map_err(write_error)?;
-    }
-    eprint!("{}", summary_text(&ir, &summary, &output));
+    eprint!("{summary}");
+    eprint!("{}", run_facts(&read, &output, started.elapsed()));
     if let Some(id) = &args.explain {
         match output.contacts.iter().find(|c| &c.id == id) {
             Some(contact) => print!(
@@ -301,4 +268,470 @@ fn explain(
         let _ = writeln!(out, "  segments: {}", segments.join(", "));
     }
     out
+}
+
+/// Where a test makes the run stop dead (`std::process::abort`: no destructor, no flush, as a
+/// `kill -9` would), to prove that a resumed run writes the same bytes. Read from the hidden
+/// variable `MACLC_TEST_CRASH_AT`: `checkpoint:K` (right after checkpoint K is committed),
+/// `batch:K` (halfway through the batch after checkpoint K, with rejects of that batch already
+/// flushed to the file) or `output:K` (after K steps of writing the final outputs, a step
+/// being one line or one rename).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CrashAt {
+    Never,
+    Checkpoint(u64),
+    Batch(u64),
+    Output(u64),
+}
+
+impl CrashAt {
+    fn from_env() -> CrashAt {
+        let Ok(text) = std::env::var("MACLC_TEST_CRASH_AT") else {
+            return CrashAt::Never;
+        };
+        let (kind, n) = text.split_once(':').unwrap_or((&text, ""));
+        match (kind, n.parse::<u64>()) {
+            ("checkpoint", Ok(k)) => CrashAt::Checkpoint(k),
+            ("batch", Ok(k)) => CrashAt::Batch(k),
+            ("output", Ok(k)) => CrashAt::Output(k),
+            _ => CrashAt::Never,
+        }
+    }
+
+    fn now() -> ! {
+        std::process::abort()
+    }
+}
+
+/// What the options that shape the outputs say, one `name: value` per line: a store keeps it,
+/// and a store of another run (another program, input or option) is refused.
+fn fingerprint(args: &Args, program_hash: u64) -> Result<String, (u8, String)> {
+    let describe = |path: &PathBuf, what: &str| -> Result<String, (u8, String)> {
+        let meta = std::fs::metadata(path).map_err(|e| {
+            (
+                EXIT_USAGE,
+                format!("cannot read the {what} `{}`: {e}", project::display_name(path)),
+            )
+        })?;
+        let full = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+        Ok(format!("{} ({} bytes)", full.display(), meta.len()))
+    };
+    let option = |value: &Option<String>| value.clone().unwrap_or_else(|| "none".into());
+    let path = |value: &Option<PathBuf>| {
+        value
+            .as_ref()
+            .map_or_else(|| "none".into(), |p| project::display_name(p))
+    };
+    Ok(format!(
+        "program: {program_hash:016x}\nevents: {}\nuntil: {}\nmax-out-of-order: {}\nrejects: {}\n",
+        describe(&args.events, "events")?,
+        option(&args.until),
+        option(&args.max_out_of_order),
+        path(&args.rejects),
+    ))
+}
+
+/// Opens `--state DIR` (none without the option: the run then keeps everything in memory and
+/// starts over if it is stopped) and says what it holds for this run.
+fn open_store(args: &Args, program_hash: u64) -> Result<Option<(RunStore, Status)>, (u8, String)> {
+    let fingerprint = fingerprint(args, program_hash)?;
+    let Some(dir) = &args.state else {
+        if args.fresh {
+            return Err((
+                EXIT_USAGE,
+                "`--fresh` starts over the run kept in a `--state` folder; give the folder too".into(),
+            ));
+        }
+        return Ok(None);
+    };
+    let store = RunStore::open(dir, args.fresh).map_err(|e| (EXIT_FAILURE, e.0))?;
+    let status = store.begin(&fingerprint).map_err(|e| (EXIT_USAGE, e.0))?;
+    Ok(Some((store, status)))
+}
+
+/// A finished run started again: its outputs are in place, so nothing is written; `--explain`
+/// still answers, from the state the run stored.
+fn finished_already(
+    args: &Args,
+    store: &RunStore,
+    summary: &str,
+    ir: &maclc_compiler::ir::Ir,
+    program: &maclc_compiler::check::Program,
+    sources: &maclc_compiler::source::Sources,
+) -> Result<u8, (u8, String)> {
+    eprint!("{summary}");
+    eprintln!(
+        "this run already finished (its state is in `{}`): its outputs were written then and are left as they are; add `--fresh` to run it again",
+        args.state
+            .as_ref()
+            .map_or_else(String::new, |p| project::display_name(p))
+    );
+    if let Some(id) = &args.explain {
+        match store.contact(id).map_err(|e| (EXIT_FAILURE, e.0))? {
+            Some(contact) => print!("{}", explain(ir, program, sources, &contact)),
+            None => {
+                return Err((
+                    EXIT_FAILURE,
+                    format!("`{id}` is not a contact of this run (see --state-out for the ids)"),
+                ))
+            }
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+/// What reading the events gave, and how.
+#[derive(Debug)]
+struct Read {
+    summary: Summary,
+    /// The line the run resumed after, when it resumed from a checkpoint.
+    resumed_after: Option<u64>,
+    checkpoints: u64,
+}
+
+/// Reads the events into the engine, rejects to `--rejects`, with a checkpoint every
+/// `--checkpoint-every` lines when there is a store (after re-reading, on a resume, the lines
+/// the checkpoints already cover).
+fn read_events(
+    args: &Args,
+    schema: &maclc_runtime::input::InputSchema,
+    engine: &mut Engine<'_>,
+    store: Option<&(RunStore, Status)>,
+    max_out_of_order: Option<i64>,
+) -> Result<Read, (u8, String)> {
+    let crash = CrashAt::from_env();
+    let every = args.checkpoint_every.max(1);
+    let input = File::open(&args.events).map_err(|e| {
+        (
+            EXIT_USAGE,
+            format!(
+                "cannot read the events `{}`: {e}",
+                project::display_name(&args.events)
+            ),
+        )
+    })?;
+    let total_bytes = input.metadata().map_or(0, |m| m.len());
+    let mut lines = decode_lines(BufReader::with_capacity(1 << 20, input), schema)
+        .with_max_out_of_order(max_out_of_order);
+    let write_error = |e: std::io::Error| (EXIT_FAILURE, format!("cannot write an output: {e}"));
+    let changed = |why: String| {
+        (
+            EXIT_USAGE,
+            format!(
+                "the events `{}` are not the ones the interrupted run read ({why}); add `--fresh` to start this run over",
+                project::display_name(&args.events)
+            ),
+        )
+    };
+
+    let mut checkpoint = Checkpoint::default();
+    if let Some((store, Status::Resume(at))) = store {
+        for batch in store.batches().map_err(|e| (EXIT_FAILURE, e.0))? {
+            for line in batch.first_line..batch.first_line + batch.lines {
+                match lines.reread(batch.is_accepted(line)).map_err(changed)? {
+                    Some(Some(record)) => engine.push(record),
+                    Some(None) => {}
+                    None => return Err(changed("the file is shorter".into())),
+                }
+            }
+            if lines.take_hash() != batch.hash {
+                return Err(changed(format!(
+                    "lines {} to {} differ",
+                    batch.first_line,
+                    batch.first_line + batch.lines.saturating_sub(1)
+                )));
+            }
+        }
+        let reached = lines.input_position();
+        if (reached.offset, reached.line) != (at.position.offset, at.position.line) {
+            return Err(changed("the lines read so far do not match".into()));
+        }
+        lines.resume(at.summary.clone(), at.position.latest);
+        checkpoint = at.clone();
+    }
+    let mut rejects = match &args.rejects {
+        None => None,
+        Some(path) => Some(rejects_output(path, checkpoint.rejects_len, checkpoint.batches > 0)?),
+    };
+    let resumed_after = (checkpoint.batches > 0).then_some(checkpoint.position.line);
+    let mut progress = Progress::new(total_bytes);
+    let mut batch = Batch::starting_at(checkpoint.position.line + 1);
+    let mut checkpoints = 0;
+    if !checkpoint.input_done {
+        while let Some(outcome) = lines.next() {
+            match outcome {
+                Ok(record) => {
+                    engine.push(record);
+                    batch.push(true);
+                }
+                Err(reject) => {
+                    if let Some(out) = rejects.as_mut() {
+                        let line = reject_line(&reject);
+                        writeln!(out, "{line}").map_err(write_error)?;
+                        checkpoint.rejects_len += line.len() as u64 + 1;
+                    }
+                    batch.push(false);
+                }
+            }
+            progress.tick(&lines);
+            if let Some((store, _)) = store {
+                if crash == CrashAt::Batch(checkpoint.batches) && batch.lines == every.div_ceil(2) {
+                    if let Some(out) = rejects.as_mut() {
+                        out.flush().map_err(write_error)?;
+                    }
+                    CrashAt::now();
+                }
+                if batch.lines >= every {
+                    commit(store, &mut checkpoint, &mut batch, &mut lines, rejects.as_mut(), false)?;
+                    checkpoints += 1;
+                    if crash == CrashAt::Checkpoint(checkpoint.batches) {
+                        CrashAt::now();
+                    }
+                }
+            }
+        }
+        progress.clear();
+        if let Some(e) = lines.io_error() {
+            return Err((
+                EXIT_FAILURE,
+                format!("the events could not be read to their end: {e}"),
+            ));
+        }
+        if let Some((store, _)) = store {
+            commit(store, &mut checkpoint, &mut batch, &mut lines, rejects.as_mut(), true)?;
+            checkpoints += 1;
+            if crash == CrashAt::Checkpoint(checkpoint.batches) {
+                CrashAt::now();
+            }
+        }
+    }
+    if let Some(out) = rejects.as_mut() {
+        out.flush().map_err(write_error)?;
+    }
+    Ok(Read {
+        summary: lines.summary().clone(),
+        resumed_after,
+        checkpoints,
+    })
+}
+
+/// The rejects file: created empty by a new run; cut back to the length the checkpoint knows
+/// by a resumed one (lines written after it are written again).
+fn rejects_output(path: &PathBuf, keep: u64, resumed: bool) -> Result<BufWriter<File>, (u8, String)> {
+    if !resumed {
+        return create(path);
+    }
+    let cannot = |e: std::io::Error| {
+        (
+            EXIT_FAILURE,
+            format!(
+                "cannot take up the rejects `{}` where the interrupted run left them: {e}; add `--fresh` to start this run over",
+                project::display_name(path)
+            ),
+        )
+    };
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(cannot)?;
+    let length = file.metadata().map_err(cannot)?.len();
+    if length < keep {
+        return Err(cannot(std::io::Error::other(format!(
+            "it has {length} bytes, the checkpoint counted {keep}"
+        ))));
+    }
+    file.set_len(keep).map_err(cannot)?;
+    let mut out = BufWriter::new(file);
+    out.seek(std::io::SeekFrom::Start(keep)).map_err(cannot)?;
+    Ok(out)
+}
+
+/// One checkpoint: the rejects written so far reach the disk first, then the position, counts
+/// and batch are committed together.
+fn commit<R: std::io::BufRead>(
+    store: &RunStore,
+    checkpoint: &mut Checkpoint,
+    batch: &mut Batch,
+    lines: &mut maclc_runtime::input::DecodeLines<'_, R>,
+    rejects: Option<&mut BufWriter<File>>,
+    input_done: bool,
+) -> Result<(), (u8, String)> {
+    if let Some(out) = rejects {
+        out.flush()
+            .and_then(|()| out.get_ref().sync_data())
+            .map_err(|e| (EXIT_FAILURE, format!("cannot write the rejects: {e}")))?;
+    }
+    batch.hash = lines.take_hash();
+    checkpoint.position = lines.input_position();
+    checkpoint.summary = lines.summary().clone();
+    checkpoint.batches += 1;
+    checkpoint.input_done = input_done;
+    store
+        .checkpoint(checkpoint, batch)
+        .map_err(|e| (EXIT_FAILURE, e.0))?;
+    *batch = Batch::starting_at(checkpoint.position.line + 1);
+    Ok(())
+}
+
+/// Writes the outputs made at the end (state, accounts, actions) each to a temporary file
+/// beside it, then renames them into place: a run stopped while writing leaves the previous
+/// files or none, never a half-written one.
+fn write_outputs(
+    args: &Args,
+    ir: &maclc_compiler::ir::Ir,
+    output: &maclc_runtime::engine::RunOutput,
+) -> Result<(), (u8, String)> {
+    let crash = CrashAt::from_env();
+    let mut steps = 0u64;
+    let mut step = || {
+        steps += 1;
+        if crash == CrashAt::Output(steps) {
+            CrashAt::now();
+        }
+    };
+    let outputs: [(&Option<PathBuf>, Vec<String>); 3] = [
+        (
+            &args.state_out,
+            output.contacts.iter().map(|c| state_line(ir, c)).collect(),
+        ),
+        (
+            &args.accounts_out,
+            output.accounts.iter().map(|a| account_line(ir, a)).collect(),
+        ),
+        (
+            &args.actions,
+            output.actions.iter().map(action_line).collect(),
+        ),
+    ];
+    let mut written = Vec::new();
+    for (path, lines) in outputs {
+        let Some(path) = path else { continue };
+        let mut name = path.clone().into_os_string();
+        name.push(".maclc-tmp");
+        let temporary = PathBuf::from(name);
+        let error = |e: std::io::Error| {
+            (
+                EXIT_FAILURE,
+                format!("cannot write `{}`: {e}", project::display_name(path)),
+            )
+        };
+        let mut out = create(&temporary)?;
+        for line in lines {
+            writeln!(out, "{line}").map_err(error)?;
+            step();
+        }
+        out.flush().map_err(error)?;
+        out.get_ref().sync_data().map_err(error)?;
+        written.push((temporary, path));
+    }
+    for (temporary, path) in written {
+        std::fs::rename(&temporary, path).map_err(|e| {
+            (
+                EXIT_FAILURE,
+                format!("cannot write `{}`: {e}", project::display_name(path)),
+            )
+        })?;
+        step();
+    }
+    Ok(())
+}
+
+/// Where each round robin stands at the end: how many routings and notifications each queue
+/// took (the next one goes to member `count % members`).
+fn round_robin_cursors(
+    ir: &maclc_compiler::ir::Ir,
+    output: &maclc_runtime::engine::RunOutput,
+) -> Vec<u64> {
+    ir.queues
+        .iter()
+        .map(|q| {
+            output
+                .actions
+                .iter()
+                .filter(|a| a.kind == "route" || a.kind == "notify")
+                .filter(|a| a.payload.iter().any(|(k, v)| k == "queue" && *v == q.name))
+                .count() as u64
+        })
+        .collect()
+}
+
+/// The lines of the summary that are about this process rather than the data (how the run
+/// went, how long it took): on stderr only, so that every output file stays deterministic.
+fn run_facts(read: &Read, output: &maclc_runtime::engine::RunOutput, elapsed: Duration) -> String {
+    use std::fmt::Write as _;
+    let mut text = String::new();
+    let applied = read
+        .summary
+        .valid
+        .saturating_sub(output.anonymous_left_out + output.after_until);
+    let _ = writeln!(text, "records applied to contacts: {applied}");
+    let suppressed = output.actions.iter().filter(|a| a.kind == "suppressed").count();
+    if suppressed > 0 {
+        let _ = writeln!(text, "suppressed sends: {suppressed}");
+    }
+    if let Some(line) = read.resumed_after {
+        let _ = writeln!(text, "resumed after line {line}, from the last checkpoint");
+    }
+    if read.checkpoints > 0 {
+        let _ = writeln!(text, "checkpoints: {}", read.checkpoints);
+    }
+    let secs = elapsed.as_secs_f64();
+    let rate = if secs > 0.0 {
+        format!(", {:.0} lines/s", read.summary.lines_read as f64 / secs)
+    } else {
+        String::new()
+    };
+    let _ = writeln!(text, "elapsed: {secs:.2} s{rate}");
+    text
+}
+
+/// A one-line progress bar on stderr, only when stderr is a terminal (a pipe or a log file
+/// gets the summary alone), redrawn at most five times a second.
+#[derive(Debug)]
+struct Progress {
+    enabled: bool,
+    total_bytes: u64,
+    started: Instant,
+    drawn: Option<Instant>,
+}
+
+impl Progress {
+    fn new(total_bytes: u64) -> Progress {
+        Progress {
+            enabled: std::io::stderr().is_terminal(),
+            total_bytes,
+            started: Instant::now(),
+            drawn: None,
+        }
+    }
+
+    fn tick<R: std::io::BufRead>(&mut self, lines: &maclc_runtime::input::DecodeLines<'_, R>) {
+        if !self.enabled || lines.summary().lines_read % 1024 != 0 {
+            return;
+        }
+        let now = Instant::now();
+        if self.drawn.is_some_and(|t| now.duration_since(t) < Duration::from_millis(200)) {
+            return;
+        }
+        self.drawn = Some(now);
+        let at = lines.input_position();
+        let fraction = at.offset as f64 / self.total_bytes.max(1) as f64;
+        const WIDTH: usize = 30;
+        let filled = ((fraction * WIDTH as f64) as usize).min(WIDTH);
+        let secs = now.duration_since(self.started).as_secs_f64().max(1e-3);
+        eprint!(
+            "\r[{}{}] {:>3.0}%  {} lines  {:.0} lines/s ",
+            "#".repeat(filled),
+            " ".repeat(WIDTH - filled),
+            fraction * 100.0,
+            at.line,
+            at.line as f64 / secs
+        );
+    }
+
+    fn clear(&mut self) {
+        if self.enabled && self.drawn.is_some() {
+            eprint!("\r{}\r", " ".repeat(80));
+        }
+    }
 }

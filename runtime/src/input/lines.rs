@@ -149,6 +149,22 @@ pub struct DecodeLines<'s, R> {
     max_out_of_order: Option<i64>,
     /// The largest timestamp of the records accepted so far.
     latest: Option<i64>,
+    /// Bytes of input consumed so far (each line and its `\n`): where a resumed run goes on.
+    offset: u64,
+    /// A hash of the lines read since the last [`DecodeLines::take_hash`]: a checkpoint keeps
+    /// it, so that a resumed run can tell that the input it re-reads is the one it read.
+    hash: u64,
+}
+
+/// Where a run over an input stands, as a checkpoint keeps it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Position {
+    /// Bytes consumed (the start of the next line).
+    pub offset: u64,
+    /// Lines read (the number of the last line read).
+    pub line: u64,
+    /// The reordering window's upper edge.
+    pub latest: Option<i64>,
 }
 
 impl<'s, R: BufRead> DecodeLines<'s, R> {
@@ -163,7 +179,56 @@ impl<'s, R: BufRead> DecodeLines<'s, R> {
             buf: Vec::new(),
             max_out_of_order: None,
             latest: None,
+            offset: 0,
+            hash: HASH_SEED,
         }
+    }
+
+    /// Where the reading stands: bytes and lines consumed, the window's edge.
+    pub fn input_position(&self) -> Position {
+        Position {
+            offset: self.offset,
+            line: self.line_no,
+            latest: self.latest,
+        }
+    }
+
+    /// The hash of the lines read since the previous call, and a fresh start for the next.
+    pub fn take_hash(&mut self) -> u64 {
+        std::mem::replace(&mut self.hash, HASH_SEED)
+    }
+
+    /// Re-reads the next line of a resumed run, whose fate a checkpoint already knows: an
+    /// `accepted` line is decoded again (decoding is deterministic, so it gives the record the
+    /// interrupted run kept), any other is only read past. Nothing is counted: the checkpoint
+    /// brings its own [`Summary`] ([`DecodeLines::resume`]). `Ok(None)` at the end of input;
+    /// `Err` with plain words when an accepted line no longer decodes (the input changed).
+    pub fn reread(&mut self, accepted: bool) -> Result<Option<Option<Record>>, String> {
+        let (_, overflow) = match self.read_line() {
+            Ok(Some(line)) => line,
+            Ok(None) => return Ok(None),
+            Err(e) => return Err(format!("the events could not be read again: {e}")),
+        };
+        self.line_no += 1;
+        if !accepted {
+            return Ok(Some(None));
+        }
+        if overflow.is_some() {
+            return Err(format!("line {} is no longer a valid record", self.line_no));
+        }
+        match decode_line(self.line_no, &self.buf, self.schema) {
+            Ok(record) => Ok(Some(Some(record))),
+            Err(reject) => Err(format!(
+                "line {} is no longer a valid record ({})",
+                self.line_no, reject.reason
+            )),
+        }
+    }
+
+    /// Takes up counting where a checkpoint left it, once the lines before it are re-read.
+    pub fn resume(&mut self, summary: Summary, latest: Option<i64>) {
+        self.summary = summary;
+        self.latest = latest;
     }
 
     /// Bounds the reordering window: a valid record whose timestamp is earlier than the largest
@@ -231,6 +296,7 @@ impl<'s, R: BufRead> DecodeLines<'s, R> {
             if available.is_empty() {
                 // End of input: a last line without `\n` still counts; nothing after a final `\n`.
                 return Ok(if started {
+                    self.hash = hash_line(self.hash, &self.buf, length);
                     Some((length, overflow))
                 } else {
                     None
@@ -258,7 +324,9 @@ impl<'s, R: BufRead> DecodeLines<'s, R> {
             length += chunk.len();
             let used = chunk.len() + usize::from(newline.is_some());
             self.reader.consume(used);
+            self.offset += used as u64;
             if newline.is_some() {
+                self.hash = hash_line(self.hash, &self.buf, length);
                 return Ok(Some((length, overflow)));
             }
         }
@@ -310,6 +378,31 @@ impl<R: BufRead> Iterator for DecodeLines<'_, R> {
         self.summary.count(&outcome);
         Some(outcome)
     }
+}
+
+const HASH_SEED: u64 = 0x6d61_636c_635f_696e;
+
+/// Folds one line (the bytes kept of it, and its full length) into `h`, eight bytes at a time:
+/// cheap enough for every line of the input, and any change to a line changes it (not a
+/// cryptographic hash: it guards against a wrong or edited file, not an adversary).
+pub(crate) fn hash_line(mut h: u64, kept: &[u8], length: usize) -> u64 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut mix = |word: u64| {
+        h = (h ^ word).wrapping_mul(K).rotate_left(31);
+    };
+    let mut chunks = kept.chunks_exact(8);
+    for chunk in chunks.by_ref() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        mix(u64::from_le_bytes(word));
+    }
+    let mut tail = [0u8; 8];
+    for (t, b) in tail.iter_mut().zip(chunks.remainder()) {
+        *t = *b;
+    }
+    mix(u64::from_le_bytes(tail));
+    mix(length as u64);
+    h
 }
 
 /// A span of time in plain words, to the millisecond: `1d 2h 3m 4.5s`.

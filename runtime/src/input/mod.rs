@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::io::BufRead;
 
 use json::Json;
-pub use lines::{DecodeLines, Summary};
+pub use lines::{DecodeLines, Position, Summary};
 pub use schema::{EventId, EventSchema, Field, InputSchema, Kind, Presence, RecordType};
 pub use time::{format_timestamp, Date};
 pub use value::{Fields, Value};
