@@ -1,0 +1,332 @@
+//! A run stopped dead and started again writes the same bytes as a run never stopped.
+//!
+//! The project is `examples/reference-r1` plus `tests/crash/actions.marketing` (stages, an SLA
+//! that sends or is suppressed, a round robin), so every output has lines: state, rejects,
+//! actions. The stops are deterministic: the hidden `MACLC_TEST_CRASH_AT` makes `maclc run`
+//! call `std::process::abort()` (no cleanup, like `kill -9`) right after checkpoint k, halfway
+//! through the batch after checkpoint k (rejects of that batch already on disk), or after k
+//! steps of writing the final outputs; then the same command runs again. One more test sends a
+//! real SIGKILL to a child at whatever point it has reached: its assertion holds wherever that
+//! is.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const EVENTS: &str = "examples/reference-r1/events.sample.jsonl";
+const EVERY: u64 = 250;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The project in `dir/project`: R1's rules and the actions file.
+fn project(dir: &Path) -> PathBuf {
+    let project = dir.join("project");
+    std::fs::create_dir_all(&project).unwrap_or_else(|e| panic!("{e}"));
+    for name in ["schema", "scores", "segments"] {
+        let file = format!("{name}.marketing");
+        std::fs::copy(root().join("examples/reference-r1").join(&file), project.join(&file))
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+    }
+    std::fs::copy(
+        root().join("tests/crash/actions.marketing"),
+        project.join("actions.marketing"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    project
+}
+
+/// The output files of one run, under `dir`.
+struct Outputs {
+    dir: PathBuf,
+}
+
+impl Outputs {
+    fn new(dir: PathBuf) -> Outputs {
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        Outputs { dir }
+    }
+
+    fn file(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    fn args(&self, project: &Path, events: &Path, state: Option<&Path>) -> Vec<std::ffi::OsString> {
+        let mut args: Vec<std::ffi::OsString> = vec![
+            "run".into(),
+            project.into(),
+            "--events".into(),
+            events.into(),
+            "--state-out".into(),
+            self.file("state.jsonl").into(),
+            "--rejects".into(),
+            self.file("rejects.jsonl").into(),
+            "--actions".into(),
+            self.file("actions.jsonl").into(),
+        ];
+        if let Some(state) = state {
+            args.extend([
+                "--state".into(),
+                state.into(),
+                "--checkpoint-every".into(),
+                EVERY.to_string().into(),
+            ]);
+        }
+        args
+    }
+
+    fn read(&self) -> [(String, Vec<u8>); 3] {
+        ["state.jsonl", "rejects.jsonl", "actions.jsonl"].map(|name| {
+            let bytes = std::fs::read(self.file(name))
+                .unwrap_or_else(|e| panic!("{}: {e}", self.file(name).display()));
+            (name.to_string(), bytes)
+        })
+    }
+}
+
+fn maclc(args: &[std::ffi::OsString], crash_at: Option<&str>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_maclc"));
+    command.current_dir(root()).args(args);
+    command.env_remove("MACLC_TEST_CRASH_AT");
+    if let Some(at) = crash_at {
+        command.env("MACLC_TEST_CRASH_AT", at);
+    }
+    command
+        .output()
+        .unwrap_or_else(|e| panic!("maclc does not run: {e}"))
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A clean run without a store: the outputs every other run must match.
+fn clean(dir: &Path, project: &Path, events: &Path) -> [(String, Vec<u8>); 3] {
+    let out = Outputs::new(dir.join("clean"));
+    let output = maclc(&out.args(project, events, None), None);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let files = out.read();
+    for (name, bytes) in &files {
+        assert!(!bytes.is_empty(), "the clean run wrote no {name}: the test would prove nothing");
+    }
+    files
+}
+
+fn assert_same(expected: &[(String, Vec<u8>); 3], got: &[(String, Vec<u8>); 3], case: &str) {
+    for ((name, want), (_, have)) in expected.iter().zip(got) {
+        assert!(
+            want == have,
+            "{case}: {name} differs from the clean run ({} bytes, expected {})",
+            have.len(),
+            want.len()
+        );
+    }
+}
+
+/// Runs with `crashes` in turn (each must stop the process), then once more to the end;
+/// returns the outputs and the last run's stderr.
+fn crash_then_resume(
+    dir: &Path,
+    project: &Path,
+    events: &Path,
+    crashes: &[String],
+) -> ([(String, Vec<u8>); 3], String) {
+    let out = Outputs::new(dir.to_path_buf());
+    let state = dir.join("state");
+    let args = out.args(project, events, Some(&state));
+    for at in crashes {
+        let output = maclc(&args, Some(at));
+        assert!(
+            !output.status.success(),
+            "MACLC_TEST_CRASH_AT={at} did not stop the run: {}",
+            stderr(&output)
+        );
+    }
+    let output = maclc(&args, None);
+    let err = stderr(&output);
+    assert!(output.status.success(), "resuming after {crashes:?} failed: {err}");
+    (out.read(), err)
+}
+
+#[test]
+fn a_run_stopped_anywhere_resumes_to_the_same_bytes() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let project = project(tmp.path());
+    let events = root().join(EVENTS);
+    let expected = clean(tmp.path(), &project, &events);
+    let lines = std::fs::read(&events)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count() as u64;
+    // One checkpoint per full batch, and one when the input ends.
+    let checkpoints = lines.div_ceil(EVERY) + u64::from(lines % EVERY == 0);
+    let output_steps = expected
+        .iter()
+        .filter(|(name, _)| name != "rejects.jsonl")
+        .map(|(_, b)| b.iter().filter(|&&c| c == b'\n').count() as u64 + 1)
+        .sum::<u64>();
+
+    let mut cases: Vec<Vec<String>> = Vec::new();
+    for k in 1..=checkpoints {
+        cases.push(vec![format!("checkpoint:{k}")]);
+    }
+    for k in 0..checkpoints - 1 {
+        cases.push(vec![format!("batch:{k}")]);
+    }
+    for k in [1, 2, output_steps / 2, output_steps - 3, output_steps - 1, output_steps] {
+        cases.push(vec![format!("output:{k}")]);
+    }
+    // Stopped again while resuming.
+    cases.push(vec!["batch:2".into(), "checkpoint:5".into(), "output:7".into()]);
+    cases.push(vec!["checkpoint:1".into(), "batch:1".into()]);
+
+    for (i, crashes) in cases.iter().enumerate() {
+        let dir = tmp.path().join(format!("case-{i}"));
+        let (got, err) = crash_then_resume(&dir, &project, &events, crashes);
+        assert_same(&expected, &got, &format!("stopped at {crashes:?}"));
+        // Stopped before the first checkpoint, there is nothing to resume from.
+        if crashes != &["batch:0".to_string()] {
+            assert!(
+                err.contains("resumed after line"),
+                "stopped at {crashes:?}, the second run did not resume: {err}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_store_run_matches_a_run_in_memory_and_a_finished_run_is_not_run_again() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let project = project(tmp.path());
+    let events = root().join(EVENTS);
+    let expected = clean(tmp.path(), &project, &events);
+    let out = Outputs::new(tmp.path().join("store"));
+    let state = tmp.path().join("state");
+    let args = out.args(&project, &events, Some(&state));
+    let first = maclc(&args, None);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert_same(&expected, &out.read(), "uninterrupted run with a store");
+
+    // Outputs changed by hand stay as they are: a finished run writes nothing.
+    std::fs::write(out.file("state.jsonl"), "edited\n").unwrap_or_else(|e| panic!("{e}"));
+    let again = maclc(&args, None);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("this run already finished"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.file("state.jsonl")).unwrap_or_default(),
+        "edited\n"
+    );
+    // `--explain` answers from the stored state.
+    let mut explain = args.clone();
+    explain.extend(["--explain".into(), "user-000001".into()]);
+    let explained = maclc(&explain, None);
+    assert!(explained.status.success(), "{}", stderr(&explained));
+    let text = String::from_utf8_lossy(&explained.stdout);
+    assert!(text.starts_with("user-000001\n"), "{text}");
+    assert!(text.contains("general_interest = "), "{text}");
+
+    // `--fresh` runs it again.
+    let mut fresh = args.clone();
+    fresh.push("--fresh".into());
+    let rerun = maclc(&fresh, None);
+    assert!(rerun.status.success(), "{}", stderr(&rerun));
+    assert_same(&expected, &out.read(), "--fresh");
+}
+
+#[test]
+fn a_store_of_another_run_is_refused_with_the_fix() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let project = project(tmp.path());
+    let events = root().join(EVENTS);
+    let out = Outputs::new(tmp.path().join("out"));
+    let state = tmp.path().join("state");
+    let stopped = maclc(&out.args(&project, &events, Some(&state)), Some("checkpoint:2"));
+    assert!(!stopped.status.success());
+
+    // Other events (the same lines but the last).
+    let bytes = std::fs::read(&events).unwrap_or_else(|e| panic!("{e}"));
+    let cut = bytes[..bytes.len() - 1]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .unwrap_or(0);
+    let other = tmp.path().join("other.jsonl");
+    std::fs::write(&other, &bytes[..=cut]).unwrap_or_else(|e| panic!("{e}"));
+    let refused = maclc(&out.args(&project, &other, Some(&state)), None);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    let err = stderr(&refused);
+    assert!(err.contains("belongs to another run"), "{err}");
+    assert!(err.contains("events was"), "{err}");
+    assert!(err.contains("--fresh"), "{err}");
+
+    // Another program.
+    std::fs::write(project.join("extra.marketing"), "segment everyone = true\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let refused = maclc(&out.args(&project, &events, Some(&state)), None);
+    let err = stderr(&refused);
+    assert!(err.contains("program was"), "{err}");
+}
+
+#[test]
+fn an_edited_input_is_found_on_resume() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let project = project(tmp.path());
+    let events = tmp.path().join("events.jsonl");
+    let text = std::fs::read(root().join(EVENTS)).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&events, &text).unwrap_or_else(|e| panic!("{e}"));
+    let out = Outputs::new(tmp.path().join("out"));
+    let state = tmp.path().join("state");
+    let args = out.args(&project, &events, Some(&state));
+    assert!(!maclc(&args, Some("checkpoint:3")).status.success());
+    // Same length, one byte changed early on: the size matches, a batch hash does not.
+    let mut edited = text.clone();
+    let at = edited
+        .windows(9)
+        .position(|w| w == b"user-0000")
+        .unwrap_or_else(|| panic!("no user id in the sample"));
+    edited[at + 5] = b'9';
+    std::fs::write(&events, &edited).unwrap_or_else(|e| panic!("{e}"));
+    let refused = maclc(&args, None);
+    let err = stderr(&refused);
+    assert!(!refused.status.success(), "{err}");
+    assert!(err.contains("not the ones the interrupted run read"), "{err}");
+    assert!(err.contains("--fresh"), "{err}");
+}
+
+/// A real SIGKILL, at whatever point the child has reached after a short while: before the
+/// first checkpoint, in the middle, while writing outputs or after the end. Resuming gives the
+/// clean run's bytes in every case.
+#[test]
+fn a_real_kill_then_resume_gives_the_clean_bytes() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let project = project(tmp.path());
+    // A longer input (the sample ten times), so that the kill usually lands mid-run.
+    let text = std::fs::read(root().join(EVENTS)).unwrap_or_else(|e| panic!("{e}"));
+    let events = tmp.path().join("events.jsonl");
+    std::fs::write(&events, text.repeat(10)).unwrap_or_else(|e| panic!("{e}"));
+    let expected = clean(tmp.path(), &project, &events);
+    for (i, wait_ms) in [30u64, 150, 400].into_iter().enumerate() {
+        let out = Outputs::new(tmp.path().join(format!("kill-{i}")));
+        let state = tmp.path().join(format!("state-{i}"));
+        let args = out.args(&project, &events, Some(&state));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_maclc"))
+            .current_dir(root())
+            .args(&args)
+            .env_remove("MACLC_TEST_CRASH_AT")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"));
+        std::thread::sleep(std::time::Duration::from_millis(wait_ms));
+        // SIGKILL on Unix; an error only means the child had already finished.
+        let _ = child.kill();
+        let _ = child.wait();
+        let resumed = maclc(&args, None);
+        assert!(resumed.status.success(), "{}", stderr(&resumed));
+        assert_same(&expected, &out.read(), &format!("killed after {wait_ms} ms"));
+    }
+}
