@@ -17,7 +17,7 @@
 //! At `until` the decay is brought up to date, profile points re-evaluated and segments
 //! evaluated in dependency order. The state is plain data, ready to be serialised later.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use maclc_compiler::check::{ConsentState, EventId as ProgramEventId};
 use maclc_compiler::ir::{CapKind, DecayIr, EventLayout, EventSource, Ir, Slot, ValType};
@@ -154,6 +154,9 @@ pub struct RunOutput {
     pub actions: Vec<Action>,
     /// Every account some contact links to, sorted by key, with its account scores.
     pub accounts: Vec<AccountState>,
+    /// Contact snapshot rows not applied: their `userId` was merged (by an `alias`) into a
+    /// contact that has a snapshot row of its own, which wins.
+    pub snapshot_rows_merged_away: u64,
 }
 
 /// One account at the end of a run.
@@ -271,6 +274,9 @@ pub struct Engine<'ir> {
     events: EventMap,
     records: Vec<Record>,
     program_hash: u64,
+    /// The contact snapshot (`--contacts`): `userId` → traits, applied before the contact's
+    /// first record.
+    snapshot: HashMap<String, Fields>,
 }
 
 impl<'ir> Engine<'ir> {
@@ -280,6 +286,7 @@ impl<'ir> Engine<'ir> {
             events,
             records: Vec::new(),
             program_hash: 0,
+            snapshot: HashMap::new(),
         }
     }
 
@@ -294,6 +301,53 @@ impl<'ir> Engine<'ir> {
         self.records.push(record);
     }
 
+    /// One row of the contact snapshot (a record from `input::decode_contact_lines`): its
+    /// traits are the contact's profile before its first record; an identify's traits later
+    /// replace the fields they give and keep the others. The first row of a `userId` is kept.
+    pub fn push_contact(&mut self, row: Record) {
+        if let Some(id) = row.user_id {
+            self.snapshot.entry(id).or_insert(row.traits);
+        }
+    }
+
+    /// The contact each snapshot row belongs to: its `userId`, or the contact an `alias`
+    /// merged it into (a contact's own row wins over rows merged into it). Returns the rows by
+    /// contact and how many were not applied.
+    fn snapshot_by_contact(
+        snapshot: HashMap<String, Fields>,
+        alias_targets: &HashMap<String, String>,
+    ) -> (BTreeMap<ContactId, Fields>, u64) {
+        let mut rows: Vec<(String, Fields)> = snapshot.into_iter().collect();
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut by_contact: BTreeMap<ContactId, Fields> = BTreeMap::new();
+        let mut merged: Vec<(ContactId, Fields)> = Vec::new();
+        for (id, traits) in rows {
+            let mut target = id.clone();
+            // Alias chains are short; the bound only guards against a loop.
+            for _ in 0..64 {
+                match alias_targets.get(&target) {
+                    Some(next) if *next != target => target = next.clone(),
+                    _ => break,
+                }
+            }
+            if target == id {
+                by_contact.insert(ContactId(id), traits);
+            } else {
+                merged.push((ContactId(target), traits));
+            }
+        }
+        let mut unused = 0;
+        for (target, traits) in merged {
+            match by_contact.entry(target) {
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    v.insert(traits);
+                }
+                std::collections::btree_map::Entry::Occupied(_) => unused += 1,
+            }
+        }
+        (by_contact, unused)
+    }
+
     /// Runs every contact up to `until` (default: the largest valid `ts`).
     pub fn finish(self, until: Option<i64>) -> RunOutput {
         let as_of = until.or_else(|| self.records.iter().map(|r| r.timestamp).max());
@@ -305,12 +359,19 @@ impl<'ir> Engine<'ir> {
                 after_until: 0,
                 actions: Vec::new(),
                 accounts: Vec::new(),
+                snapshot_rows_merged_away: 0,
             };
         };
         let (records, later): (Vec<Record>, Vec<Record>) =
             self.records.into_iter().partition(|r| r.timestamp <= t_end);
         let attribution = resolve_all(&records);
+        let (snapshot, snapshot_rows_merged_away) =
+            Self::snapshot_by_contact(self.snapshot, &attribution.alias_targets);
         let mut per_contact: BTreeMap<&ContactId, Vec<&Record>> = BTreeMap::new();
+        // A contact of the snapshot is a contact even with no record.
+        for id in snapshot.keys() {
+            per_contact.entry(id).or_default();
+        }
         let mut anonymous = 0u64;
         for (record, contact) in records.iter().zip(&attribution.contact_of) {
             match contact {
@@ -322,7 +383,12 @@ impl<'ir> Engine<'ir> {
             .into_iter()
             .map(|(id, mut recs)| {
                 recs.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
-                replay(self.ir, &self.events, &id.0, &recs, t_end)
+                match snapshot.get(id) {
+                    None => replay(self.ir, &self.events, &id.0, &recs, t_end),
+                    Some(traits) => {
+                        replay_after_snapshot(self.ir, &self.events, &id.0, traits, &recs, t_end)
+                    }
+                }
             })
             .collect();
         let accounts = account_scores(self.ir, &mut contacts);
@@ -345,8 +411,45 @@ impl<'ir> Engine<'ir> {
             after_until: later.len() as u64,
             actions,
             accounts,
+            snapshot_rows_merged_away,
         }
     }
+}
+
+/// [`replay`] for a contact of the snapshot: its traits set the profile (and consent) before
+/// the first record, at that record's time (at `until` when it has none); an identify's
+/// traits then replace the fields they carry, the snapshot keeps the others.
+fn replay_after_snapshot(
+    ir: &Ir,
+    events: &EventMap,
+    id: &str,
+    snapshot: &Fields,
+    records: &[&Record],
+    until: i64,
+) -> ContactState {
+    let mut state = ContactState::new(ir, id);
+    let start = records.first().map_or(until, |r| r.timestamp.min(until));
+    set_profile(ir, &mut state, snapshot);
+    refresh_profile_points(ir, &mut state, start, 0);
+    for record in records {
+        if record.record_type == RecordType::Identify && record.user_id.is_some() {
+            let mut traits: Vec<(String, Value)> = snapshot
+                .iter()
+                .filter(|(k, _)| record.traits.get(k).is_none())
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect();
+            traits.extend(record.traits.0.iter().cloned());
+            let merged = Record {
+                traits: Fields(traits),
+                ..(*record).clone()
+            };
+            apply(ir, events, &mut state, &merged);
+        } else {
+            apply(ir, events, &mut state, record);
+        }
+    }
+    finish_contact(ir, &mut state, until);
+    state
 }
 
 /// One contact's state from its records (in event-time order), as of `until`.

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use maclc_compiler::diagnostics::{render_human, RenderOptions};
 use maclc_runtime::engine::{Engine, EventMap};
-use maclc_runtime::input::{decode_lines, time::parse_timestamp};
+use maclc_runtime::input::{decode_contact_lines, decode_lines, time::parse_timestamp};
 use maclc_runtime::lifecycle::fnv1a;
 use maclc_runtime::output::{account_line, action_line, reject_line, state_line, summary_text};
 use maclc_runtime::input::Summary;
@@ -53,6 +53,11 @@ pub struct Args {
     /// duration (`10m`, `2h`, `7d`); default: unbounded (any arrival order is accepted)
     #[arg(long, value_name = "DURATION")]
     max_out_of_order: Option<String>,
+    /// A contact snapshot (a CRM export), read before the events: one JSON object a line,
+    /// `{"userId": "…", "traits": {…}}`, traits shaped as an identify's; identify traits in the
+    /// events later replace the fields they give
+    #[arg(long, value_name = "FILE")]
+    contacts: Option<PathBuf>,
     /// Keep the run's progress in this folder (created if needed): a run stopped at any point
     /// and started again with the same arguments resumes from its last checkpoint and writes
     /// the same outputs; without it, the run keeps everything in memory
@@ -322,8 +327,23 @@ fn fingerprint(args: &Args, program_hash: u64) -> Result<String, (u8, String)> {
             .as_ref()
             .map_or_else(|| "none".into(), |p| project::display_name(p))
     };
+    let contacts = match &args.contacts {
+        None => "none".to_string(),
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(|e| {
+                (
+                    EXIT_USAGE,
+                    format!(
+                        "cannot read the contacts `{}`: {e}",
+                        project::display_name(path)
+                    ),
+                )
+            })?;
+            format!("{} {:016x}", describe(path, "contacts")?, fnv1a(&[&bytes], 0))
+        }
+    };
     Ok(format!(
-        "program: {program_hash:016x}\nevents: {}\nuntil: {}\nmax-out-of-order: {}\nrejects: {}\n",
+        "program: {program_hash:016x}\ncontacts: {contacts}\nevents: {}\nuntil: {}\nmax-out-of-order: {}\nrejects: {}\n",
         describe(&args.events, "events")?,
         option(&args.until),
         option(&args.max_out_of_order),
@@ -384,6 +404,8 @@ fn finished_already(
 #[derive(Debug)]
 struct Read {
     summary: Summary,
+    /// What reading `--contacts` gave.
+    snapshot: Option<Summary>,
     /// The line the run resumed after, when it resumed from a checkpoint.
     resumed_after: Option<u64>,
     checkpoints: u64,
@@ -454,6 +476,21 @@ fn read_events(
         Some(path) => Some(rejects_output(path, checkpoint.rejects_len, checkpoint.batches > 0)?),
     };
     let resumed_after = (checkpoint.batches > 0).then_some(checkpoint.position.line);
+    // The snapshot's rejects come first in the file; a resumed run reads it again without
+    // writing them (they are within the checkpointed length).
+    let snapshot = match &args.contacts {
+        None => None,
+        Some(path) => {
+            let fresh = if resumed_after.is_some() {
+                None
+            } else {
+                rejects.as_mut()
+            };
+            let (summary, written) = read_contacts(path, schema, engine, fresh)?;
+            checkpoint.rejects_len += written;
+            Some(summary)
+        }
+    };
     let mut progress = Progress::new(total_bytes);
     let mut batch = Batch::starting_at(checkpoint.position.line + 1);
     let mut checkpoints = 0;
@@ -510,9 +547,55 @@ fn read_events(
     }
     Ok(Read {
         summary: lines.summary().clone(),
+        snapshot,
         resumed_after,
         checkpoints,
     })
+}
+
+/// Reads the contact snapshot into the engine; its rejects go to `rejects` (when given) with
+/// `"source":"contacts"` first. Returns the counts and the bytes of rejects written.
+fn read_contacts(
+    path: &PathBuf,
+    schema: &maclc_runtime::input::InputSchema,
+    engine: &mut Engine<'_>,
+    mut rejects: Option<&mut BufWriter<File>>,
+) -> Result<(Summary, u64), (u8, String)> {
+    let input = File::open(path).map_err(|e| {
+        (
+            EXIT_USAGE,
+            format!(
+                "cannot read the contacts `{}`: {e}",
+                project::display_name(path)
+            ),
+        )
+    })?;
+    let mut written = 0u64;
+    let mut lines = decode_contact_lines(BufReader::new(input), schema);
+    for outcome in lines.by_ref() {
+        match outcome {
+            Ok(row) => engine.push_contact(row),
+            Err(reject) => {
+                if let Some(out) = rejects.as_mut() {
+                    let line = reject_line(&reject);
+                    let line = format!("{{\"source\":\"contacts\",{}", line.get(1..).unwrap_or(""));
+                    writeln!(out, "{line}")
+                        .map_err(|e| (EXIT_FAILURE, format!("cannot write the rejects: {e}")))?;
+                    written += line.len() as u64 + 1;
+                }
+            }
+        }
+    }
+    if let Some(e) = lines.io_error() {
+        return Err((
+            EXIT_FAILURE,
+            format!(
+                "the contacts `{}` could not be read to their end: {e}",
+                project::display_name(path)
+            ),
+        ));
+    }
+    Ok((lines.summary().clone(), written))
 }
 
 /// The rejects file: created empty by a new run; cut back to the length the checkpoint knows
@@ -664,6 +747,16 @@ fn run_facts(read: &Read, output: &maclc_runtime::engine::RunOutput, elapsed: Du
         .summary
         .valid
         .saturating_sub(output.anonymous_left_out + output.after_until);
+    if let Some(snapshot) = &read.snapshot {
+        let _ = writeln!(text, "contact snapshot: {snapshot}");
+        if output.snapshot_rows_merged_away > 0 {
+            let _ = writeln!(
+                text,
+                "  snapshot rows not applied (merged by an alias into a contact with its own row): {}",
+                output.snapshot_rows_merged_away
+            );
+        }
+    }
     let _ = writeln!(text, "records applied to contacts: {applied}");
     let suppressed = output.actions.iter().filter(|a| a.kind == "suppressed").count();
     if suppressed > 0 {

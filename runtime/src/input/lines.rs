@@ -6,8 +6,10 @@
 
 use std::io::{self, BufRead};
 
+use std::collections::HashSet;
+
 use super::{
-    decode_line, too_long_detail, utf8_detail, InputSchema, Record, RecordType, Reject,
+    decode_contact_line, decode_line, too_long_detail, utf8_detail, InputSchema, Record, RecordType, Reject,
     RejectReason,
 };
 
@@ -154,6 +156,8 @@ pub struct DecodeLines<'s, R> {
     /// A hash of the lines read since the last [`DecodeLines::take_hash`]: a checkpoint keeps
     /// it, so that a resumed run can tell that the input it re-reads is the one it read.
     hash: u64,
+    /// Reading a contact snapshot: the `userId`s seen so far (a repeat is a reject).
+    contacts: Option<HashSet<String>>,
 }
 
 /// Where a run over an input stands, as a checkpoint keeps it.
@@ -181,7 +185,34 @@ impl<'s, R: BufRead> DecodeLines<'s, R> {
             latest: None,
             offset: 0,
             hash: HASH_SEED,
+            contacts: None,
         }
+    }
+
+    /// Reads contact snapshot lines rather than events.
+    pub(super) fn for_contacts(mut self) -> Self {
+        self.contacts = Some(HashSet::new());
+        self
+    }
+
+    /// A snapshot line's record, or a reject if its `userId` came before.
+    fn decode_contact(&mut self) -> Result<Record, Reject> {
+        let record = decode_contact_line(self.line_no, &self.buf, self.schema)?;
+        let id = record.user_id.clone().unwrap_or_default();
+        if let Some(seen) = self.contacts.as_mut() {
+            if !seen.insert(id.clone()) {
+                return Err(Reject {
+                    line: self.line_no,
+                    reason: RejectReason::DuplicateContact,
+                    detail: format!(
+                        "an earlier line already gives the contact `{id}`; the first line is kept"
+                    ),
+                    raw: self.buf.clone(),
+                    length: self.buf.len() as u64,
+                });
+            }
+        }
+        Ok(record)
     }
 
     /// Where the reading stands: bytes and lines consumed, the window's edge.
@@ -354,6 +385,7 @@ impl<R: BufRead> Iterator for DecodeLines<'_, R> {
         };
         self.line_no += 1;
         let outcome = match overflow {
+            None if self.contacts.is_some() => self.decode_contact(),
             None => decode_line(self.line_no, &self.buf, self.schema),
             // A line cut in memory is longer than any valid one: only its reason is to find.
             Some(stream) => {
@@ -374,7 +406,11 @@ impl<R: BufRead> Iterator for DecodeLines<'_, R> {
                 })
             }
         };
-        let outcome = outcome.and_then(|record| self.apply_window(record));
+        let outcome = if self.contacts.is_some() {
+            outcome
+        } else {
+            outcome.and_then(|record| self.apply_window(record))
+        };
         self.summary.count(&outcome);
         Some(outcome)
     }

@@ -80,10 +80,12 @@ pub enum RejectReason {
     /// for a valid record older than the window allows. It comes after R1's ten so that their
     /// order and numbering stay R1's.
     TooLate,
+    /// Only in a contact snapshot (`--contacts`): a second line for a `userId` already given.
+    DuplicateContact,
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 11] = [
+    pub const ALL: [RejectReason; 12] = [
         RejectReason::InvalidUtf8,
         RejectReason::TooLong,
         RejectReason::InvalidJson,
@@ -95,6 +97,7 @@ impl RejectReason {
         RejectReason::UnknownEvent,
         RejectReason::WrongPropertyType,
         RejectReason::TooLate,
+        RejectReason::DuplicateContact,
     ];
 
     /// The stable name used in summaries and reject files (as in R1.md).
@@ -111,6 +114,7 @@ impl RejectReason {
             RejectReason::UnknownEvent => "unknown_event",
             RejectReason::WrongPropertyType => "wrong_property_type",
             RejectReason::TooLate => "too_late",
+            RejectReason::DuplicateContact => "duplicate_contact",
         }
     }
 
@@ -137,6 +141,9 @@ impl RejectReason {
             RejectReason::WrongPropertyType => "a property or trait is missing or holds the wrong kind of value",
             RejectReason::TooLate => {
                 "the record arrived more than the reordering window (`--max-out-of-order`) after later records: it is older than the window allows"
+            }
+            RejectReason::DuplicateContact => {
+                "the contact snapshot (`--contacts`) has an earlier line for the same `userId`; the first one is kept"
             }
         }
     }
@@ -169,6 +176,12 @@ pub fn decode_lines<R: BufRead>(reader: R, schema: &InputSchema) -> DecodeLines<
     DecodeLines::new(reader, schema)
 }
 
+/// Reads the lines of a contact snapshot ([`decode_contact_line`]); a second line for the same
+/// `userId` is a `duplicate_contact` reject (the first is kept).
+pub fn decode_contact_lines<R: BufRead>(reader: R, schema: &InputSchema) -> DecodeLines<'_, R> {
+    DecodeLines::new(reader, schema).for_contacts()
+}
+
 /// Decodes one line (its bytes without the `\n`, and its 1-based number).
 pub fn decode_line(line: u64, raw: &[u8], schema: &InputSchema) -> Result<Record, Reject> {
     let reject = |reason, detail: String| Reject {
@@ -194,6 +207,73 @@ pub fn decode_line(line: u64, raw: &[u8], schema: &InputSchema) -> Result<Record
         ));
     }
     decode_text(line, text, schema).map_err(|(reason, detail)| reject(reason, detail))
+}
+
+/// Decodes one line of a contact snapshot (`--contacts`, a CRM export): an object with a
+/// `userId` (a non-empty text) and `traits` shaped as an identify's, checked against the same
+/// schema. It becomes an identify [`Record`] at time 0 (the time is not used: the snapshot
+/// comes before every event). Rejects use the events' reasons: `missing_identity` without a
+/// `userId`, `wrong_property_type` for `traits`.
+pub fn decode_contact_line(line: u64, raw: &[u8], schema: &InputSchema) -> Result<Record, Reject> {
+    let reject = |reason, detail: String| Reject {
+        line,
+        reason,
+        detail,
+        raw: raw.to_vec(),
+        length: raw.len() as u64,
+    };
+    let text = match std::str::from_utf8(raw) {
+        Ok(text) => text,
+        Err(e) => {
+            return Err(reject(
+                RejectReason::InvalidUtf8,
+                utf8_detail(raw, e.valid_up_to()),
+            ))
+        }
+    };
+    if raw.len() > MAX_LINE_BYTES {
+        return Err(reject(
+            RejectReason::TooLong,
+            too_long_detail(raw.len() as u64),
+        ));
+    }
+    let root = json::parse(text)
+        .map_err(|e| reject(RejectReason::InvalidJson, e.describe(text)))?;
+    if !matches!(root, Json::Object(_)) {
+        return Err(reject(
+            RejectReason::NotObject,
+            format!(
+                "the line holds {}, not a contact object `{{\"userId\": …, \"traits\": {{…}}}}`",
+                describe(&root)
+            ),
+        ));
+    }
+    let Some(user_id) = id(&root, "userId") else {
+        return Err(reject(
+            RejectReason::MissingIdentity,
+            format!(
+                "a contact line needs the contact's `userId`, but `userId` {}",
+                id_state(&root, "userId")
+            ),
+        ));
+    };
+    let traits = required_object(&root, "traits", &schema.identify_traits, "")
+        .map_err(|detail| reject(RejectReason::WrongPropertyType, detail))?;
+    Ok(Record {
+        line,
+        record_type: RecordType::Identify,
+        timestamp: 0,
+        message_id: None,
+        user_id: Some(user_id),
+        anonymous_id: None,
+        previous_id: None,
+        group_id: None,
+        event: None,
+        event_name: None,
+        name: None,
+        properties: Fields::default(),
+        traits,
+    })
 }
 
 pub(crate) fn utf8_detail(raw: &[u8], at: usize) -> String {
