@@ -40,7 +40,13 @@ fn run_r1(dir: &Path, events: &Path, extra: &[&str]) -> (String, String, String)
     let output = maclc(&args);
     let stderr = String::from_utf8_lossy(&output.stderr).to_string();
     assert!(output.status.success(), "maclc run failed: {stderr}");
-    (read(&state), read(&rejects), stderr)
+    // The elapsed time is the one line of the summary that may differ between runs.
+    let summary: String = stderr
+        .lines()
+        .filter(|l| !l.starts_with("elapsed: "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    (read(&state), read(&rejects), summary)
 }
 
 fn read(path: &Path) -> String {
@@ -264,4 +270,95 @@ fn over_the_default_180_days_the_shuffle_is_more_than_7_days_late() {
     );
     assert!(!rejects.contains("too_late"));
     assert_eq!(summary, expected_summary);
+}
+
+/// Actions too: R1's rules plus `tests/crash/actions.marketing` (stages, SLA sends and
+/// suppressed sends, a round robin) over the sample, once in file order and once shuffled in
+/// blocks of 16 lines (a fixed-seed shuffle, so the test is the same every time). State and
+/// actions — owners and idempotency keys included — are byte-identical, with no window and
+/// with a window of exactly the shuffle's largest lag.
+#[test]
+fn a_shuffle_within_the_window_gives_the_same_actions() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let project = dir.path().join("project");
+    std::fs::create_dir_all(&project).unwrap_or_else(|e| panic!("{e}"));
+    for name in ["schema", "scores", "segments"] {
+        let file = format!("{name}.marketing");
+        std::fs::copy(root.join("examples/reference-r1").join(&file), project.join(&file))
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+    }
+    std::fs::copy(
+        root.join("tests/crash/actions.marketing"),
+        project.join("actions.marketing"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+
+    let sample = std::fs::read(root.join("examples/reference-r1/events.sample.jsonl"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let lines: Vec<&[u8]> = sample
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    let mut shuffled = lines.clone();
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    for block in shuffled.chunks_mut(16) {
+        for i in (1..block.len()).rev() {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            block.swap(i, (seed % (i as u64 + 1)) as usize);
+        }
+    }
+    assert_ne!(shuffled, lines, "the shuffle moved nothing");
+    let time = |l: &[u8]| -> Option<i64> {
+        let v: serde_json::Value = serde_json::from_slice(l).ok()?;
+        parse_timestamp(v.get("timestamp")?.as_str()?).ok()
+    };
+    let mut latest = i64::MIN;
+    let mut lag = 0;
+    for t in shuffled.iter().filter_map(|l| time(l)) {
+        lag = lag.max(latest.saturating_sub(t));
+        latest = latest.max(t);
+    }
+    assert!(lag > 0, "no record is out of order");
+
+    let join = |ls: &[&[u8]]| -> Vec<u8> {
+        ls.iter().flat_map(|l| l.iter().chain(b"\n")).copied().collect()
+    };
+    let run = |name: &str, input: &[u8], extra: &[String]| -> (Vec<u8>, Vec<u8>) {
+        let events = dir.path().join(format!("{name}.jsonl"));
+        std::fs::write(&events, input).unwrap_or_else(|e| panic!("{e}"));
+        let (state, actions) = (dir.path().join("state"), dir.path().join("actions"));
+        let mut args: Vec<std::ffi::OsString> = vec![
+            "run".into(),
+            project.clone().into(),
+            "--events".into(),
+            events.into(),
+            "--state-out".into(),
+            state.clone().into(),
+            "--actions".into(),
+            actions.clone().into(),
+        ];
+        args.extend(extra.iter().map(Into::into));
+        let refs: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+        let output = maclc(&refs);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let read = |p: &Path| std::fs::read(p).unwrap_or_else(|e| panic!("{e}"));
+        (read(&state), read(&actions))
+    };
+    let (state, actions) = run("sorted", &join(&lines), &[]);
+    assert!(
+        actions.iter().filter(|&&b| b == b'\n').count() > 20,
+        "too few actions for the test to mean much"
+    );
+    for extra in [vec![], vec!["--max-out-of-order".into(), format!("{lag}ms")]] {
+        let (s, a) = run("shuffled", &join(&shuffled), &extra);
+        assert!(s == state, "the shuffled file ({extra:?}) changed the state");
+        assert!(a == actions, "the shuffled file ({extra:?}) changed the actions");
+    }
 }

@@ -370,7 +370,8 @@ fn reasons_have_stable_names_and_descriptions() {
             "missing_identity",
             "unknown_event",
             "wrong_property_type",
-            "too_late"
+            "too_late",
+            "duplicate_contact"
         ]
     );
     for r in RejectReason::ALL {
