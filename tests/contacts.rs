@@ -88,7 +88,10 @@ fn the_snapshot_gives_the_profile_before_the_events() {
     let director = traits("a@x.example", Some("Director of Operations"), Some(800));
     let (state, rejects, stderr) = run(
         tmp.path(),
-        &[&row("u-1", &director), &row("u-2", &traits("b@x.example", None, None))],
+        &[
+            &row("u-1", &director),
+            &row("u-2", &traits("b@x.example", None, None)),
+        ],
         &[&demo("u-1", "10:00")],
     );
     assert!(rejects.is_empty(), "{rejects:?}");
@@ -96,11 +99,18 @@ fn the_snapshot_gives_the_profile_before_the_events() {
     assert_eq!(state.len(), 2, "{state:?}");
     assert!(state[0].contains(r#""contact":"u-1""#), "{state:?}");
     assert!(state[0].contains(r#""fit":70"#), "{}", state[0]);
-    assert!(state[0].contains(r#""general_interest":90"#), "{}", state[0]);
+    assert!(
+        state[0].contains(r#""general_interest":90"#),
+        "{}",
+        state[0]
+    );
     // A contact of the snapshot alone is a contact, as of the last event's time.
     assert!(state[1].contains(r#""contact":"u-2""#), "{state:?}");
     assert!(state[1].contains(r#""fit":0"#), "{}", state[1]);
-    assert!(stderr.contains("contact snapshot: 2 lines read: 2 valid, 0 skipped"), "{stderr}");
+    assert!(
+        stderr.contains("contact snapshot: 2 lines read: 2 valid, 0 skipped"),
+        "{stderr}"
+    );
 }
 
 #[test]

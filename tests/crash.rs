@@ -25,8 +25,11 @@ fn project(dir: &Path) -> PathBuf {
     std::fs::create_dir_all(&project).unwrap_or_else(|e| panic!("{e}"));
     for name in ["schema", "scores", "segments"] {
         let file = format!("{name}.marketing");
-        std::fs::copy(root().join("examples/reference-r1").join(&file), project.join(&file))
-            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        std::fs::copy(
+            root().join("examples/reference-r1").join(&file),
+            project.join(&file),
+        )
+        .unwrap_or_else(|e| panic!("{file}: {e}"));
     }
     std::fs::copy(
         root().join("tests/crash/actions.marketing"),
@@ -107,7 +110,10 @@ fn clean(dir: &Path, project: &Path, events: &Path) -> [(String, Vec<u8>); 3] {
     assert!(output.status.success(), "{}", stderr(&output));
     let files = out.read();
     for (name, bytes) in &files {
-        assert!(!bytes.is_empty(), "the clean run wrote no {name}: the test would prove nothing");
+        assert!(
+            !bytes.is_empty(),
+            "the clean run wrote no {name}: the test would prove nothing"
+        );
     }
     files
 }
@@ -144,7 +150,10 @@ fn crash_then_resume(
     }
     let output = maclc(&args, None);
     let err = stderr(&output);
-    assert!(output.status.success(), "resuming after {crashes:?} failed: {err}");
+    assert!(
+        output.status.success(),
+        "resuming after {crashes:?} failed: {err}"
+    );
     (out.read(), err)
 }
 
@@ -160,7 +169,7 @@ fn a_run_stopped_anywhere_resumes_to_the_same_bytes() {
         .filter(|&&b| b == b'\n')
         .count() as u64;
     // One checkpoint per full batch, and one when the input ends.
-    let checkpoints = lines.div_ceil(EVERY) + u64::from(lines % EVERY == 0);
+    let checkpoints = lines.div_ceil(EVERY) + u64::from(lines.is_multiple_of(EVERY));
     let output_steps = expected
         .iter()
         .filter(|(name, _)| name != "rejects.jsonl")
@@ -174,11 +183,22 @@ fn a_run_stopped_anywhere_resumes_to_the_same_bytes() {
     for k in 0..checkpoints - 1 {
         cases.push(vec![format!("batch:{k}")]);
     }
-    for k in [1, 2, output_steps / 2, output_steps - 3, output_steps - 1, output_steps] {
+    for k in [
+        1,
+        2,
+        output_steps / 2,
+        output_steps - 3,
+        output_steps - 1,
+        output_steps,
+    ] {
         cases.push(vec![format!("output:{k}")]);
     }
     // Stopped again while resuming.
-    cases.push(vec!["batch:2".into(), "checkpoint:5".into(), "output:7".into()]);
+    cases.push(vec![
+        "batch:2".into(),
+        "checkpoint:5".into(),
+        "output:7".into(),
+    ]);
     cases.push(vec!["checkpoint:1".into(), "batch:1".into()]);
 
     for (i, crashes) in cases.iter().enumerate() {
@@ -245,7 +265,10 @@ fn a_store_of_another_run_is_refused_with_the_fix() {
     let events = root().join(EVENTS);
     let out = Outputs::new(tmp.path().join("out"));
     let state = tmp.path().join("state");
-    let stopped = maclc(&out.args(&project, &events, Some(&state)), Some("checkpoint:2"));
+    let stopped = maclc(
+        &out.args(&project, &events, Some(&state)),
+        Some("checkpoint:2"),
+    );
     assert!(!stopped.status.success());
 
     // Other events (the same lines but the last).
@@ -293,7 +316,10 @@ fn an_edited_input_is_found_on_resume() {
     let refused = maclc(&args, None);
     let err = stderr(&refused);
     assert!(!refused.status.success(), "{err}");
-    assert!(err.contains("not the ones the interrupted run read"), "{err}");
+    assert!(
+        err.contains("not the ones the interrupted run read"),
+        "{err}"
+    );
     assert!(err.contains("--fresh"), "{err}");
 }
 
@@ -327,6 +353,10 @@ fn a_real_kill_then_resume_gives_the_clean_bytes() {
         let _ = child.wait();
         let resumed = maclc(&args, None);
         assert!(resumed.status.success(), "{}", stderr(&resumed));
-        assert_same(&expected, &out.read(), &format!("killed after {wait_ms} ms"));
+        assert_same(
+            &expected,
+            &out.read(),
+            &format!("killed after {wait_ms} ms"),
+        );
     }
 }

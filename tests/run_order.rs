@@ -285,8 +285,11 @@ fn a_shuffle_within_the_window_gives_the_same_actions() {
     std::fs::create_dir_all(&project).unwrap_or_else(|e| panic!("{e}"));
     for name in ["schema", "scores", "segments"] {
         let file = format!("{name}.marketing");
-        std::fs::copy(root.join("examples/reference-r1").join(&file), project.join(&file))
-            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        std::fs::copy(
+            root.join("examples/reference-r1").join(&file),
+            project.join(&file),
+        )
+        .unwrap_or_else(|e| panic!("{file}: {e}"));
     }
     std::fs::copy(
         root.join("tests/crash/actions.marketing"),
@@ -324,7 +327,10 @@ fn a_shuffle_within_the_window_gives_the_same_actions() {
     assert!(lag > 0, "no record is out of order");
 
     let join = |ls: &[&[u8]]| -> Vec<u8> {
-        ls.iter().flat_map(|l| l.iter().chain(b"\n")).copied().collect()
+        ls.iter()
+            .flat_map(|l| l.iter().chain(b"\n"))
+            .copied()
+            .collect()
     };
     let run = |name: &str, input: &[u8], extra: &[String]| -> (Vec<u8>, Vec<u8>) {
         let events = dir.path().join(format!("{name}.jsonl"));
@@ -356,9 +362,18 @@ fn a_shuffle_within_the_window_gives_the_same_actions() {
         actions.iter().filter(|&&b| b == b'\n').count() > 20,
         "too few actions for the test to mean much"
     );
-    for extra in [vec![], vec!["--max-out-of-order".into(), format!("{lag}ms")]] {
+    for extra in [
+        vec![],
+        vec!["--max-out-of-order".into(), format!("{lag}ms")],
+    ] {
         let (s, a) = run("shuffled", &join(&shuffled), &extra);
-        assert!(s == state, "the shuffled file ({extra:?}) changed the state");
-        assert!(a == actions, "the shuffled file ({extra:?}) changed the actions");
+        assert!(
+            s == state,
+            "the shuffled file ({extra:?}) changed the state"
+        );
+        assert!(
+            a == actions,
+            "the shuffled file ({extra:?}) changed the actions"
+        );
     }
 }

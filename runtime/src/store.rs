@@ -194,9 +194,14 @@ impl RunStore {
     pub fn begin(&self, fingerprint: &str) -> Result<Status, StoreError> {
         let stored = self.meta("fingerprint")?;
         let Some(stored) = stored else {
-            let write = self.db.begin_write().map_err(|e| self.error("written", e))?;
+            let write = self
+                .db
+                .begin_write()
+                .map_err(|e| self.error("written", e))?;
             {
-                let mut meta = write.open_table(META).map_err(|e| self.error("written", e))?;
+                let mut meta = write
+                    .open_table(META)
+                    .map_err(|e| self.error("written", e))?;
                 let text = format!("{FORMAT}\n{fingerprint}");
                 meta.insert("fingerprint", text.as_bytes())
                     .map_err(|e| self.error("written", e))?;
@@ -245,7 +250,10 @@ impl RunStore {
     /// Commits a checkpoint and its batch in one transaction: after a crash, the store holds
     /// either both or the previous checkpoint.
     pub fn checkpoint(&self, checkpoint: &Checkpoint, batch: &Batch) -> Result<(), StoreError> {
-        let write = self.db.begin_write().map_err(|e| self.error("written", e))?;
+        let write = self
+            .db
+            .begin_write()
+            .map_err(|e| self.error("written", e))?;
         {
             let mut batches = write
                 .open_table(BATCHES)
@@ -253,7 +261,9 @@ impl RunStore {
             batches
                 .insert(checkpoint.batches, encode_batch(batch).as_slice())
                 .map_err(|e| self.error("written", e))?;
-            let mut meta = write.open_table(META).map_err(|e| self.error("written", e))?;
+            let mut meta = write
+                .open_table(META)
+                .map_err(|e| self.error("written", e))?;
             meta.insert("progress", encode_checkpoint(checkpoint).as_slice())
                 .map_err(|e| self.error("written", e))?;
         }
@@ -284,7 +294,10 @@ impl RunStore {
         cursors: &[u64],
         summary: &str,
     ) -> Result<(), StoreError> {
-        let write = self.db.begin_write().map_err(|e| self.error("written", e))?;
+        let write = self
+            .db
+            .begin_write()
+            .map_err(|e| self.error("written", e))?;
         {
             let mut table = write
                 .open_table(CONTACTS)
@@ -294,7 +307,9 @@ impl RunStore {
                     .insert(c.id.as_str(), encode_contact(c).as_slice())
                     .map_err(|e| self.error("written", e))?;
             }
-            let mut meta = write.open_table(META).map_err(|e| self.error("written", e))?;
+            let mut meta = write
+                .open_table(META)
+                .map_err(|e| self.error("written", e))?;
             let mut enc = Enc::default();
             enc.u(cursors.len() as u64);
             for c in cursors {
@@ -439,7 +454,13 @@ impl<'a> Dec<'a> {
     /// A length, bounded by the bytes left so that a damaged length cannot allocate wildly.
     fn len(&mut self) -> Option<usize> {
         let n = usize::try_from(self.u()?).ok()?;
-        (n <= self.bytes.len().saturating_sub(self.at).saturating_mul(8).max(64)).then_some(n)
+        (n <= self
+            .bytes
+            .len()
+            .saturating_sub(self.at)
+            .saturating_mul(8)
+            .max(64))
+        .then_some(n)
     }
     fn list<T>(&mut self, mut item: impl FnMut(&mut Self) -> Option<T>) -> Option<Vec<T>> {
         let n = self.len()?;
@@ -474,7 +495,11 @@ fn decode_summary(dec: &mut Dec<'_>) -> Option<Summary> {
     for n in s.valid_by_type.iter_mut().take(RecordType::ALL.len()) {
         *n = dec.u()?;
     }
-    for n in s.rejected_by_reason.iter_mut().take(RejectReason::ALL.len()) {
+    for n in s
+        .rejected_by_reason
+        .iter_mut()
+        .take(RejectReason::ALL.len())
+    {
         *n = dec.u()?;
     }
     Some(s)

@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 
 use maclc_compiler::diagnostics::{render_human, RenderOptions};
 use maclc_runtime::engine::{Engine, EventMap};
+use maclc_runtime::input::Summary;
 use maclc_runtime::input::{decode_contact_lines, decode_lines, time::parse_timestamp};
 use maclc_runtime::lifecycle::fnv1a;
 use maclc_runtime::output::{account_line, action_line, reject_line, state_line, summary_text};
-use maclc_runtime::input::Summary;
 use maclc_runtime::program_schema::input_schema;
 use maclc_runtime::store::{Batch, Checkpoint, RunStore, Status};
 
@@ -157,23 +157,28 @@ fn run_inner(args: &Args) -> Result<u8, (u8, String)> {
     });
     let store = open_store(args, program_hash)?;
     if let Some((store, Status::Finished { summary })) = &store {
-        return finished_already(args, store, summary, &ir, &analysis.program, &loaded.sources);
+        return finished_already(
+            args,
+            store,
+            summary,
+            &ir,
+            &analysis.program,
+            &loaded.sources,
+        );
     }
     let mut engine =
         Engine::new(&ir, EventMap::new(&ir, track_map)).with_program_hash(program_hash);
-    let read = read_events(
-        args,
-        &schema,
-        &mut engine,
-        store.as_ref(),
-        max_out_of_order,
-    )?;
+    let read = read_events(args, &schema, &mut engine, store.as_ref(), max_out_of_order)?;
     let output = engine.finish(until);
     write_outputs(args, &ir, &output)?;
     let summary = summary_text(&ir, &read.summary, &output);
     if let Some((store, _)) = &store {
         store
-            .finish(&output.contacts, &round_robin_cursors(&ir, &output), &summary)
+            .finish(
+                &output.contacts,
+                &round_robin_cursors(&ir, &output),
+                &summary,
+            )
             .map_err(|e| (EXIT_FAILURE, e.0))?;
     }
     eprint!("{summary}");
@@ -315,7 +320,10 @@ fn fingerprint(args: &Args, program_hash: u64) -> Result<String, (u8, String)> {
         let meta = std::fs::metadata(path).map_err(|e| {
             (
                 EXIT_USAGE,
-                format!("cannot read the {what} `{}`: {e}", project::display_name(path)),
+                format!(
+                    "cannot read the {what} `{}`: {e}",
+                    project::display_name(path)
+                ),
             )
         })?;
         let full = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
@@ -339,7 +347,11 @@ fn fingerprint(args: &Args, program_hash: u64) -> Result<String, (u8, String)> {
                     ),
                 )
             })?;
-            format!("{} {:016x}", describe(path, "contacts")?, fnv1a(&[&bytes], 0))
+            format!(
+                "{} {:016x}",
+                describe(path, "contacts")?,
+                fnv1a(&[&bytes], 0)
+            )
         }
     };
     Ok(format!(
@@ -359,7 +371,8 @@ fn open_store(args: &Args, program_hash: u64) -> Result<Option<(RunStore, Status
         if args.fresh {
             return Err((
                 EXIT_USAGE,
-                "`--fresh` starts over the run kept in a `--state` folder; give the folder too".into(),
+                "`--fresh` starts over the run kept in a `--state` folder; give the folder too"
+                    .into(),
             ));
         }
         return Ok(None);
@@ -473,7 +486,11 @@ fn read_events(
     }
     let mut rejects = match &args.rejects {
         None => None,
-        Some(path) => Some(rejects_output(path, checkpoint.rejects_len, checkpoint.batches > 0)?),
+        Some(path) => Some(rejects_output(
+            path,
+            checkpoint.rejects_len,
+            checkpoint.batches > 0,
+        )?),
     };
     let resumed_after = (checkpoint.batches > 0).then_some(checkpoint.position.line);
     // The snapshot's rejects come first in the file; a resumed run reads it again without
@@ -519,7 +536,14 @@ fn read_events(
                     CrashAt::now();
                 }
                 if batch.lines >= every {
-                    commit(store, &mut checkpoint, &mut batch, &mut lines, rejects.as_mut(), false)?;
+                    commit(
+                        store,
+                        &mut checkpoint,
+                        &mut batch,
+                        &mut lines,
+                        rejects.as_mut(),
+                        false,
+                    )?;
                     checkpoints += 1;
                     if crash == CrashAt::Checkpoint(checkpoint.batches) {
                         CrashAt::now();
@@ -535,7 +559,14 @@ fn read_events(
             ));
         }
         if let Some((store, _)) = store {
-            commit(store, &mut checkpoint, &mut batch, &mut lines, rejects.as_mut(), true)?;
+            commit(
+                store,
+                &mut checkpoint,
+                &mut batch,
+                &mut lines,
+                rejects.as_mut(),
+                true,
+            )?;
             checkpoints += 1;
             if crash == CrashAt::Checkpoint(checkpoint.batches) {
                 CrashAt::now();
@@ -600,7 +631,11 @@ fn read_contacts(
 
 /// The rejects file: created empty by a new run; cut back to the length the checkpoint knows
 /// by a resumed one (lines written after it are written again).
-fn rejects_output(path: &PathBuf, keep: u64, resumed: bool) -> Result<BufWriter<File>, (u8, String)> {
+fn rejects_output(
+    path: &PathBuf,
+    keep: u64,
+    resumed: bool,
+) -> Result<BufWriter<File>, (u8, String)> {
     if !resumed {
         return create(path);
     }
@@ -679,7 +714,11 @@ fn write_outputs(
         ),
         (
             &args.accounts_out,
-            output.accounts.iter().map(|a| account_line(ir, a)).collect(),
+            output
+                .accounts
+                .iter()
+                .map(|a| account_line(ir, a))
+                .collect(),
         ),
         (
             &args.actions,
@@ -758,7 +797,11 @@ fn run_facts(read: &Read, output: &maclc_runtime::engine::RunOutput, elapsed: Du
         }
     }
     let _ = writeln!(text, "records applied to contacts: {applied}");
-    let suppressed = output.actions.iter().filter(|a| a.kind == "suppressed").count();
+    let suppressed = output
+        .actions
+        .iter()
+        .filter(|a| a.kind == "suppressed")
+        .count();
     if suppressed > 0 {
         let _ = writeln!(text, "suppressed sends: {suppressed}");
     }
@@ -799,11 +842,14 @@ impl Progress {
     }
 
     fn tick<R: std::io::BufRead>(&mut self, lines: &maclc_runtime::input::DecodeLines<'_, R>) {
-        if !self.enabled || lines.summary().lines_read % 1024 != 0 {
+        if !self.enabled || !lines.summary().lines_read.is_multiple_of(1024) {
             return;
         }
         let now = Instant::now();
-        if self.drawn.is_some_and(|t| now.duration_since(t) < Duration::from_millis(200)) {
+        if self
+            .drawn
+            .is_some_and(|t| now.duration_since(t) < Duration::from_millis(200))
+        {
             return;
         }
         self.drawn = Some(now);

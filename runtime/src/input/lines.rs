@@ -9,8 +9,8 @@ use std::io::{self, BufRead};
 use std::collections::HashSet;
 
 use super::{
-    decode_contact_line, decode_line, too_long_detail, utf8_detail, InputSchema, Record, RecordType, Reject,
-    RejectReason,
+    decode_contact_line, decode_line, too_long_detail, utf8_detail, InputSchema, Record,
+    RecordType, Reject, RejectReason,
 };
 
 /// How much of one line is kept: far above [`super::MAX_LINE_BYTES`], so every line that can

@@ -237,8 +237,8 @@ pub fn decode_contact_line(line: u64, raw: &[u8], schema: &InputSchema) -> Resul
             too_long_detail(raw.len() as u64),
         ));
     }
-    let root = json::parse(text)
-        .map_err(|e| reject(RejectReason::InvalidJson, e.describe(text)))?;
+    let root =
+        json::parse(text).map_err(|e| reject(RejectReason::InvalidJson, e.describe(text)))?;
     if !matches!(root, Json::Object(_)) {
         return Err(reject(
             RejectReason::NotObject,
