@@ -3,8 +3,10 @@
 //!
 //! `cargo bench --bench run` prints one table: the whole command (wall time, events/s, MB/s of
 //! input, peak memory) as a child process, then decoding and evaluation timed separately in
-//! process, then bytes per contact. The events come from `../shared/workload/gen_events.py`
-//! (`MACLC_WORKLOAD_DIR` overrides the folder) and are generated once into `target/bench-run/`.
+//! process, then bytes per contact; then the command again with `--state DIR` (the run store:
+//! checkpoints, final states stored), with the size of the store per contact. The events come
+//! from `../shared/workload/gen_events.py` (`MACLC_WORKLOAD_DIR` overrides the folder) and are
+//! generated once into `target/bench-run/`.
 //! It measures and prints; it never asserts.
 
 use std::fs::File;
@@ -107,7 +109,12 @@ fn maclc_binary() -> Option<PathBuf> {
 
 /// One run of the whole command: wall time, and peak resident memory in KB when `/usr/bin/time`
 /// is there to report the child's maximum RSS (from the kernel's `wait4` rusage).
-fn run_command(binary: &Path, events: &Path, state_out: &Path) -> Option<(Duration, Option<u64>)> {
+fn run_command(
+    binary: &Path,
+    events: &Path,
+    state_out: &Path,
+    extra: &[&std::ffi::OsStr],
+) -> Option<(Duration, Option<u64>)> {
     let time = Path::new("/usr/bin/time");
     let rss_file = state_out.with_extension("rss");
     let mut command = if time.is_file() {
@@ -124,6 +131,7 @@ fn run_command(binary: &Path, events: &Path, state_out: &Path) -> Option<(Durati
         .arg(events)
         .arg("--state-out")
         .arg(state_out)
+        .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let start = Instant::now();
@@ -192,6 +200,8 @@ struct InProcess {
     records: usize,
     contacts: usize,
     state_bytes: usize,
+    /// Bytes of every contact's state as the run store keeps it (`store::encode_contact`).
+    stored_bytes: usize,
     history_entries: usize,
     changes: usize,
 }
@@ -246,6 +256,11 @@ fn in_process(events: &Path) -> Result<InProcess, String> {
         records: count,
         contacts: output.contacts.len(),
         state_bytes: output.contacts.iter().map(state_bytes).sum(),
+        stored_bytes: output
+            .contacts
+            .iter()
+            .map(|c| maclc_runtime::store::encode_contact(c).len())
+            .sum(),
         history_entries: output.contacts.iter().map(|c| c.history.len()).sum(),
         changes: output.contacts.iter().map(|c| c.changes.len()).sum(),
     })
@@ -268,7 +283,7 @@ fn main() {
     let mut walls = Vec::new();
     let mut peaks = Vec::new();
     for _ in 0..RUNS {
-        match run_command(&binary, &events, &state_out) {
+        match run_command(&binary, &events, &state_out, &[]) {
             Some((wall, rss)) => {
                 walls.push(wall);
                 peaks.extend(rss);
@@ -282,6 +297,29 @@ fn main() {
     let peak_kb = peaks.iter().copied().max();
     let state_contacts = std::fs::read_to_string(&state_out)
         .map(|t| t.lines().count())
+        .unwrap_or(0);
+
+    // The same command with the run store: a fresh `--state` folder each run, checkpoints at
+    // the default interval, the final contact states written to the store at the end.
+    let store_dir = events.with_file_name("state-store");
+    let mut store_walls = Vec::new();
+    let mut store_peaks = Vec::new();
+    for _ in 0..RUNS {
+        let _ = std::fs::remove_dir_all(&store_dir);
+        let extra = ["--state".as_ref(), store_dir.as_os_str()];
+        match run_command(&binary, &events, &state_out, &extra) {
+            Some((wall, rss)) => {
+                store_walls.push(wall);
+                store_peaks.extend(rss);
+            }
+            None => return,
+        }
+    }
+    let store_in_order = store_walls.clone();
+    let store_wall = median(&mut store_walls);
+    let store_peak_kb = store_peaks.iter().copied().max();
+    let store_file = std::fs::metadata(store_dir.join(maclc_runtime::store::STORE_FILE))
+        .map(|m| m.len())
         .unwrap_or(0);
 
     let inproc = match in_process(&events) {
@@ -321,6 +359,30 @@ fn main() {
         None => println!("| peak memory | not measured (no /usr/bin/time) |"),
     }
     println!("| contacts in `--state-out` | {state_contacts} |");
+    let store_secs = store_wall.as_secs_f64();
+    println!(
+        "| with `--state DIR`: wall time (median of {RUNS}) | {store_secs:.2} s (runs: {}) |",
+        store_in_order
+            .iter()
+            .map(|w| format!("{:.2}", w.as_secs_f64()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "| with `--state DIR`: events/s | {:.0} |",
+        lines as f64 / store_secs
+    );
+    if let Some(kb) = store_peak_kb {
+        println!(
+            "| with `--state DIR`: peak memory (max RSS) | {:.0} MiB |",
+            kb as f64 / 1024.0
+        );
+    }
+    println!(
+        "| with `--state DIR`: store file at the end | {:.1} MB ({:.0} B per contact) |",
+        store_file as f64 / 1e6,
+        store_file as f64 / state_contacts.max(1) as f64
+    );
     if let Some(r) = &inproc {
         let per = |d: Duration| d.as_secs_f64() * 1e9 / lines.max(1) as f64;
         println!(
@@ -333,6 +395,10 @@ fn main() {
             "| in process: evaluate (push + finish: identity, sort, replay) | {:.2} s ({:.0} ns/line) |",
             r.evaluate.as_secs_f64(),
             per(r.evaluate)
+        );
+        println!(
+            "| contact state as stored (`store::encode_contact`), per contact | {:.0} B |",
+            r.stored_bytes as f64 / r.contacts.max(1) as f64
         );
         println!(
             "| final state per contact (field walk, lower bound) | {:.0} B ({} history entries, {} changes in all) |",
