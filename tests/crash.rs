@@ -227,6 +227,20 @@ fn a_store_run_matches_a_run_in_memory_and_a_finished_run_is_not_run_again() {
     let first = maclc(&args, None);
     assert!(first.status.success(), "{}", stderr(&first));
     assert_same(&expected, &out.read(), "uninterrupted run with a store");
+    // The summary's facts about the run: 3,000 lines in batches of 250, then the end.
+    let summary = stderr(&first);
+    for fact in [
+        "lines read: 3000\n",
+        "records applied to contacts: ",
+        "suppressed sends: ",
+        "checkpoints: 13\n",
+        "elapsed: ",
+    ] {
+        assert!(summary.contains(fact), "no `{fact}` in: {summary}");
+    }
+    assert!(!summary.contains("resumed"), "{summary}");
+    // Not a terminal: no progress bar.
+    assert!(!summary.contains('\r'), "{summary}");
 
     // Outputs changed by hand stay as they are: a finished run writes nothing.
     std::fs::write(out.file("state.jsonl"), "edited\n").unwrap_or_else(|e| panic!("{e}"));
