@@ -170,6 +170,7 @@ fn run_inner(args: &Args) -> Result<u8, (u8, String)> {
         Engine::new(&ir, EventMap::new(&ir, track_map)).with_program_hash(program_hash);
     let read = read_events(args, &schema, &mut engine, store.as_ref(), max_out_of_order)?;
     let output = engine.finish(until);
+    Progress::done();
     write_outputs(args, &ir, &output)?;
     let summary = summary_text(&ir, &read.summary, &output);
     if let Some((store, _)) = &store {
@@ -868,8 +869,20 @@ impl Progress {
         );
     }
 
+    /// The input is read: the bar gives way to a note while the contacts are evaluated (which
+    /// [`Progress::done`] clears).
     fn clear(&mut self) {
         if self.enabled && self.drawn.is_some() {
+            eprint!(
+                "\r{:<80}",
+                "all lines read; evaluating every contact in event time…"
+            );
+        }
+    }
+
+    /// Clears the line the bar used, before the summary.
+    fn done() {
+        if std::io::stderr().is_terminal() {
             eprint!("\r{}\r", " ".repeat(80));
         }
     }
