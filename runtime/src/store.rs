@@ -146,6 +146,24 @@ impl RunStore {
                 ))
             })?;
         }
+        if !file.exists() {
+            // A new store is made under another name and renamed into place: a run killed
+            // while redb writes the first pages of the file leaves no half-made store behind
+            // (the next run finds no store, removes the leftover and starts again).
+            let new = dir.join(format!("{STORE_FILE}.new"));
+            let cannot = |e: &dyn std::fmt::Display| {
+                StoreError(format!(
+                    "cannot create the state `{}`: {e}",
+                    file.display()
+                ))
+            };
+            if new.exists() {
+                std::fs::remove_file(&new).map_err(|e| cannot(&e))?;
+            }
+            drop(Database::create(&new).map_err(|e| cannot(&e))?);
+            std::fs::rename(&new, &file).map_err(|e| cannot(&e))?;
+            sync_folder(dir);
+        }
         let db = Database::create(&file).map_err(|e| {
             let busy = matches!(e, redb::DatabaseError::DatabaseAlreadyOpen);
             StoreError(if busy {
@@ -349,6 +367,14 @@ impl RunStore {
         (0..n)
             .map(|_| dec.u().ok_or_else(|| self.damaged()))
             .collect()
+    }
+}
+
+/// Makes a rename in `dir` durable (the folder's entry, not only the file's bytes). Best
+/// effort: where a folder cannot be opened for this, a crash may lose the rename, not the data.
+pub fn sync_folder(dir: &Path) {
+    if let Ok(folder) = std::fs::File::open(dir) {
+        let _ = folder.sync_all();
     }
 }
 

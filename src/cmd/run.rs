@@ -754,6 +754,14 @@ fn write_outputs(
                 format!("cannot write `{}`: {e}", project::display_name(path)),
             )
         })?;
+        if let Some(folder) = path.parent() {
+            let folder = if folder.as_os_str().is_empty() {
+                std::path::Path::new(".")
+            } else {
+                folder
+            };
+            maclc_runtime::store::sync_folder(folder);
+        }
         step();
     }
     Ok(())
