@@ -411,9 +411,16 @@ fn a_run_with_a_contact_snapshot_resumes_to_the_same_bytes() {
         let out = Outputs::new(tmp.path().join(at.replace(':', "-")));
         let state = out.file("state");
         let args = with_contacts(&out, Some(&state));
-        assert!(!maclc(&args, Some(at)).status.success(), "{at} did not stop");
+        assert!(
+            !maclc(&args, Some(at)).status.success(),
+            "{at} did not stop"
+        );
         let resumed = maclc(&args, None);
         assert!(resumed.status.success(), "{}", stderr(&resumed));
-        assert_same(&expected, &out.read(), &format!("with contacts, stopped at {at}"));
+        assert_same(
+            &expected,
+            &out.read(),
+            &format!("with contacts, stopped at {at}"),
+        );
     }
 }

@@ -131,6 +131,12 @@ impl RunStore {
     /// Opens (or creates) the store in `dir`; with `fresh`, any earlier store there is removed
     /// first.
     pub fn open(dir: &Path, fresh: bool) -> Result<RunStore, StoreError> {
+        if dir.exists() && !dir.is_dir() {
+            return Err(StoreError(format!(
+                "`--state {}` is a file; it must be a folder (it is created if it does not exist)",
+                dir.display()
+            )));
+        }
         std::fs::create_dir_all(dir).map_err(|e| {
             StoreError(format!(
                 "cannot create the state folder `{}`: {e}",
@@ -152,10 +158,7 @@ impl RunStore {
             // (the next run finds no store, removes the leftover and starts again).
             let new = dir.join(format!("{STORE_FILE}.new"));
             let cannot = |e: &dyn std::fmt::Display| {
-                StoreError(format!(
-                    "cannot create the state `{}`: {e}",
-                    file.display()
-                ))
+                StoreError(format!("cannot create the state `{}`: {e}", file.display()))
             };
             if new.exists() {
                 std::fs::remove_file(&new).map_err(|e| cannot(&e))?;

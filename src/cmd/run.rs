@@ -369,13 +369,7 @@ fn fingerprint(args: &Args, program_hash: u64) -> Result<String, (u8, String)> {
 fn open_store(args: &Args, program_hash: u64) -> Result<Option<(RunStore, Status)>, (u8, String)> {
     let fingerprint = fingerprint(args, program_hash)?;
     let Some(dir) = &args.state else {
-        if args.fresh {
-            return Err((
-                EXIT_USAGE,
-                "`--fresh` starts over the run kept in a `--state` folder; give the folder too"
-                    .into(),
-            ));
-        }
+        // (`--fresh` without `--state` is refused by the command line itself.)
         return Ok(None);
     };
     let store = RunStore::open(dir, args.fresh).map_err(|e| (EXIT_FAILURE, e.0))?;
