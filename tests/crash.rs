@@ -300,6 +300,21 @@ fn a_store_of_another_run_is_refused_with_the_fix() {
     assert!(err.contains("events was"), "{err}");
     assert!(err.contains("--fresh"), "{err}");
 
+    // A file is no state folder.
+    let file = tmp.path().join("a-file");
+    std::fs::write(&file, "x").unwrap_or_else(|e| panic!("{e}"));
+    let refused = maclc(&out.args(&project, &events, Some(&file)), None);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("is a file; it must be a folder"),
+        "{}",
+        stderr(&refused)
+    );
+    // `--fresh` needs the folder it starts over in.
+    let mut fresh_alone = out.args(&project, &events, None);
+    fresh_alone.push("--fresh".into());
+    assert_eq!(maclc(&fresh_alone, None).status.code(), Some(2));
+
     // Another program.
     std::fs::write(project.join("extra.marketing"), "segment everyone = true\n")
         .unwrap_or_else(|e| panic!("{e}"));
