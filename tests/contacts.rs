@@ -181,3 +181,35 @@ fn bad_snapshot_lines_are_rejects_with_their_source() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_row_of_an_id_merged_by_an_alias_applies_to_its_contact() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let alias = r#"{"type":"alias","previousId":"old-1","userId":"u-1","timestamp":"2026-03-02T09:00:00.000Z","messageId":"a1"}"#;
+    let director = traits("a@x.example", Some("Director of Sales"), None);
+    let plain = traits("b@x.example", None, None);
+    // Only the old id has a row: it is the contact's profile.
+    let (state, _, stderr) = run(
+        tmp.path(),
+        &[&row("old-1", &director)],
+        &[alias, &demo("u-1", "10:00")],
+    );
+    assert_eq!(state.len(), 1, "{state:?}");
+    assert!(state[0].contains(r#""contact":"u-1""#), "{}", state[0]);
+    assert!(state[0].contains(r#""fit":50"#), "{}", state[0]);
+    assert!(!stderr.contains("snapshot rows not applied"), "{stderr}");
+    // Both have a row: the contact's own wins, and the other is counted.
+    let (state, _, stderr) = run(
+        tmp.path(),
+        &[&row("old-1", &director), &row("u-1", &plain)],
+        &[alias, &demo("u-1", "10:00")],
+    );
+    assert_eq!(state.len(), 1, "{state:?}");
+    assert!(state[0].contains(r#""fit":0"#), "{}", state[0]);
+    assert!(
+        stderr.contains(
+            "snapshot rows not applied (merged by an alias into a contact with its own row): 1"
+        ),
+        "{stderr}"
+    );
+}

@@ -9,35 +9,13 @@
 //! real SIGKILL to a child at whatever point it has reached: its assertion holds wherever that
 //! is.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 const EVENTS: &str = "examples/reference-r1/events.sample.jsonl";
 const EVERY: u64 = 250;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The project in `dir/project`: R1's rules and the actions file.
-fn project(dir: &Path) -> PathBuf {
-    let project = dir.join("project");
-    std::fs::create_dir_all(&project).unwrap_or_else(|e| panic!("{e}"));
-    for name in ["schema", "scores", "segments"] {
-        let file = format!("{name}.marketing");
-        std::fs::copy(
-            root().join("examples/reference-r1").join(&file),
-            project.join(&file),
-        )
-        .unwrap_or_else(|e| panic!("{file}: {e}"));
-    }
-    std::fs::copy(
-        root().join("tests/crash/actions.marketing"),
-        project.join("actions.marketing"),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    project
-}
 
 /// The output files of one run, under `dir`.
 struct Outputs {
@@ -89,7 +67,7 @@ impl Outputs {
 
 fn maclc(args: &[std::ffi::OsString], crash_at: Option<&str>) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_maclc"));
-    command.current_dir(root()).args(args);
+    command.current_dir(support::repo_root()).args(args);
     command.env_remove("MACLC_TEST_CRASH_AT");
     if let Some(at) = crash_at {
         command.env("MACLC_TEST_CRASH_AT", at);
@@ -160,8 +138,8 @@ fn crash_then_resume(
 #[test]
 fn a_run_stopped_anywhere_resumes_to_the_same_bytes() {
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let project = project(tmp.path());
-    let events = root().join(EVENTS);
+    let project = support::r1_with_actions(tmp.path());
+    let events = support::repo_root().join(EVENTS);
     let expected = clean(tmp.path(), &project, &events);
     let lines = std::fs::read(&events)
         .unwrap_or_else(|e| panic!("{e}"))
@@ -218,8 +196,8 @@ fn a_run_stopped_anywhere_resumes_to_the_same_bytes() {
 #[test]
 fn a_store_run_matches_a_run_in_memory_and_a_finished_run_is_not_run_again() {
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let project = project(tmp.path());
-    let events = root().join(EVENTS);
+    let project = support::r1_with_actions(tmp.path());
+    let events = support::repo_root().join(EVENTS);
     let expected = clean(tmp.path(), &project, &events);
     let out = Outputs::new(tmp.path().join("store"));
     let state = tmp.path().join("state");
@@ -275,8 +253,8 @@ fn a_store_run_matches_a_run_in_memory_and_a_finished_run_is_not_run_again() {
 #[test]
 fn a_store_of_another_run_is_refused_with_the_fix() {
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let project = project(tmp.path());
-    let events = root().join(EVENTS);
+    let project = support::r1_with_actions(tmp.path());
+    let events = support::repo_root().join(EVENTS);
     let out = Outputs::new(tmp.path().join("out"));
     let state = tmp.path().join("state");
     let stopped = maclc(
@@ -326,9 +304,9 @@ fn a_store_of_another_run_is_refused_with_the_fix() {
 #[test]
 fn an_edited_input_is_found_on_resume() {
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let project = project(tmp.path());
+    let project = support::r1_with_actions(tmp.path());
     let events = tmp.path().join("events.jsonl");
-    let text = std::fs::read(root().join(EVENTS)).unwrap_or_else(|e| panic!("{e}"));
+    let text = std::fs::read(support::repo_root().join(EVENTS)).unwrap_or_else(|e| panic!("{e}"));
     std::fs::write(&events, &text).unwrap_or_else(|e| panic!("{e}"));
     let out = Outputs::new(tmp.path().join("out"));
     let state = tmp.path().join("state");
@@ -359,9 +337,9 @@ fn an_edited_input_is_found_on_resume() {
 #[test]
 fn a_real_kill_then_resume_gives_the_clean_bytes() {
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let project = project(tmp.path());
+    let project = support::r1_with_actions(tmp.path());
     // A longer input (the sample ten times), so that the kill usually lands mid-run.
-    let text = std::fs::read(root().join(EVENTS)).unwrap_or_else(|e| panic!("{e}"));
+    let text = std::fs::read(support::repo_root().join(EVENTS)).unwrap_or_else(|e| panic!("{e}"));
     let events = tmp.path().join("events.jsonl");
     std::fs::write(&events, text.repeat(10)).unwrap_or_else(|e| panic!("{e}"));
     let expected = clean(tmp.path(), &project, &events);
@@ -370,7 +348,7 @@ fn a_real_kill_then_resume_gives_the_clean_bytes() {
         let state = tmp.path().join(format!("state-{i}"));
         let args = out.args(&project, &events, Some(&state));
         let mut child = Command::new(env!("CARGO_BIN_EXE_maclc"))
-            .current_dir(root())
+            .current_dir(support::repo_root())
             .args(&args)
             .env_remove("MACLC_TEST_CRASH_AT")
             .stdout(Stdio::null())
@@ -396,8 +374,8 @@ fn a_real_kill_then_resume_gives_the_clean_bytes() {
 #[test]
 fn a_run_with_a_contact_snapshot_resumes_to_the_same_bytes() {
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let project = project(tmp.path());
-    let events = root().join(EVENTS);
+    let project = support::r1_with_actions(tmp.path());
+    let events = support::repo_root().join(EVENTS);
     let contacts = tmp.path().join("contacts.jsonl");
     std::fs::write(
         &contacts,

@@ -281,21 +281,7 @@ fn over_the_default_180_days_the_shuffle_is_more_than_7_days_late() {
 fn a_shuffle_within_the_window_gives_the_same_actions() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let project = dir.path().join("project");
-    std::fs::create_dir_all(&project).unwrap_or_else(|e| panic!("{e}"));
-    for name in ["schema", "scores", "segments"] {
-        let file = format!("{name}.marketing");
-        std::fs::copy(
-            root.join("examples/reference-r1").join(&file),
-            project.join(&file),
-        )
-        .unwrap_or_else(|e| panic!("{file}: {e}"));
-    }
-    std::fs::copy(
-        root.join("tests/crash/actions.marketing"),
-        project.join("actions.marketing"),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    let project = support::r1_with_actions(dir.path());
 
     let sample = std::fs::read(root.join("examples/reference-r1/events.sample.jsonl"))
         .unwrap_or_else(|e| panic!("{e}"));

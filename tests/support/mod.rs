@@ -132,3 +132,25 @@ pub fn generate(script: &Path, dir: &Path, name: &str, extra: &[&str]) -> PathBu
     assert!(status.success(), "gen_events.py failed: {status}");
     out
 }
+
+/// A project in `dir/project` with R1's rules (`examples/reference-r1`, its tests left out) and
+/// `tests/crash/actions.marketing` (stages, SLA sends, a round robin): R1's events then give
+/// actions of every kind.
+pub fn r1_with_actions(dir: &Path) -> PathBuf {
+    let project = dir.join("project");
+    std::fs::create_dir_all(&project).unwrap_or_else(|e| panic!("{e}"));
+    for name in ["schema", "scores", "segments"] {
+        let file = format!("{name}.marketing");
+        std::fs::copy(
+            repo_root().join("examples/reference-r1").join(&file),
+            project.join(&file),
+        )
+        .unwrap_or_else(|e| panic!("{file}: {e}"));
+    }
+    std::fs::copy(
+        repo_root().join("tests/crash/actions.marketing"),
+        project.join("actions.marketing"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    project
+}
