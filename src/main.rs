@@ -4,6 +4,7 @@
 //! language work happens in `maclc-compiler`; this crate does the I/O around it.
 
 mod cmd;
+mod coverage;
 mod project;
 mod test_report;
 
