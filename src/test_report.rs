@@ -152,7 +152,10 @@ fn plain_words(failure: &Failure) -> String {
     } else if let Some(segment) = failure.expected.strip_prefix("in ") {
         format!("the contact is not in `{segment}`")
     } else if let Some(queue) = failure.expected.strip_prefix("routed to ") {
-        format!("the contact was {actual}, not to `{queue}`")
+        match actual.strip_prefix("routed to ") {
+            Some(other) => format!("the contact went to `{other}` instead of `{queue}`"),
+            None => "the contact was not routed".to_string(),
+        }
     } else if failure.expected.starts_with("stage ") {
         format!("the contact is at stage `{actual}`")
     } else {
