@@ -294,7 +294,7 @@ fn breaking_a_rule_names_the_expectation_the_values_and_the_rule() {
     let trace_line =
         format!("medical_interest +5 (now 5) by `{broken_rule}`  (scores.marketing:{line})");
     assert!(stdout.contains(&trace_line), "{stdout}");
-    assert!(stdout.ends_with("\n11 passed, 2 failed\n"), "{stdout}");
+    assert!(stdout.ends_with("\n12 passed, 2 failed\n"), "{stdout}");
     snapshot("broken-rule", transcript(&["test", "."], &output));
 }
 
@@ -425,4 +425,67 @@ fn jobs_do_not_change_a_single_byte_of_the_output() {
     }
     let output = maclc(&["test", COVERAGE_CASE, "--jobs", "0"]);
     assert_eq!(output.status.code(), Some(2));
+}
+
+/// Tests that fail only because journeys do not run yet (their expectations need what a journey
+/// does). Once journeys run, `maclc test` stops printing its note about them and this list no
+/// longer excuses anything: every example test must pass.
+const NEED_RUNNING_JOURNEYS: &[&str] = &[
+    "examples/journeys: the contact-me form is a fast track to sales",
+    "examples/journeys: reaching 65 points by browsing is a new prospect, not a fast track",
+    "examples/printers: a lead hot on pricing is called the next working morning",
+];
+
+/// The README's promise: `maclc test examples/` is green (`examples/mistakes`, which has no
+/// tests, is skipped with a note).
+#[test]
+fn every_example_test_passes() {
+    let output = maclc(&["test", "examples/"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("note: `examples/mistakes` has no tests, skipped"),
+        "{stderr}"
+    );
+    let failed: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("FAILED  "))
+        .collect();
+    if stdout.contains("note: journeys do not run yet") {
+        let unexpected: Vec<_> = failed
+            .iter()
+            .filter(|f| !NEED_RUNNING_JOURNEYS.contains(f))
+            .collect();
+        assert!(unexpected.is_empty(), "{stdout}");
+    } else {
+        assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+        assert!(failed.is_empty(), "{stdout}");
+    }
+    assert!(stdout.contains(" passed, "), "{stdout}");
+}
+
+/// Every example's tests exercise all of its score rules, segments, lifecycle transitions and
+/// routing branches (journey steps are counted once journeys run).
+#[test]
+fn example_tests_cover_every_rule_segment_transition_and_routing_branch() {
+    for example in [
+        "examples/printers",
+        "examples/reference-r1",
+        "examples/gitlab-scoring",
+    ] {
+        let output = maclc(&["test", example, "--coverage", "--format", "json"]);
+        let doc: Value =
+            serde_json::from_slice(&output.stdout).expect("stdout is one JSON document");
+        let coverage = &doc["coverage"][0];
+        for kind in [
+            "event_rules",
+            "profile_rules",
+            "segments",
+            "transitions",
+            "routing_branches",
+        ] {
+            let count = &coverage["summary"][kind];
+            assert_eq!(count["covered"], count["total"], "{example}: {kind}");
+        }
+    }
 }

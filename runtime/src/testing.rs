@@ -356,6 +356,14 @@ pub fn run_test(ir: &Ir, test: &Test) -> TestOutcome {
                         if let Some(v) = slot.and_then(|i| state.account.get_mut(i as usize)) {
                             *v = val(value);
                         }
+                        // The account's key is the link's value (`contact.company` is known
+                        // once the test gives `account.id`), as in a record's traits.
+                        let is_key = slot
+                            .and_then(|i| ir.account_slots.get(i as usize))
+                            .is_some_and(|a| a.is_key);
+                        if let (true, Some(v)) = (is_key, state.profile.get_mut(link.index())) {
+                            *v = val(value);
+                        }
                     }
                 }
             }
