@@ -109,10 +109,10 @@ pub fn after_record(
         state.stage = to;
         state.stage_visit += 1;
         state.stage_changes.push((now, from, to));
-        let time = now;
-        state
-            .decisions
-            .push(Decision::Transition { time, transition });
+        state.decisions.push(Decision::Transition {
+            time: now,
+            transition,
+        });
         changes.push(RouteTrigger::Stage {
             enters: false,
             stage: from,
@@ -213,11 +213,11 @@ fn run_route(ir: &Ir, state: &mut ContactState, route: usize, now: i64, trigger:
     let Some((index, rule)) = chosen else {
         return;
     };
-    let (time, route, chosen) = (now, route as u32, index as u32);
+    let (route, rule_index) = (route as u32, index as u32);
     state.decisions.push(Decision::Route {
-        time,
+        time: now,
         route,
-        rule: chosen,
+        rule: rule_index,
     });
     let cause = format!("route {}, rule {}", r.name, index + 1);
     match &rule.target {
