@@ -118,7 +118,10 @@ pub fn short_hash(artefact: &Artefact) -> String {
 /// Reads and decodes a compiled program file; the error is a sentence for the user.
 pub fn read_program(path: &Path) -> Result<Artefact, String> {
     let name = project::display_name(path);
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{name}`: {e}"))?;
+    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => format!("`{name}` does not exist"),
+        _ => format!("cannot read `{name}`: {e}"),
+    })?;
     artefact::decode(&bytes).map_err(|e| format!("`{name}`: {e}"))
 }
 
