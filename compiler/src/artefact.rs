@@ -421,6 +421,24 @@ segment keen = interest >= 10
         assert!(decode(&encode(&older).unwrap()).is_ok());
     }
 
+    /// Whatever happens to the bytes — cut anywhere, any one byte changed — reading them gives
+    /// an error, never a panic and never a different program.
+    #[test]
+    fn no_prefix_and_no_changed_byte_is_accepted() {
+        let bytes = encode(&compiled()).unwrap();
+        for cut in 0..bytes.len() {
+            assert!(decode(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        for at in 0..bytes.len() {
+            let mut changed = bytes.clone();
+            changed[at] ^= 0x01;
+            assert!(decode(&changed).is_err(), "byte {at} changed");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(matches!(decode(&longer), Err(ArtefactError::Damaged)));
+    }
+
     #[test]
     fn versions_compare_as_numbers() {
         assert!(is_newer("0.10.0", "0.9.3"));

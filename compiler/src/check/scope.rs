@@ -480,4 +480,19 @@ mod tests {
         );
         assert_eq!(normalise_path("./a/./b/../c"), "a/c");
     }
+
+    #[test]
+    fn loops_are_named_from_their_common_folder() {
+        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            common_folder(&names(&["p/brand/a.marketing", "p/brand/b.marketing"])),
+            "p/brand/".len()
+        );
+        assert_eq!(
+            common_folder(&names(&["p/brand/a.marketing", "p/shared/b.marketing"])),
+            "p/".len()
+        );
+        assert_eq!(common_folder(&names(&["a.marketing", "b.marketing"])), 0);
+        assert_eq!(common_folder(&names(&["p/a.marketing"])), "p/".len());
+    }
 }
