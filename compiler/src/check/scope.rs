@@ -370,13 +370,24 @@ impl<'a> Checker<'a> {
     /// bodies are checked). Whole-file imports are not warned: they also bring their file into
     /// the project for the other files of the folder.
     pub(crate) fn check_unused_imports(&mut self) {
+        let sources = self.sources;
         let mut unused = Vec::new();
         for parsed in self.parsed {
+            let Some(importer) = sources.get(parsed.file) else {
+                continue;
+            };
             for item in &parsed.ast.items {
                 let ItemKind::Import(import) = &item.kind else {
                     continue;
                 };
-                for name in &import.names {
+                // Names the file does not define were reported already (E0121).
+                let target = resolve_import(&importer.name, &import.path.value);
+                let defined = sources
+                    .iter()
+                    .find(|f| normalise_path(&f.name) == target)
+                    .map(|f| self.names_defined_in(f.id))
+                    .unwrap_or_default();
+                for name in import.names.iter().filter(|n| defined.contains(&n.name)) {
                     let Some((global, _)) = self.globals.get(&name.name).copied() else {
                         continue;
                     };
