@@ -34,6 +34,9 @@ pub struct Args {
     /// Also write a JUnit XML report here (one testcase per test)
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
+    /// Run the tests of a compiled program (written by `maclc compile`) instead of sources
+    #[arg(long, value_name = "FILE", conflicts_with = "paths")]
+    program: Option<PathBuf>,
     /// Also report which score rules, segments, lifecycle transitions, routing branches and
     /// journey steps no test exercised
     #[arg(long)]
@@ -63,15 +66,25 @@ pub enum Format {
 }
 
 pub fn run(args: &Args) -> u8 {
-    let projects = match project::projects_named(&args.paths) {
-        Ok(projects) => projects,
-        Err(error) => {
+    let projects = match (&args.program, project::projects_named(&args.paths)) {
+        (Some(_), _) => Vec::new(),
+        (None, Ok(projects)) => projects,
+        (None, Err(error)) => {
             eprintln!("error: {}", error.0);
             return EXIT_USAGE;
         }
     };
     let color = use_color(std::io::stdout().is_terminal());
     let mut prepared = Vec::new();
+    if let Some(path) = &args.program {
+        match compiled_run(path, args.filter.as_deref()) {
+            Ok(run) => prepared.push(run),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return EXIT_USAGE;
+            }
+        }
+    }
     let mut broken = 0;
     for files in &projects {
         let loaded = match project::load(files) {
@@ -250,6 +263,25 @@ fn run_all(projects: &[Prepared], jobs: usize) -> Vec<(usize, TestOutcome)> {
     });
     done.sort_by_key(|(i, _)| *i);
     done.into_iter().map(|(_, outcome)| outcome).collect()
+}
+
+/// The tests of a compiled program: read again from the sources it carries, run against the IR
+/// it was compiled to (what runs in production is what is tested).
+fn compiled_run(path: &std::path::Path, filter: Option<&str>) -> Result<Prepared, String> {
+    let artefact = super::compile::read_program(path)?;
+    let name = project::display_name(path);
+    let (sources, analysis) = super::compile::recheck(&artefact, &name)?;
+    let selected = (analysis.program.tests.iter().enumerate())
+        .filter(|(_, t)| filter.is_none_or(|f| t.name.contains(f)))
+        .map(|(i, _)| i)
+        .collect();
+    Ok(Prepared {
+        name,
+        sources,
+        program: analysis.program,
+        ir: artefact.ir,
+        selected,
+    })
 }
 
 /// The name a project is reported under: its folder, or its single file.
