@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use maclc_compiler::check::ConsentState;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
-use crate::engine::{CapState, Change, ContactState, ScoreState};
+use crate::engine::{CapState, Change, ContactState, Decision, ScoreState};
 use crate::eval::{HistoryEntry, Val};
 use crate::input::{Position, RecordType, RejectReason, Summary};
 use crate::lifecycle::Timer;
@@ -670,6 +670,7 @@ pub fn encode_contact(c: &ContactState) -> Vec<u8> {
         stage,
         stage_visit,
         stage_changes,
+        decisions,
         timers,
         actions: _,
         scores_checked,
@@ -769,6 +770,22 @@ pub fn encode_contact(c: &ContactState) -> Vec<u8> {
         enc.u(u64::from(*from));
         enc.u(u64::from(*to));
     }
+    enc.u(decisions.len() as u64);
+    for d in decisions {
+        match *d {
+            Decision::Transition { time, transition } => {
+                enc.u(0);
+                enc.i(time);
+                enc.u(u64::from(transition));
+            }
+            Decision::Route { time, route, rule } => {
+                enc.u(1);
+                enc.i(time);
+                enc.u(u64::from(route));
+                enc.u(u64::from(rule));
+            }
+        }
+    }
     enc.u(timers.len() as u64);
     for t in timers {
         enc.i(t.due);
@@ -836,6 +853,20 @@ pub fn decode_contact(bytes: &[u8]) -> Option<ContactState> {
     let stage = d.u32()?;
     let stage_visit = d.u()?;
     let stage_changes = d.list(|d| Some((d.i()?, d.u32()?, d.u32()?)))?;
+    let decisions = d.list(|d| {
+        Some(match d.u()? {
+            0 => Decision::Transition {
+                time: d.i()?,
+                transition: d.u32()?,
+            },
+            1 => Decision::Route {
+                time: d.i()?,
+                route: d.u32()?,
+                rule: d.u32()?,
+            },
+            _ => return None,
+        })
+    })?;
     let timers = d.list(|d| {
         Some(Timer {
             due: d.i()?,
@@ -859,6 +890,7 @@ pub fn decode_contact(bytes: &[u8]) -> Option<ContactState> {
         stage,
         stage_visit,
         stage_changes,
+        decisions,
         timers,
         actions: Vec::new(),
         scores_checked,

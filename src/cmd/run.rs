@@ -14,7 +14,6 @@ use maclc_compiler::diagnostics::{render_human, RenderOptions};
 use maclc_runtime::engine::{Engine, EventMap};
 use maclc_runtime::input::Summary;
 use maclc_runtime::input::{decode_contact_lines, decode_lines, time::parse_timestamp};
-use maclc_runtime::lifecycle::fnv1a;
 use maclc_runtime::output::{account_line, action_line, reject_line, state_line, summary_text};
 use maclc_runtime::program_schema::input_schema;
 use maclc_runtime::store::{Batch, Checkpoint, RunStore, Status};
@@ -25,8 +24,11 @@ use crate::project;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The project: a folder of `.marketing` files (or files named one by one)
-    #[arg(value_name = "PROJECT", required = true)]
+    #[arg(value_name = "PROJECT", required_unless_present = "program")]
     project: Vec<PathBuf>,
+    /// Run a compiled program (written by `maclc compile`) instead of a project's sources
+    #[arg(long, value_name = "FILE", conflicts_with = "project")]
+    program: Option<PathBuf>,
     /// The events: JSON Lines in the Segment shape (identify, track, page, alias)
     #[arg(long, value_name = "FILE")]
     events: PathBuf,
@@ -112,7 +114,81 @@ fn run_inner(args: &Args) -> Result<u8, (u8, String)> {
             )
         })?),
     };
-    let files = project::find_files(&args.project).map_err(|e| (EXIT_USAGE, e.0))?;
+    let Loaded {
+        ir,
+        program_hash,
+        journeys,
+        checked,
+    } = match &args.program {
+        Some(path) => from_compiled(path, args.explain.is_some())?,
+        None => from_sources(&args.project)?,
+    };
+    let (schema, track_map) = input_schema(&ir);
+    if journeys > 0 {
+        // Said up front, so nobody mistakes an empty actions file for journeys that did nothing.
+        eprintln!(
+            "note: this project has {} journeys; `maclc run` does not run journeys yet, so they \
+             send nothing in this run",
+            journeys
+        );
+    }
+
+    let started = Instant::now();
+    let store = open_store(args, program_hash)?;
+    if let Some((store, Status::Finished { summary })) = &store {
+        return finished_already(args, store, summary, &ir, checked.as_ref());
+    }
+    let mut engine =
+        Engine::new(&ir, EventMap::new(&ir, track_map)).with_program_hash(program_hash);
+    let read = read_events(args, &schema, &mut engine, store.as_ref(), max_out_of_order)?;
+    let output = engine.finish(until);
+    Progress::done();
+    write_outputs(args, &ir, &output)?;
+    let summary = summary_text(&ir, &read.summary, &output);
+    if let Some((store, _)) = &store {
+        store
+            .finish(
+                &output.contacts,
+                &round_robin_cursors(&ir, &output),
+                &summary,
+            )
+            .map_err(|e| (EXIT_FAILURE, e.0))?;
+    }
+    eprint!("{summary}");
+    eprint!("{}", run_facts(&read, &output, started.elapsed()));
+    if let Some(id) = &args.explain {
+        match output.contacts.iter().find(|c| &c.id == id) {
+            Some(contact) => {
+                if let Some((program, sources)) = &checked {
+                    print!("{}", explain(&ir, program, sources, contact));
+                }
+            }
+            None => {
+                return Err((
+                    EXIT_FAILURE,
+                    format!("`{id}` is not a contact of this run (see --state-out for the ids)"),
+                ))
+            }
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+/// The program a run evaluates, from a project's sources or from a compiled program.
+struct Loaded {
+    ir: maclc_compiler::ir::Ir,
+    /// The program version in idempotency keys ([`project::program_hash`]).
+    program_hash: u64,
+    journeys: usize,
+    /// The checked program and its sources, for `--explain` (which quotes rules as written).
+    checked: Option<(
+        maclc_compiler::check::Program,
+        maclc_compiler::source::Sources,
+    )>,
+}
+
+fn from_sources(paths: &[PathBuf]) -> Result<Loaded, (u8, String)> {
+    let files = project::find_files(paths).map_err(|e| (EXIT_USAGE, e.0))?;
     if files.is_empty() {
         return Err((
             EXIT_USAGE,
@@ -140,65 +216,31 @@ fn run_inner(args: &Args) -> Result<u8, (u8, String)> {
     }
     let ir = maclc_compiler::ir::lower_with(&analysis.program, &maclc_runtime::zone::load_zone)
         .map_err(|e| (EXIT_FAILURE, format!("cannot run this project: {e}")))?;
-    let (schema, track_map) = input_schema(&ir);
-    if !analysis.program.journeys.is_empty() {
-        // Said up front, so nobody mistakes an empty actions file for journeys that did nothing.
-        eprintln!(
-            "note: this project has {} journeys; `maclc run` does not run journeys yet, so they \
-             send nothing in this run",
-            analysis.program.journeys.len()
-        );
-    }
+    let texts = project::source_texts(&loaded.sources).map_err(|e| (EXIT_USAGE, e.0))?;
+    Ok(Loaded {
+        ir,
+        program_hash: project::program_hash(&texts),
+        journeys: analysis.program.journeys.len(),
+        checked: Some((analysis.program, loaded.sources)),
+    })
+}
 
-    let started = Instant::now();
-    // The program version in idempotency keys: the files' names and text, in sorted order.
-    let program_hash = loaded.sources.iter().fold(0u64, |h, f| {
-        fnv1a(&[f.name.as_bytes(), f.text.as_bytes()], h)
-    });
-    let store = open_store(args, program_hash)?;
-    if let Some((store, Status::Finished { summary })) = &store {
-        return finished_already(
-            args,
-            store,
-            summary,
-            &ir,
-            &analysis.program,
-            &loaded.sources,
-        );
-    }
-    let mut engine =
-        Engine::new(&ir, EventMap::new(&ir, track_map)).with_program_hash(program_hash);
-    let read = read_events(args, &schema, &mut engine, store.as_ref(), max_out_of_order)?;
-    let output = engine.finish(until);
-    Progress::done();
-    write_outputs(args, &ir, &output)?;
-    let summary = summary_text(&ir, &read.summary, &output);
-    if let Some((store, _)) = &store {
-        store
-            .finish(
-                &output.contacts,
-                &round_robin_cursors(&ir, &output),
-                &summary,
-            )
-            .map_err(|e| (EXIT_FAILURE, e.0))?;
-    }
-    eprint!("{summary}");
-    eprint!("{}", run_facts(&read, &output, started.elapsed()));
-    if let Some(id) = &args.explain {
-        match output.contacts.iter().find(|c| &c.id == id) {
-            Some(contact) => print!(
-                "{}",
-                explain(&ir, &analysis.program, &loaded.sources, contact)
-            ),
-            None => {
-                return Err((
-                    EXIT_FAILURE,
-                    format!("`{id}` is not a contact of this run (see --state-out for the ids)"),
-                ))
-            }
-        }
-    }
-    Ok(EXIT_OK)
+/// A compiled program: its IR as written; its sources are checked again only for `--explain`.
+fn from_compiled(path: &std::path::Path, explain: bool) -> Result<Loaded, (u8, String)> {
+    let artefact = super::compile::read_program(path).map_err(|e| (EXIT_USAGE, e))?;
+    let checked = if explain {
+        let (sources, analysis) = super::compile::recheck(&artefact, &project::display_name(path))
+            .map_err(|e| (EXIT_USAGE, e))?;
+        Some((analysis.program, sources))
+    } else {
+        None
+    };
+    Ok(Loaded {
+        program_hash: project::program_hash(&artefact.files),
+        journeys: artefact.manifest.journeys.len(),
+        ir: artefact.ir,
+        checked,
+    })
 }
 
 /// Every change of every score of one contact, with the rule as written and the record that
@@ -351,7 +393,7 @@ fn fingerprint(args: &Args, program_hash: u64) -> Result<String, (u8, String)> {
             format!(
                 "{} {:016x}",
                 describe(path, "contacts")?,
-                fnv1a(&[&bytes], 0)
+                maclc_runtime::lifecycle::fnv1a(&[&bytes], 0)
             )
         }
     };
@@ -384,8 +426,10 @@ fn finished_already(
     store: &RunStore,
     summary: &str,
     ir: &maclc_compiler::ir::Ir,
-    program: &maclc_compiler::check::Program,
-    sources: &maclc_compiler::source::Sources,
+    checked: Option<&(
+        maclc_compiler::check::Program,
+        maclc_compiler::source::Sources,
+    )>,
 ) -> Result<u8, (u8, String)> {
     eprint!("{summary}");
     eprintln!(
@@ -396,7 +440,11 @@ fn finished_already(
     );
     if let Some(id) = &args.explain {
         match store.contact(id).map_err(|e| (EXIT_FAILURE, e.0))? {
-            Some(contact) => print!("{}", explain(ir, program, sources, &contact)),
+            Some(contact) => {
+                if let Some((program, sources)) = checked {
+                    print!("{}", explain(ir, program, sources, &contact));
+                }
+            }
             None => {
                 return Err((
                     EXIT_FAILURE,

@@ -12,6 +12,7 @@ macro_rules! ids {
     ($($name:ident),* $(,)?) => {
         $(
             #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+            #[derive(serde::Serialize, serde::Deserialize)]
             pub struct $name(pub u32);
             impl $name {
                 pub fn index(self) -> usize {
@@ -41,7 +42,7 @@ ids!(
 );
 
 /// A value type of the language.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Type {
     Text,
     Number,
@@ -122,7 +123,7 @@ pub enum Value {
     List(Vec<Value>),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ConsentState {
     Granted,
     Denied,
@@ -248,7 +249,7 @@ impl TypedExpr {
 }
 
 /// Built-in functions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Function {
     Abs,
     Min,
