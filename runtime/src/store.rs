@@ -12,12 +12,12 @@
 //! checkpoint, decodes again only the accepted lines (decoding is deterministic), checks each
 //! batch's hash (a changed file is an error, not a silent wrong answer), cuts the rejects file
 //! back to its checkpointed length and goes on. Records stay in memory, as in a run without a
-//! store: the store holds 1 bit per line and 40 bytes per batch, not the records.
+//! store: the store holds 1 bit per line and about 15 bytes per batch, not the records.
 //!
 //! At the end the final state of every contact (scores with their provenance, stage, segments,
-//! history, caps, pending SLA timers) and the round-robin cursors are written with a
-//! *finished* marker, in one transaction, after the outputs are in place. Running a finished
-//! job again is a no-op that says so.
+//! history, caps, lifecycle decisions, pending SLA timers) and the round-robin cursors are
+//! written with a *finished* marker, in one transaction, after the outputs are in place.
+//! Running a finished job again is a no-op that says so.
 
 use std::path::{Path, PathBuf};
 
