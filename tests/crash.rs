@@ -288,6 +288,23 @@ fn a_store_of_another_run_is_refused_with_the_fix() {
         "{}",
         stderr(&refused)
     );
+    // A resumed run reads its events again: they must be a file, not a stream.
+    if Path::new("/dev/null").exists() {
+        let streamed = maclc(
+            &out.args(
+                &project,
+                Path::new("/dev/null"),
+                Some(&tmp.path().join("s2")),
+            ),
+            None,
+        );
+        assert_eq!(streamed.status.code(), Some(2));
+        assert!(
+            stderr(&streamed).contains("is not a regular file"),
+            "{}",
+            stderr(&streamed)
+        );
+    }
     // `--fresh` needs the folder it starts over in.
     let mut fresh_alone = out.args(&project, &events, None);
     fresh_alone.push("--fresh".into());

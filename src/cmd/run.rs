@@ -414,6 +414,15 @@ fn open_store(args: &Args, program_hash: u64) -> Result<Option<(RunStore, Status
         // (`--fresh` without `--state` is refused by the command line itself.)
         return Ok(None);
     };
+    if !std::fs::metadata(&args.events).is_ok_and(|m| m.is_file()) {
+        return Err((
+            EXIT_USAGE,
+            format!(
+                "`--state` needs the events in a file (a resumed run reads them again from the start), but `{}` is not a regular file; save the stream to a file first, or run without `--state`",
+                project::display_name(&args.events)
+            ),
+        ));
+    }
     let store = RunStore::open(dir, args.fresh).map_err(|e| (EXIT_FAILURE, e.0))?;
     let status = store.begin(&fingerprint).map_err(|e| (EXIT_USAGE, e.0))?;
     Ok(Some((store, status)))
