@@ -513,6 +513,10 @@ fn read_events(
 
     let mut checkpoint = Checkpoint::default();
     if let Some((store, Status::Resume(at))) = store {
+        eprintln!(
+            "resuming an interrupted run from its checkpoint after line {} (re-reading the lines before it)",
+            at.position.line
+        );
         for batch in store.batches().map_err(|e| (EXIT_FAILURE, e.0))? {
             for line in batch.first_line..batch.first_line + batch.lines {
                 match lines.reread(batch.is_accepted(line)).map_err(changed)? {
