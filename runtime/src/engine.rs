@@ -15,7 +15,9 @@
 //! sees the earlier records only); each change keeps its provenance (score, rule, record line,
 //! time). Bounds apply at each change. After every contact, account scores are rolled up.
 //! At `until` the decay is brought up to date, profile points re-evaluated and segments
-//! evaluated in dependency order. The state is plain data, ready to be serialised later.
+//! evaluated in dependency order. The state is plain data (`store.rs` serialises it). A
+//! contact snapshot (`push_contact`, from `--contacts`) gives a contact's profile before its
+//! first record; identify traits then replace the fields they carry.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
