@@ -434,3 +434,59 @@ fn a_run_with_a_contact_snapshot_resumes_to_the_same_bytes() {
         );
     }
 }
+
+/// With a reordering window, whether a record is `too_late` depends on the latest time seen
+/// before it: the checkpoint keeps that edge, so a resumed run rejects exactly the same lines.
+#[test]
+fn a_run_with_a_reordering_window_resumes_to_the_same_bytes() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let project = support::r1_with_actions(tmp.path());
+    // The sample with each block of 8 lines reversed: many records arrive after later ones.
+    let sample = std::fs::read(support::repo_root().join(EVENTS)).unwrap_or_else(|e| panic!("{e}"));
+    let mut lines: Vec<&[u8]> = sample
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    for block in lines.chunks_mut(8) {
+        block.reverse();
+    }
+    let events = tmp.path().join("reordered.jsonl");
+    let bytes: Vec<u8> = lines
+        .iter()
+        .flat_map(|l| l.iter().chain(b"\n"))
+        .copied()
+        .collect();
+    std::fs::write(&events, bytes).unwrap_or_else(|e| panic!("{e}"));
+    let window = |out: &Outputs, state: Option<&Path>| {
+        let mut args = out.args(&project, &events, state);
+        args.extend(["--max-out-of-order".into(), "1h".into()]);
+        args
+    };
+    let clean_out = Outputs::new(tmp.path().join("clean"));
+    let output = maclc(&window(&clean_out, None), None);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let expected = clean_out.read();
+    let too_late = String::from_utf8_lossy(&expected[1].1)
+        .matches(r#""reason":"too_late""#)
+        .count();
+    assert!(
+        too_late > 100,
+        "only {too_late} too_late rejects: the test would prove little"
+    );
+    for at in ["checkpoint:3", "batch:5", "checkpoint:9"] {
+        let out = Outputs::new(tmp.path().join(at.replace(':', "-")));
+        let state = out.file("state");
+        let args = window(&out, Some(&state));
+        assert!(
+            !maclc(&args, Some(at)).status.success(),
+            "{at} did not stop"
+        );
+        let resumed = maclc(&args, None);
+        assert!(resumed.status.success(), "{}", stderr(&resumed));
+        assert_same(
+            &expected,
+            &out.read(),
+            &format!("with a window, stopped at {at}"),
+        );
+    }
+}
