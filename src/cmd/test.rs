@@ -97,7 +97,6 @@ pub fn run(args: &Args) -> u8 {
             .collect();
         runs.push(ProjectRun {
             name,
-            has_journeys: !analysis.program.journeys.is_empty(),
             sources: loaded.sources,
             program: analysis.program,
             ir,

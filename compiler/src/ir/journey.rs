@@ -1,0 +1,238 @@
+//! Journeys in the IR: triggers, entry rules, goals, exits, quiet hours, caps and a flat step
+//! table, every name resolved to a slot or an index.
+//!
+//! A journey's steps are numbered as the checker numbers them (`StepId`: a depth-first,
+//! source-order walk), and stored flat in that order: [`JourneyIr::steps`]`[id]`. Control flow
+//! is explicit: every step says which step comes next (`None`: the run ends), branches name the
+//! first step of each branch, already resolved to where the branch continues when it is empty.
+//! Because `go to` only jumps forward and every other edge goes to a greater number, following
+//! `next` always ends.
+//!
+//! A step also carries a **stable name**: its label when it has one, otherwise a name derived
+//! from what it does (`send email abandoned-cart-1`, `wait 4h`, `wait until sales_activity`),
+//! with `#2`, `#3`… for the second and third step deriving the same name. A contact's position
+//! in a journey is stored against this name, so a new version of the program finds contacts
+//! where they were when their step still exists.
+
+
+use super::Expr;
+
+/// What starts a journey.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JourneyTrigger {
+    /// An event (program event id), with a condition on its properties.
+    Event { event: u32, condition: Option<Expr> },
+    /// The contact enters (or leaves) a segment.
+    Segment { enters: bool, segment: u32 },
+    /// The contact's stage becomes (or stops being) `stage`.
+    Stage { enters: bool, stage: u32 },
+    /// A contact field changes from one known value to another; `from`/`to` narrow it.
+    FieldChanges {
+        slot: u32,
+        from: Option<Expr>,
+        to: Option<Expr>,
+    },
+    /// A contact score goes from below `threshold` to at least it (`upward`), or back below.
+    ScoreCrosses {
+        score: u32,
+        upward: bool,
+        threshold: f64,
+    },
+    /// A moment relative to a date (or timestamp) contact field: `offset_millis` from the date
+    /// (negative: before), at `at_minutes` past midnight in the contact's zone (midnight when
+    /// not given); `yearly` repeats it on every anniversary.
+    Date {
+        slot: u32,
+        offset_millis: i64,
+        yearly: bool,
+        at_minutes: u16,
+    },
+    /// The trigger did not lower (never starts).
+    Never,
+}
+
+/// Who may start a run, and how often.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EntryIr {
+    /// `entry once`: one run in a contact's life (per key, when keyed).
+    pub once: bool,
+    /// `entry again after D`: not again within D of the previous entry (per key, when keyed).
+    pub again_after_millis: Option<i64>,
+    /// `entry one at a time`: never two runs at once.
+    pub one_at_a_time: bool,
+    /// `entry per PROP`: the property of the entry event that keys a run (one running run per
+    /// value).
+    pub key_property: Option<u32>,
+}
+
+/// A goal or an exit condition.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConditionIr {
+    /// Holds while the contact is in the segment (`enters`) or out of it (`leaves`).
+    Segment { enters: bool, segment: u32 },
+    /// Holds when such an event happens (its condition may read `entry.…`).
+    Event { event: u32, condition: Option<Expr> },
+    /// Holds while the expression holds.
+    When(Expr),
+}
+
+/// What to do with a send that falls in quiet hours or over a cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendPolicy {
+    /// Hold the message until it is allowed.
+    Defer,
+    /// Drop it, and report it as suppressed.
+    Skip,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuietHoursIr {
+    /// Channel slot; `None`: every channel.
+    pub channel: Option<u32>,
+    /// Minutes past midnight, contact time: quiet from `from` (included) to `to` (excluded),
+    /// across midnight when `from > to`.
+    pub from_minutes: u16,
+    pub to_minutes: u16,
+    pub policy: SendPolicy,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrequencyCapIr {
+    pub channel: u32,
+    pub count: u32,
+    pub per_millis: i64,
+    pub policy: SendPolicy,
+}
+
+/// One step of a journey, with where the run goes after it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepIr {
+    /// The stable name (see the module documentation).
+    pub name: String,
+    /// Whether `name` is the step's own label (tests can name it: `expect journey j at name`).
+    pub labelled: bool,
+    pub kind: StepKindIr,
+    /// The step that follows; `None`: the run ends.
+    pub next: Option<u32>,
+}
+
+/// A zone to read local time in: the contact's own, or a named one.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ZoneRef {
+    /// The contact's `timezone` field, falling back to the default zone.
+    Contact,
+    /// An index into [`JourneysIr::zones`].
+    Fixed(u32),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StepKindIr {
+    Send {
+        channel: u32,
+        template: String,
+        /// Template parameters: name and value.
+        params: Vec<(String, Expr)>,
+    },
+    Wait {
+        millis: i64,
+    },
+    WaitForEvent {
+        event: u32,
+        condition: Option<Expr>,
+        timeout_millis: Option<i64>,
+        /// Where the run goes on timeout (the first step of the `else` block, or the wait's
+        /// `next` when there is none).
+        on_timeout: Option<u32>,
+    },
+    WaitForTime {
+        /// Minutes past midnight; `None`: midnight.
+        minutes: Option<u16>,
+        /// Allowed weekdays, Monday = bit 0 … Sunday = bit 6; 0: any day.
+        weekdays: u8,
+        zone: ZoneRef,
+    },
+    If {
+        condition: Expr,
+        then: Option<u32>,
+        otherwise: Option<u32>,
+    },
+    /// The first arm whose condition holds (`None`: `otherwise`).
+    Split {
+        arms: Vec<(Option<Expr>, Option<u32>)>,
+    },
+    /// Percentages (adding up to 100) and where each arm goes.
+    RandomSplit {
+        arms: Vec<(f64, Option<u32>)>,
+    },
+    SetField {
+        slot: u32,
+        value: Expr,
+    },
+    Points {
+        score: u32,
+        amount: f64,
+    },
+    List {
+        add: bool,
+        list: String,
+    },
+    MoveToStage(u32),
+    RouteToQueue(u32),
+    RouteWith(u32),
+    Notify {
+        queue: Option<u32>,
+        recipient: Option<String>,
+        message: String,
+    },
+    Webhook {
+        method: String,
+        url: String,
+        body: Option<String>,
+    },
+    /// Nothing to do (`go to`, a step that did not check): the run goes to `next`.
+    Pass,
+    End,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct JourneyIr {
+    pub name: String,
+    pub trigger: JourneyTrigger,
+    /// The event `entry.…` reads (the trigger's event), if any.
+    pub entry_event: Option<u32>,
+    pub entry: EntryIr,
+    pub goals: Vec<ConditionIr>,
+    pub exits: Vec<ConditionIr>,
+    pub quiet_hours: Vec<QuietHoursIr>,
+    pub caps: Vec<FrequencyCapIr>,
+    /// By step id.
+    pub steps: Vec<StepIr>,
+    /// The first step (`None`: a journey with no steps).
+    pub first: Option<u32>,
+}
+
+impl JourneyIr {
+    /// The step with this stable name.
+    pub fn step_named(&self, name: &str) -> Option<u32> {
+        self.steps
+            .iter()
+            .position(|s| s.name == name)
+            .map(|i| i as u32)
+    }
+}
+
+/// Every journey, with what they share.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JourneysIr {
+    /// By journey id of the checked program.
+    pub journeys: Vec<JourneyIr>,
+    /// Program-wide quiet hours and caps (every journey's sends).
+    pub quiet_hours: Vec<QuietHoursIr>,
+    pub caps: Vec<FrequencyCapIr>,
+    /// The contact slot holding the contact's IANA zone (`timezone`), if the schema has one.
+    pub zone_slot: Option<u32>,
+    /// The zone of contacts without one of their own (the default time zone, else UTC).
+    pub default_zone: super::ZoneRules,
+    /// Named zones steps use (`wait until 09:00 in "Europe/Paris"`).
+    pub zones: Vec<super::ZoneRules>,
+}
