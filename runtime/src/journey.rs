@@ -883,9 +883,11 @@ fn step(ir: &Ir, state: &mut ContactState, index: usize, now: i64, changed: &mut
             let mut payload = base;
             payload.push(("channel", name.to_string()));
             payload.push(("template", template.clone()));
-            for (k, e) in params {
+            // Template parameters as `param.NAME` members, so two never share a key.
+            let keys: Vec<String> = params.iter().map(|(k, _)| format!("param.{k}")).collect();
+            for ((_, e), key) in params.iter().zip(&keys) {
                 let v = run_scope_eval(ir, state, &run, e, now);
-                payload.push(("param", format!("{k}={}", display_typed(ir, e, &v, &run))));
+                payload.push((key.as_str(), display_typed(ir, e, &v, &run)));
             }
             let zone = contact_zone(ir, state);
             let late = local(&zone, clock).div_euclid(MILLIS_PER_DAY)

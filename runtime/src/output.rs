@@ -199,7 +199,7 @@ pub fn summary_text(ir: &Ir, summary: &Summary, run: &RunOutput) -> String {
         let _ = writeln!(text, "actions: {}", run.actions.len());
         for (kind, n) in kinds {
             let note = if kind == "suppressed" {
-                " (sends refused for lack of consent)"
+                " (sends not made: no consent, quiet hours or a cap; each says why)"
             } else {
                 ""
             };

@@ -122,14 +122,6 @@ fn run_inner(args: &Args) -> Result<u8, (u8, String)> {
     let ir = maclc_compiler::ir::lower_with(&analysis.program, &maclc_runtime::zone::load_zone)
         .map_err(|e| (EXIT_FAILURE, format!("cannot run this project: {e}")))?;
     let (schema, track_map) = input_schema(&ir);
-    if !analysis.program.journeys.is_empty() {
-        // Said up front, so nobody mistakes an empty actions file for journeys that did nothing.
-        eprintln!(
-            "note: this project has {} journeys; `maclc run` does not run journeys yet, so they \
-             send nothing in this run",
-            analysis.program.journeys.len()
-        );
-    }
 
     let input = File::open(&args.events).map_err(|e| {
         (
