@@ -137,8 +137,7 @@ fn plain_words(failure: &Failure) -> String {
         format!("the contact is not in `{segment}`")
     } else if failure.expected.starts_with("stage ") {
         format!("the contact is at stage `{actual}`")
-    } else if failure.expected.starts_with("sent ") || failure.expected.starts_with("suppressed ")
-    {
+    } else if failure.expected.starts_with("sent ") || failure.expected.starts_with("suppressed ") {
         format!("instead: {actual}")
     } else if failure.expected.starts_with("routed to ") {
         format!("the lead was {actual}")

@@ -34,7 +34,7 @@ use maclc_compiler::ir::{
 };
 
 use crate::engine::{scope, ContactState};
-use crate::eval::{Val, V, MILLIS_PER_DAY};
+use crate::eval::{Val, MILLIS_PER_DAY, V};
 use crate::lifecycle::{fnv1a, push_action, refusal, RecordEvents};
 use crate::output::format_number;
 
@@ -439,9 +439,9 @@ fn wake(
         ) => {
             let arrived = events.iter().any(|(e, props)| {
                 *e == *event
-                    && condition.as_ref().is_none_or(|c| {
-                        run_scope_holds(ir, state, run, c, Some((props, now)), now)
-                    })
+                    && condition
+                        .as_ref()
+                        .is_none_or(|c| run_scope_holds(ir, state, run, c, Some((props, now)), now))
             });
             if arrived {
                 Some((step.next, now))
@@ -497,8 +497,7 @@ fn start_runs(ir: &Ir, state: &mut ContactState, events: RecordEvents<'_>, now: 
                         continue;
                     }
                     let holds = condition.as_ref().is_none_or(|c| {
-                        scope(ir, state, &scores, &state.segments, Some((props, now)), now)
-                            .holds(c)
+                        scope(ir, state, &scores, &state.segments, Some((props, now)), now).holds(c)
                     });
                     if holds {
                         starts.push((j, props.clone(), now, cause.to_string()));
@@ -1011,15 +1010,7 @@ fn step(ir: &Ir, state: &mut ContactState, index: usize, now: i64, changed: &mut
             Flow::Next(next, clock)
         }
         StepKindIr::Points { score, amount } => {
-            crate::engine::add_points(
-                ir,
-                state,
-                *score as usize,
-                JOURNEY_RULE,
-                *amount,
-                0,
-                now,
-            );
+            crate::engine::add_points(ir, state, *score as usize, JOURNEY_RULE, *amount, 0, now);
             *changed = true;
             Flow::Next(next, clock)
         }
@@ -1083,7 +1074,10 @@ pub const JOURNEY_RULE: u32 = u32::MAX - 1;
 /// The arm bucket of a random split, 0..10000: a hash of the contact, the journey and the step,
 /// so the same contact lands in the same arm on every run and machine, with no state kept.
 pub fn split_bucket(contact: &str, journey: &str, step: &str) -> u64 {
-    let h = fnv1a(&[contact.as_bytes(), journey.as_bytes(), step.as_bytes()], 0);
+    let h = fnv1a(
+        &[contact.as_bytes(), journey.as_bytes(), step.as_bytes()],
+        0,
+    );
     // SplitMix64's finaliser: FNV's low bits alone are not uniform enough for percentages.
     let mut z = h.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -1196,7 +1190,12 @@ fn hhmm(minutes: u16) -> String {
 }
 
 /// When the cap is reached at `now`, the time a send is allowed again.
-fn cap_reached(cap: &FrequencyCapIr, only: Option<u32>, sends: &[SendMark], now: i64) -> Option<i64> {
+fn cap_reached(
+    cap: &FrequencyCapIr,
+    only: Option<u32>,
+    sends: &[SendMark],
+    now: i64,
+) -> Option<i64> {
     let counted: Vec<i64> = sends
         .iter()
         .filter(|s| {

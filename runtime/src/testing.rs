@@ -536,7 +536,10 @@ fn check(ir: &Ir, state: &ContactState, expectation: &Expectation) -> Check {
             check_message(ir, state, "suppressed", *channel, template)
         }
         Expectation::RoutedTo(queue) => {
-            let name = ir.queues.get(queue.index()).map_or("?", |q| q.name.as_str());
+            let name = ir
+                .queues
+                .get(queue.index())
+                .map_or("?", |q| q.name.as_str());
             let routed: Vec<&str> = state
                 .actions
                 .iter()
@@ -561,7 +564,10 @@ fn check(ir: &Ir, state: &ContactState, expectation: &Expectation) -> Check {
             let Some(j) = ir.journeys.journeys.get(journey.index()) else {
                 return Check::Skipped;
             };
-            let step_name = j.steps.get(step.0 as usize).map_or("?", |s| s.name.as_str());
+            let step_name = j
+                .steps
+                .get(step.0 as usize)
+                .map_or("?", |s| s.name.as_str());
             let runs: Vec<&crate::journey::Run> = state
                 .journeys
                 .runs
@@ -581,7 +587,11 @@ fn check(ir: &Ir, state: &ContactState, expectation: &Expectation) -> Check {
                     .find(|(_, jj, _)| *jj == journey.0);
                 match ended {
                     Some((_, _, outcome)) => {
-                        format!("not in journey {} (its run {})", j.name, outcome_words(*outcome))
+                        format!(
+                            "not in journey {} (its run {})",
+                            j.name,
+                            outcome_words(*outcome)
+                        )
                     }
                     None => format!("not in journey {}", j.name),
                 }
@@ -692,7 +702,12 @@ fn check_message(
     let same = |a: &&crate::lifecycle::Action| {
         payload(a, "channel") == Some(channel) && payload(a, "template") == Some(template)
     };
-    if state.actions.iter().filter(|a| a.kind == kind).any(|a| same(&a)) {
+    if state
+        .actions
+        .iter()
+        .filter(|a| a.kind == kind)
+        .any(|a| same(&a))
+    {
         return Check::Holds;
     }
     let word = if kind == "send" { "sent" } else { "suppressed" };

@@ -118,7 +118,11 @@ test "no account" {
 /// block passes, and every expectation of the journey examples is checked (none skipped).
 #[test]
 fn printers_gitlab_and_journeys_test_blocks_pass() {
-    for dir in ["examples/printers", "examples/gitlab-scoring", "examples/journeys"] {
+    for dir in [
+        "examples/printers",
+        "examples/gitlab-scoring",
+        "examples/journeys",
+    ] {
         let analysis = load(dir);
         let ir = maclc_compiler::ir::lower_with(&analysis.program, &maclc_runtime::zone::load_zone)
             .unwrap_or_else(|e| panic!("{dir}: {e}"));

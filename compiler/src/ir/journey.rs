@@ -14,7 +14,6 @@
 //! in a journey is stored against this name, so a new version of the program finds contacts
 //! where they were when their step still exists.
 
-
 use super::Expr;
 
 /// What starts a journey.
