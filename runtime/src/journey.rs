@@ -1255,6 +1255,48 @@ fn display_typed(ir: &Ir, e: &Expr, v: &Val, run: &Run) -> String {
     display(v)
 }
 
+/// The journeys part of a run's summary: per journey, runs started, converted (goal met),
+/// exited, completed, and still running at the end.
+pub fn summary(ir: &Ir, contacts: &[ContactState]) -> String {
+    let n = ir.journeys.journeys.len();
+    // started, converted, exited, completed, removed, running
+    let mut counts = vec![[0u64; 6]; n];
+    for c in contacts {
+        for &(_, j, outcome) in &c.journeys.ended {
+            if let Some(row) = counts.get_mut(j as usize) {
+                row[0] += 1;
+                let k = match outcome {
+                    Outcome::Converted => 1,
+                    Outcome::Exited => 2,
+                    Outcome::Completed => 3,
+                    Outcome::StepRemoved => 4,
+                };
+                row[k] += 1;
+            }
+        }
+        for run in &c.journeys.runs {
+            if let Some(row) = counts.get_mut(run.journey as usize) {
+                row[0] += 1;
+                row[5] += 1;
+            }
+        }
+    }
+    let mut text = String::from("journeys:\n");
+    for (j, row) in ir.journeys.journeys.iter().zip(&counts) {
+        let [started, converted, exited, completed, removed, running] = *row;
+        text.push_str(&format!(
+            "  {}: {started} started, {converted} converted, {exited} exited, {completed} \
+             completed, {running} still running",
+            j.name
+        ));
+        if removed > 0 {
+            text.push_str(&format!(", {removed} ended because their step was removed"));
+        }
+        text.push('\n');
+    }
+    text
+}
+
 // ------------------------------------------------------------------ a new program version
 
 /// Moves every run to the step of the same stable name in `ir` (a new version of the

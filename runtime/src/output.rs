@@ -206,6 +206,9 @@ pub fn summary_text(ir: &Ir, summary: &Summary, run: &RunOutput) -> String {
             let _ = writeln!(text, "  {kind}: {n}{note}");
         }
     }
+    if !ir.journeys.journeys.is_empty() {
+        text.push_str(&crate::journey::summary(ir, &run.contacts));
+    }
     if let Some(lifecycle) = &ir.lifecycle {
         let _ = writeln!(text, "stages:");
         for (i, stage) in lifecycle.stages.iter().enumerate() {
