@@ -235,3 +235,78 @@ pub struct JourneysIr {
     /// Named zones steps use (`wait until 09:00 in "Europe/Paris"`).
     pub zones: Vec<super::ZoneRules>,
 }
+
+impl StepKindIr {
+    /// Whether a contact can be at this step between two points in time: a wait, or a send
+    /// held back by quiet hours or a cap.
+    pub fn can_hold(&self) -> bool {
+        matches!(
+            self,
+            StepKindIr::Wait { .. }
+                | StepKindIr::WaitForEvent { .. }
+                | StepKindIr::WaitForTime { .. }
+                | StepKindIr::Send { .. }
+        )
+    }
+}
+
+/// `maclc check --against OLD`: the steps of `old` where contacts may be waiting that `new` no
+/// longer has (by stable name, in journeys of the same name). Contacts waiting in such a step
+/// end their run when the new version runs (see `docs/language.md`); each is a warning on the
+/// journey's name in the new program.
+pub fn against(
+    old: &crate::check::Program,
+    new: &crate::check::Program,
+) -> Vec<crate::diagnostics::Diagnostic> {
+    use crate::check::{JourneyId, Symbol};
+    use crate::diagnostics::{catalogue, Diagnostic};
+    // Only step names matter here: any zone will do, so no time-zone database is needed.
+    let any_zone = |name: &str| Some(super::ZoneRules::fixed(name, 0));
+    let (Ok(old_ir), Ok(new_ir)) = (
+        super::lower_with(old, &any_zone),
+        super::lower_with(new, &any_zone),
+    ) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (ni, journey) in new_ir.journeys.journeys.iter().enumerate() {
+        let Some(before) = old_ir
+            .journeys
+            .journeys
+            .iter()
+            .find(|j| j.name == journey.name)
+        else {
+            continue;
+        };
+        let Some(span) = new.definition_of(Symbol::Journey(JourneyId(ni as u32))) else {
+            continue;
+        };
+        for step in before.steps.iter().filter(|s| s.kind.can_hold()) {
+            if journey.step_named(&step.name).is_some() {
+                continue;
+            }
+            let what = if step.labelled {
+                format!("the step `{}`", step.name)
+            } else {
+                format!("the step `{}` (unlabelled)", step.name)
+            };
+            out.push(
+                Diagnostic::new(
+                    catalogue::STEP_REMOVED,
+                    format!(
+                        "{what} of journey `{}` was removed while contacts may be waiting in it",
+                        journey.name
+                    ),
+                    span,
+                    "contacts waiting there end their run when this version runs",
+                )
+                .with_help(format!(
+                    "to keep them, keep a step named `{}` (a label keeps a name stable); \
+                     otherwise they leave the journey and get nothing more from it",
+                    step.name
+                )),
+            );
+        }
+    }
+    out
+}
