@@ -11,7 +11,10 @@ use crate::syntax::ast::{
 macro_rules! ids {
     ($($name:ident),* $(,)?) => {
         $(
-            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+            #[derive(
+                Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize,
+                serde::Deserialize,
+            )]
             pub struct $name(pub u32);
             impl $name {
                 pub fn index(self) -> usize {
@@ -122,7 +125,7 @@ pub enum Value {
     List(Vec<Value>),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ConsentState {
     Granted,
     Denied,
@@ -248,7 +251,7 @@ impl TypedExpr {
 }
 
 /// Built-in functions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Function {
     Abs,
     Min,

@@ -17,7 +17,7 @@
 use super::Expr;
 
 /// What starts a journey.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum JourneyTrigger {
     /// An event (program event id), with a condition on its properties.
     Event { event: u32, condition: Option<Expr> },
@@ -51,7 +51,7 @@ pub enum JourneyTrigger {
 }
 
 /// Who may start a run, and how often.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EntryIr {
     /// `entry once`: one run in a contact's life (per key, when keyed).
     pub once: bool,
@@ -65,7 +65,7 @@ pub struct EntryIr {
 }
 
 /// A goal or an exit condition.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum ConditionIr {
     /// Holds while the contact is in the segment (`enters`) or out of it (`leaves`).
     Segment { enters: bool, segment: u32 },
@@ -76,7 +76,7 @@ pub enum ConditionIr {
 }
 
 /// What to do with a send that falls in quiet hours or over a cap.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum SendPolicy {
     /// Hold the message until it is allowed.
     Defer,
@@ -84,7 +84,7 @@ pub enum SendPolicy {
     Skip,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct QuietHoursIr {
     /// Channel slot; `None`: every channel.
     pub channel: Option<u32>,
@@ -95,7 +95,7 @@ pub struct QuietHoursIr {
     pub policy: SendPolicy,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FrequencyCapIr {
     pub channel: u32,
     pub count: u32,
@@ -104,7 +104,7 @@ pub struct FrequencyCapIr {
 }
 
 /// One step of a journey, with where the run goes after it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StepIr {
     /// The stable name (see the module documentation).
     pub name: String,
@@ -116,7 +116,7 @@ pub struct StepIr {
 }
 
 /// A zone to read local time in: the contact's own, or a named one.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum ZoneRef {
     /// The contact's `timezone` field, falling back to the default zone.
     Contact,
@@ -124,7 +124,7 @@ pub enum ZoneRef {
     Fixed(u32),
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum StepKindIr {
     Send {
         channel: u32,
@@ -193,7 +193,7 @@ pub enum StepKindIr {
     End,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct JourneyIr {
     pub name: String,
     pub trigger: JourneyTrigger,
@@ -221,7 +221,7 @@ impl JourneyIr {
 }
 
 /// Every journey, with what they share.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct JourneysIr {
     /// By journey id of the checked program.
     pub journeys: Vec<JourneyIr>,
@@ -309,4 +309,89 @@ pub fn against(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lowered(text: &str) -> (crate::check::Program, super::super::Ir) {
+        let mut sources = crate::source::Sources::new();
+        sources.add("t.marketing".to_string(), text.to_string());
+        let analysis = crate::analyze(&sources);
+        assert!(!analysis.has_errors(), "{:#?}", analysis.diagnostics);
+        let ir = super::super::lower(&analysis.program).unwrap_or_else(|e| panic!("{e}"));
+        (analysis.program, ir)
+    }
+
+    const PROGRAM: &str = r#"
+channel email opt_in
+contact {
+  email: text
+}
+event checkout_started from track "Checkout Started" {
+  cart_id: text
+  note: text
+}
+event order_completed from track "Order Completed" {
+  cart_id: text
+}
+journey cart "Cart" {
+  trigger on checkout_started
+  entry per cart_id
+  exit on order_completed where cart_id == entry.cart_id
+  wait 1h
+  first: send email "cart" with { cart_id: entry.cart_id }
+  wait until order_completed within 1d else {
+    send email "last-call"
+    end
+  }
+  wait 1h
+  send email "thanks"
+}
+"#;
+
+    #[test]
+    fn steps_are_flat_by_id_with_their_control_flow_and_stable_names() {
+        let (_, ir) = lowered(PROGRAM);
+        let j = &ir.journeys.journeys[0];
+        let names: Vec<&str> = j.steps.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "wait 1h",
+                "first",
+                "wait until order_completed",
+                "send email last-call",
+                "end",
+                "wait 1h #2",
+                "send email thanks"
+            ]
+        );
+        assert_eq!(j.first, Some(0));
+        let nexts: Vec<Option<u32>> = j.steps.iter().map(|s| s.next).collect();
+        assert_eq!(
+            nexts,
+            [Some(1), Some(2), Some(5), Some(4), None, Some(6), None]
+        );
+        assert!(matches!(
+            j.steps[2].kind,
+            StepKindIr::WaitForEvent {
+                on_timeout: Some(3),
+                ..
+            }
+        ));
+        assert_eq!(j.entry.key_property, Some(0));
+        // `entry.cart_id` is read, so it is decoded; `note` is not.
+        assert_eq!(ir.used_properties[0], [true, false]);
+        assert!(ir.live_segments);
+    }
+
+    #[test]
+    fn journeys_survive_a_serialisation_round_trip() {
+        let (_, ir) = lowered(PROGRAM);
+        let text = serde_json::to_string(&ir.journeys).unwrap_or_default();
+        let back: Result<JourneysIr, _> = serde_json::from_str(&text);
+        assert_eq!(back.ok().as_ref(), Some(&ir.journeys));
+    }
 }

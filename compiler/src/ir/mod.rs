@@ -23,7 +23,7 @@ use crate::check::{ConsentState, EventId, ScoreId, SegmentId};
 use crate::syntax::ast::AggregateKind;
 
 /// The type of a value at run time (what a backend needs to pick a representation).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ValType {
     Bool,
     /// Numbers, money, percentages and durations (milliseconds): all `f64`.
@@ -39,7 +39,7 @@ pub enum ValType {
 }
 
 /// A constant operand.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Const {
     Bool(bool),
     Num(f64),
@@ -51,18 +51,18 @@ pub enum Const {
 }
 
 /// An interned text constant: an index into [`Ir::texts`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct TextId(pub u32);
 
 /// A precompiled regular expression: an index into [`Ir::regexes`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct RegexId(pub u32);
 
 /// A time-windowed aggregate: an index into [`Ir::aggregates`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct AggregateId(pub u32);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum CmpOp {
     Eq,
     Ne,
@@ -72,7 +72,7 @@ pub enum CmpOp {
     Ge,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ArithOp {
     Add,
     Sub,
@@ -80,7 +80,7 @@ pub enum ArithOp {
     Div,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum TextOp {
     StartsWith,
     EndsWith,
@@ -91,13 +91,13 @@ pub enum TextOp {
 pub use crate::check::program::Function as Func;
 
 /// A typed expression node.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Expr {
     pub ty: ValType,
     pub node: Node,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Node {
     Const(Const),
     /// A contact field, by slot ([`Ir::contact_slots`]).
@@ -303,7 +303,7 @@ pub enum DecayIr {
 
 /// A time zone as a table: the offset from UTC before the first transition, then from each
 /// transition on. Pure data, so a native backend can look offsets up without a library.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ZoneRules {
     pub name: String,
     pub initial_offset_millis: i64,
