@@ -144,7 +144,13 @@ fn plain_words(failure: &Failure) -> String {
     } else if failure.expected == "no actions" {
         format!("there were: {actual}")
     } else if failure.expected.starts_with("journey ") {
-        format!("the contact is {actual}")
+        match actual
+            .strip_prefix("journey ")
+            .and_then(|a| a.split_once(" at "))
+        {
+            Some((_, steps)) => format!("the run is at `{steps}`"),
+            None => format!("the contact is {actual}"),
+        }
     } else {
         let score = failure.expected.split(' ').next().unwrap_or_default();
         format!("`{score}` is {actual}")
@@ -344,6 +350,7 @@ pub fn trace_text(run: &ProjectRun, failure: &Failure) -> String {
         // An event no rule gave points for is part of the story too (a limit reached, a
         // condition that did not hold): the entries it caused follow it at its time.
         if matches!(entry.what, Happened::Event { .. })
+            && !run.ir.scores.is_empty()
             && !failure.trace.get(i + 1).is_some_and(|next| {
                 next.time == entry.time && matches!(next.what, Happened::Points { .. })
             })

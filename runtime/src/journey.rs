@@ -450,6 +450,9 @@ fn wake(
             }
         }
         (Wait::Sleep { due }, _) if due <= now => Some((step.next, due)),
+        // A wait for an event whose step became another kind of step (a new program version
+        // kept its name): its time limit still ends it.
+        (Wait::Event { due: Some(due) }, _) if due <= now => Some((step.next, due)),
         // A held send runs again.
         (Wait::Retry { due }, _) if due <= now => Some((Some(run.step), due)),
         _ => None,

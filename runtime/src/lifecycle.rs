@@ -262,6 +262,9 @@ pub(crate) fn push_action(
 /// stage visit, and journey waits and date triggers (`journey::next_due`). At one time, SLA
 /// timers first.
 pub fn fire_timers(ir: &Ir, state: &mut ContactState, to: i64) {
+    // Each journey wake-up moves its runs on; a time that stays due after several wake-ups
+    // could only be a run that cannot move, and must not hold the contact forever.
+    let mut same_time = (i64::MIN, 0u32);
     loop {
         let next_sla = state
             .timers
@@ -277,6 +280,14 @@ pub fn fire_timers(ir: &Ir, state: &mut ContactState, to: i64) {
                 fire_sla(ir, state, timer);
             }
             (_, Some(due)) => {
+                if same_time.0 == due {
+                    same_time.1 += 1;
+                    if same_time.1 > 64 {
+                        break;
+                    }
+                } else {
+                    same_time = (due, 0);
+                }
                 crate::engine::advance(ir, state, due);
                 if ir.live_segments {
                     // Time alone may have moved segments: goals and exits see it.
