@@ -207,10 +207,16 @@ fn zone_named(name: &str) -> Option<Arc<ZoneRules>> {
             .map(Arc::new)
     };
     let cache = ZONES.get_or_init(|| Mutex::new(HashMap::new()));
-    match cache.lock() {
-        Ok(mut zones) => zones.entry(name.to_string()).or_insert_with(load).clone(),
-        Err(_) => load(),
+    let Ok(mut zones) = cache.lock() else {
+        return load();
+    };
+    // Looked up without allocating: this runs for every send and date check.
+    if let Some(zone) = zones.get(name) {
+        return zone.clone();
     }
+    let zone = load();
+    zones.insert(name.to_string(), zone.clone());
+    zone
 }
 
 /// Local milliseconds (wall clock as if UTC) of a UTC instant.
@@ -611,11 +617,17 @@ fn date_due(
     else {
         return None;
     };
-    let value = state
-        .profile
-        .get(slot as usize)
-        .cloned()
-        .unwrap_or(Val::Missing);
+    let value = state.profile.get(slot as usize).unwrap_or(&Val::Missing);
+    // Most of the time the timer is set for this value and not due: nothing to do.
+    let current = state
+        .journeys
+        .dates
+        .get(j as usize)
+        .and_then(Option::as_ref);
+    if current.is_some_and(|a| a.value == *value && a.due.is_none_or(|d| d > now)) {
+        return None;
+    }
+    let value = value.clone();
     let zone = contact_zone(ir, state);
     let anchor_day = match value {
         Val::Date(d) => Some(d),
