@@ -4,6 +4,7 @@
 //! language work happens in `maclc-compiler`; this crate does the I/O around it.
 
 mod cmd;
+mod coverage;
 mod project;
 mod test_report;
 
@@ -35,6 +36,10 @@ enum Command {
     Run(cmd::run::Args),
     /// Run the `test` blocks of a project and report the expectations that do not hold
     Test(cmd::test::Args),
+    /// Check a project and write it as one compiled program file (for `run --program`)
+    Compile(cmd::compile::Args),
+    /// Show what a compiled program file holds: versions, content hash, files, rules, tests
+    Inspect(cmd::inspect::Args),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +50,8 @@ fn main() -> ExitCode {
         Command::Explain(args) => cmd::explain::run(&args),
         Command::Run(args) => cmd::run::run(&args),
         Command::Test(args) => cmd::test::run(&args),
+        Command::Compile(args) => cmd::compile::run(&args),
+        Command::Inspect(args) => cmd::inspect::run(&args),
     };
     ExitCode::from(code)
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use maclc_compiler::artefact::{content_hash, SourceText};
 use maclc_compiler::source::{resolve_import_path, Sources};
 use maclc_compiler::syntax::{parse_file, ParsedFile};
 
@@ -189,4 +190,53 @@ pub fn load_one(path: &Path) -> Result<Project, LoadError> {
         .into_iter()
         .collect();
     Ok(Project { sources, parsed })
+}
+
+/// The files of a loaded project as a compiled program keeps them: named relative to the
+/// deepest folder holding them all (imports included), so the same project checked out at
+/// another path has the same names, the same content hash and the same idempotency keys.
+pub fn source_texts(sources: &Sources) -> Result<Vec<SourceText>, LoadError> {
+    let mut absolute = Vec::new();
+    for file in sources.iter() {
+        let path = fs::canonicalize(&file.name)
+            .map_err(|e| LoadError(format!("cannot find `{}`: {e}", file.name)))?;
+        absolute.push(path);
+    }
+    let mut root: Option<PathBuf> = absolute
+        .first()
+        .and_then(|p| p.parent())
+        .map(Path::to_path_buf);
+    for path in &absolute {
+        while let Some(dir) = root.clone() {
+            if path.starts_with(&dir) {
+                break;
+            }
+            root = dir.parent().map(Path::to_path_buf);
+        }
+    }
+    Ok(sources
+        .iter()
+        .zip(&absolute)
+        .map(|(file, path)| {
+            let relative = root
+                .as_deref()
+                .and_then(|r| path.strip_prefix(r).ok())
+                .unwrap_or(path);
+            SourceText {
+                name: display_name(relative),
+                text: file.text.to_string(),
+            }
+        })
+        .collect())
+}
+
+/// The program version idempotency keys carry: the first 8 bytes of the content hash of the
+/// sources (the same whether the program runs from its sources or compiled).
+pub fn program_hash(files: &[SourceText]) -> u64 {
+    let mut sorted = files.to_vec();
+    sorted.sort_by(|a, b| a.name.cmp(&b.name));
+    let hash = content_hash(&sorted);
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&hash[..8]);
+    u64::from_le_bytes(first)
 }

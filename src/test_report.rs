@@ -6,6 +6,7 @@
 
 use std::fmt::{self, Write as _};
 
+use crate::coverage::{Coverage, Kind};
 use maclc_compiler::check::Program;
 use maclc_compiler::ir::Ir;
 use maclc_compiler::source::{SourceFile, Sources, Span};
@@ -23,6 +24,8 @@ pub struct ProjectRun {
     pub program: Program,
     pub ir: Ir,
     pub outcomes: Vec<TestOutcome>,
+    /// What the tests exercised, with `--coverage`.
+    pub coverage: Option<Coverage>,
 }
 
 impl fmt::Debug for ProjectRun {
@@ -63,6 +66,12 @@ pub fn human(runs: &[ProjectRun], color: bool) -> String {
                 out.push('\n');
                 out.push_str(&failure_text(run, outcome, failure, color));
             }
+        }
+    }
+    for run in runs {
+        if let Some(coverage) = &run.coverage {
+            out.push('\n');
+            out.push_str(&coverage_text(run, coverage));
         }
     }
     out.push('\n');
@@ -135,12 +144,15 @@ fn plain_words(failure: &Failure) -> String {
         format!("the contact is in `{segment}`")
     } else if let Some(segment) = failure.expected.strip_prefix("in ") {
         format!("the contact is not in `{segment}`")
+    } else if let Some(queue) = failure.expected.strip_prefix("routed to ") {
+        match actual.strip_prefix("routed to ") {
+            Some(other) => format!("the contact went to `{other}` instead of `{queue}`"),
+            None => "the contact was not routed".to_string(),
+        }
     } else if failure.expected.starts_with("stage ") {
         format!("the contact is at stage `{actual}`")
     } else if failure.expected.starts_with("sent ") || failure.expected.starts_with("suppressed ") {
         format!("instead: {actual}")
-    } else if failure.expected.starts_with("routed to ") {
-        format!("the lead was {actual}")
     } else if failure.expected == "no actions" {
         format!("there were: {actual}")
     } else if failure.expected.starts_with("journey ") {
@@ -253,6 +265,49 @@ pub fn describe(run: &ProjectRun, entry: &TraceEntry) -> (String, Option<String>
             };
             (format!("stage {} -> {}", name(*from), name(*to)), None)
         }
+        Happened::Transition { transition } => {
+            let span = run
+                .program
+                .lifecycle
+                .as_ref()
+                .and_then(|l| l.transitions.get(*transition as usize))
+                .map(|t| t.span);
+            match span {
+                Some(span) => (
+                    format!("by `{}`", written(&run.sources, span)),
+                    Some(place(&run.sources, span)),
+                ),
+                None => ("by a lifecycle transition".to_string(), None),
+            }
+        }
+        Happened::Route { route, rule } => {
+            let route = run.program.routes.get(*route as usize);
+            let name = route.map_or("?", |r| r.name.as_str());
+            let span = route
+                .and_then(|r| r.rules.get(*rule as usize))
+                .map(|r| r.span);
+            match span {
+                Some(span) => (
+                    format!("routing `{name}` chose `{}`", written(&run.sources, span)),
+                    Some(place(&run.sources, span)),
+                ),
+                None => (format!("routing `{name}` chose rule {}", rule + 1), None),
+            }
+        }
+        Happened::JourneyStep { journey, step } => {
+            let journey = run.program.journeys.get(*journey as usize);
+            let name = journey.map_or("?", |j| j.name.as_str());
+            let span = journey
+                .and_then(|j| find_step(&j.steps, *step))
+                .map(|s| s.span);
+            match span {
+                Some(span) => (
+                    format!("journey `{name}` runs `{}`", first_line(&run.sources, span)),
+                    Some(place(&run.sources, span)),
+                ),
+                None => (format!("journey `{name}` runs step {step}"), None),
+            }
+        }
         Happened::Segment { segment, entered } => {
             let name = ir
                 .segments
@@ -264,22 +319,6 @@ pub fn describe(run: &ProjectRun, entry: &TraceEntry) -> (String, Option<String>
                     "{} segment `{name}`",
                     if *entered { "enters" } else { "leaves" }
                 ),
-                span.map(|s| place(&run.sources, s)),
-            )
-        }
-        Happened::JourneyStep { journey, step } => {
-            let j = ir.journeys.journeys.get(*journey as usize);
-            let name = j.map_or("?", |j| j.name.as_str());
-            let step_name = j
-                .and_then(|j| j.steps.get(*step as usize))
-                .map_or("?", |s| s.name.as_str());
-            let span = run
-                .program
-                .journeys
-                .get(*journey as usize)
-                .and_then(|j| step_span(&j.steps, *step));
-            (
-                format!("journey `{name}` step `{step_name}`"),
                 span.map(|s| place(&run.sources, s)),
             )
         }
@@ -313,32 +352,6 @@ pub fn describe(run: &ProjectRun, entry: &TraceEntry) -> (String, Option<String>
     }
 }
 
-/// The span of step `id` in a journey's (nested) steps.
-fn step_span(
-    steps: &[maclc_compiler::check::Step],
-    id: u32,
-) -> Option<maclc_compiler::source::Span> {
-    use maclc_compiler::check::StepKind;
-    for step in steps {
-        if step.id.0 == id {
-            return Some(step.span);
-        }
-        let inner = match &step.kind {
-            StepKind::WaitForEvent { on_timeout, .. } => step_span(on_timeout, id),
-            StepKind::If {
-                then, otherwise, ..
-            } => step_span(then, id).or_else(|| step_span(otherwise, id)),
-            StepKind::Split { arms } => arms.iter().find_map(|(_, s)| step_span(s, id)),
-            StepKind::RandomSplit { arms } => arms.iter().find_map(|(_, _, s)| step_span(s, id)),
-            _ => None,
-        };
-        if inner.is_some() {
-            return inner;
-        }
-    }
-    None
-}
-
 /// The contact's trace, one line per entry: time, what happened, where it is written.
 pub fn trace_text(run: &ProjectRun, failure: &Failure) -> String {
     let mut out = format!("  trace of {}:\n", failure.contact);
@@ -346,7 +359,18 @@ pub fn trace_text(run: &ProjectRun, failure: &Failure) -> String {
         out.push_str("    nothing happened to the contact\n");
     }
     for (i, entry) in failure.trace.iter().enumerate() {
-        let (mut what, place) = describe(run, entry);
+        // A transition is told on the line of the stage change it made.
+        if matches!(entry.what, Happened::Transition { .. }) {
+            continue;
+        }
+        let (mut what, mut place) = describe(run, entry);
+        if let (Happened::Stage { .. }, Some(next)) = (&entry.what, failure.trace.get(i + 1)) {
+            if matches!(next.what, Happened::Transition { .. }) {
+                let (by, by_place) = describe(run, next);
+                what = format!("{what} {by}");
+                place = by_place;
+            }
+        }
         // An event no rule gave points for is part of the story too (a limit reached, a
         // condition that did not hold): the entries it caused follow it at its time.
         if matches!(entry.what, Happened::Event { .. })
@@ -413,6 +437,8 @@ fn trace_json(run: &ProjectRun, entry: &TraceEntry) -> Value {
         Happened::Points { .. } => "points",
         Happened::Stage { .. } => "stage",
         Happened::Segment { .. } => "segment",
+        Happened::Transition { .. } => "transition",
+        Happened::Route { .. } => "route",
         Happened::JourneyStep { .. } => "journey_step",
         Happened::JourneyEnded { .. } => "journey_ended",
         Happened::Action { .. } => "action",
@@ -557,4 +583,148 @@ impl miette::Diagnostic for Report {
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         Some(Box::new(self.labels.iter().cloned()))
     }
+}
+
+/// The step numbered `id` among `steps` and the steps nested in them.
+fn find_step(
+    steps: &[maclc_compiler::check::Step],
+    id: u32,
+) -> Option<&maclc_compiler::check::Step> {
+    use maclc_compiler::check::StepKind;
+    for step in steps {
+        if step.id.0 == id {
+            return Some(step);
+        }
+        let nested: Vec<&[maclc_compiler::check::Step]> = match &step.kind {
+            StepKind::WaitForEvent { on_timeout, .. } => vec![on_timeout],
+            StepKind::If {
+                then, otherwise, ..
+            } => vec![then, otherwise],
+            StepKind::Split { arms } => arms.iter().map(|(_, a)| a.as_slice()).collect(),
+            StepKind::RandomSplit { arms } => arms.iter().map(|(_, _, a)| a.as_slice()).collect(),
+            _ => Vec::new(),
+        };
+        if let Some(found) = nested.into_iter().find_map(|n| find_step(n, id)) {
+            return Some(found);
+        }
+    }
+    None
+}
+
+/// How an item reads in a report: a statement on one line; a block (`if … {`) by its first
+/// line; at most 90 characters.
+fn first_line(sources: &Sources, span: Span) -> String {
+    let text = sources
+        .get(span.file)
+        .and_then(|f| f.text.get(span.start as usize..span.end as usize))
+        .unwrap_or_default();
+    let mut lines = text.lines();
+    let first = lines.next().unwrap_or_default().trim();
+    let line = if first.ends_with('{') && lines.next().is_some() {
+        format!("{first} … }}")
+    } else {
+        written(sources, span)
+    };
+    if line.chars().count() > 90 {
+        let cut: String = line.chars().take(89).collect();
+        format!("{}…", cut.trim_end())
+    } else {
+        line
+    }
+}
+
+/// The coverage report of one project: covered/total per kind, then each item no test
+/// exercised, where it is written and why it counts as not exercised.
+pub fn coverage_text(run: &ProjectRun, coverage: &Coverage) -> String {
+    let mut out = format!("coverage of {}:\n", run.name);
+    for kind in Kind::ALL {
+        let (covered, total) = coverage.count(kind);
+        if total > 0 {
+            let _ = writeln!(out, "  {:<28}{covered:>4}/{total}", kind.label());
+        }
+    }
+    let missing: Vec<_> = coverage.items.iter().filter(|i| !i.covered).collect();
+    if missing.is_empty() {
+        out.push_str("  every item was exercised by a test\n");
+        return out;
+    }
+    out.push_str("  not exercised:\n");
+    for item in missing {
+        let _ = writeln!(
+            out,
+            "    {}  {}: `{}` {}",
+            place(&run.sources, item.span),
+            item.owner,
+            first_line(&run.sources, item.text),
+            item.missing
+        );
+    }
+    out
+}
+
+/// The coverage of every run as LCOV: one record per file, a `DA` line per line holding an
+/// item, with its hit count (0 when an item on that line was not exercised).
+pub fn lcov(runs: &[ProjectRun]) -> String {
+    let mut out = String::new();
+    for run in runs {
+        let Some(coverage) = &run.coverage else {
+            continue;
+        };
+        for file in run.sources.iter() {
+            // (line, hits, all exercised) per line, in line order.
+            let mut lines: std::collections::BTreeMap<usize, (u64, bool)> = Default::default();
+            for item in coverage.items.iter().filter(|i| i.span.file == file.id) {
+                let (line, _) = file.line_col(item.span.start as usize);
+                let entry = lines.entry(line).or_insert((0, true));
+                entry.0 += item.hits;
+                entry.1 &= item.covered;
+            }
+            if lines.is_empty() {
+                continue;
+            }
+            let _ = writeln!(out, "TN:\nSF:{}", file.name);
+            let mut hit = 0;
+            for (line, (hits, covered)) in &lines {
+                let hits = if *covered { *hits } else { 0 };
+                hit += usize::from(hits > 0);
+                let _ = writeln!(out, "DA:{line},{hits}");
+            }
+            let _ = writeln!(out, "LF:{}\nLH:{hit}\nend_of_record", lines.len());
+        }
+    }
+    out
+}
+
+/// The coverage of one run as JSON: covered/total per kind and every item.
+pub fn coverage_json(run: &ProjectRun, coverage: &Coverage) -> Value {
+    let mut summary = serde_json::Map::new();
+    for kind in Kind::ALL {
+        let (covered, total) = coverage.count(kind);
+        summary.insert(
+            kind.key().to_string(),
+            json!({ "covered": covered, "total": total }),
+        );
+    }
+    let items: Vec<Value> = coverage
+        .items
+        .iter()
+        .map(|item| {
+            let (file, line, column) = location(&run.sources, item.span);
+            let mut value = json!({
+                "kind": item.kind.key(),
+                "file": file,
+                "line": line,
+                "column": column,
+                "owner": item.owner,
+                "text": first_line(&run.sources, item.text),
+                "hits": item.hits,
+                "covered": item.covered,
+            });
+            if let (false, Value::Object(map)) = (item.covered, &mut value) {
+                map.insert("why".to_string(), Value::String(item.missing.clone()));
+            }
+            value
+        })
+        .collect();
+    json!({ "project": run.name, "summary": summary, "items": items })
 }

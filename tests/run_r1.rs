@@ -284,7 +284,7 @@ fn maclc_test_runs_the_r1_test_blocks() {
     let output = maclc(&["test".as_ref(), "examples/reference-r1".as_ref()]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}");
-    assert!(stdout.ends_with("\n13 passed, 0 failed\n"), "{stdout}");
+    assert!(stdout.ends_with("\n14 passed, 0 failed\n"), "{stdout}");
 }
 
 /// The bundled sample (`examples/reference-r1/events.sample.jsonl`, written by

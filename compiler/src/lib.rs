@@ -6,6 +6,7 @@
 //! **Architecture invariant:** this crate does no file, network or terminal I/O; callers hand it
 //! [`source::Sources`] and print what it returns.
 
+pub mod artefact;
 pub mod check;
 pub mod diagnostics;
 pub mod fmt;

@@ -41,6 +41,16 @@ pub struct Change {
     pub delta: f64,
 }
 
+/// A lifecycle transition taken or a routing rule chosen, by position as declared: what
+/// `maclc test --coverage` counts and a test's trace shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// The lifecycle's transition `transition` moved the contact.
+    Transition { time: i64, transition: u32 },
+    /// Routing `route` chose its rule `rule` (an `otherwise` is a rule too).
+    Route { time: i64, route: u32, rule: u32 },
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ScoreState {
     /// Event points, decayed; `value = behaviour + profile`, within bounds.
@@ -105,6 +115,8 @@ pub struct ContactState {
     pub stage_visit: u64,
     /// Every stage change: (time, from, to).
     pub stage_changes: Vec<(i64, u32, u32)>,
+    /// Every transition taken and routing rule chosen, in order.
+    pub decisions: Vec<Decision>,
     pub timers: Vec<Timer>,
     pub actions: Vec<Action>,
     /// Score values at the latest lifecycle/routing check (to see a score cross a threshold).
@@ -130,6 +142,7 @@ impl ContactState {
             stage: 0,
             stage_visit: 0,
             stage_changes: Vec::new(),
+            decisions: Vec::new(),
             timers: Vec::new(),
             actions: Vec::new(),
             scores_checked: vec![0.0; ir.scores.len()],

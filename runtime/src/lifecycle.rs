@@ -15,7 +15,7 @@ use maclc_compiler::ir::{
     ActionStep, Ir, RouteTargetIr, RouteTrigger, TransitionIr, TransitionTrigger,
 };
 
-use crate::engine::{scope, ContactState};
+use crate::engine::{scope, ContactState, Decision};
 use crate::eval::Val;
 
 /// One action the program takes.
@@ -93,11 +93,12 @@ pub fn after_record(
     // Each pass moves at most once; a stage is entered at most once per record, so this ends.
     let mut visited = vec![false; lifecycle.stages.len()];
     for _ in 0..=lifecycle.stages.len() {
-        let Some(to) = lifecycle
+        let Some((transition, to)) = lifecycle
             .transitions
             .iter()
-            .find(|t| applies(ir, state, t, events, now, &visited))
-            .map(|t| t.to)
+            .enumerate()
+            .find(|(_, t)| applies(ir, state, t, events, now, &visited))
+            .map(|(i, t)| (i as u32, t.to))
         else {
             break;
         };
@@ -108,6 +109,10 @@ pub fn after_record(
         state.stage = to;
         state.stage_visit += 1;
         state.stage_changes.push((now, from, to));
+        state.decisions.push(Decision::Transition {
+            time: now,
+            transition,
+        });
         changes.push(RouteTrigger::Stage {
             enters: false,
             stage: from,
@@ -208,6 +213,12 @@ pub(crate) fn run_route(ir: &Ir, state: &mut ContactState, route: usize, now: i6
     let Some((index, rule)) = chosen else {
         return;
     };
+    let (route, rule_index) = (route as u32, index as u32);
+    state.decisions.push(Decision::Route {
+        time: now,
+        route,
+        rule: rule_index,
+    });
     let cause = format!("route {}, rule {}", r.name, index + 1);
     match &rule.target {
         RouteTargetIr::Queue(q) => {

@@ -17,8 +17,8 @@ use maclc_compiler::ir::Ir;
 use maclc_compiler::source::Span;
 use maclc_compiler::syntax::ast::{CompareOp, ScoreCheck};
 
-use crate::engine::ContactState;
 use crate::engine::{apply_events, begin_record, finish_contact, refresh_profile_points};
+use crate::engine::{ContactState, Decision};
 use crate::eval::Val;
 use crate::output::format_number;
 
@@ -32,6 +32,20 @@ pub struct TestOutcome {
     pub failures: Vec<Failure>,
     /// Expectations this runtime cannot check (account scores during a test).
     pub skipped: usize,
+    /// What the test exercised, for `maclc test --coverage`.
+    pub exercised: Exercised,
+}
+
+/// What one test exercised: each contact's whole trace to the end of the test, and which
+/// segments the test saw a contact in, and out of, at any of its steps.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Exercised {
+    /// One trace per contact, in the order the test declares them.
+    pub traces: Vec<Vec<TraceEntry>>,
+    /// By segment id: some contact of the test was in it at a step of the test.
+    pub segments_in: Vec<bool>,
+    /// By segment id: some contact of the test was out of it at a step of the test.
+    pub segments_out: Vec<bool>,
 }
 
 impl TestOutcome {
@@ -83,7 +97,13 @@ pub enum Happened {
     Stage { from: u32, to: u32 },
     /// The contact entered (or left) a segment: seen when the test moved to `time`.
     Segment { segment: u32, entered: bool },
-    /// A journey run executed a step (`journey`: index in `Ir::journeys`; `step`: the step id).
+    /// The lifecycle's transition `transition` (position as declared) moved the contact; it
+    /// follows the `Stage` entry of that move.
+    Transition { transition: u32 },
+    /// Routing `route` (position in `Program::routes`) chose its rule `rule`.
+    Route { route: u32, rule: u32 },
+    /// A journey run reached a step (`journey`: index in `Program::journeys`, `step`:
+    /// `StepId.0`).
     JourneyStep { journey: u32, step: u32 },
     /// A journey run ended (completed, converted, exited).
     JourneyEnded {
@@ -126,6 +146,9 @@ struct Subject {
     at_start: (usize, usize),
     /// Membership as of the latest look.
     segments: Vec<bool>,
+    /// By segment: seen in it, seen out of it, at some look.
+    seen_in: Vec<bool>,
+    seen_out: Vec<bool>,
 }
 
 impl Subject {
@@ -158,6 +181,16 @@ impl Subject {
             }
         }
         self.segments.clone_from(&view.segments);
+        for (i, &is) in view.segments.iter().enumerate() {
+            let seen = if is {
+                &mut self.seen_in
+            } else {
+                &mut self.seen_out
+            };
+            if let Some(s) = seen.get_mut(i) {
+                *s = true;
+            }
+        }
         view
     }
 
@@ -205,6 +238,23 @@ impl Subject {
                 },
             );
         }
+        // A stage change made by a transition is followed by that transition (journeys move
+        // stages too, without one).
+        let mut transitions: Vec<(i64, u32)> = view
+            .decisions
+            .iter()
+            .filter_map(|d| match *d {
+                Decision::Transition { time, transition } => Some((time, transition)),
+                Decision::Route { .. } => None,
+            })
+            .collect();
+        let target = |t: u32| {
+            ir.lifecycle
+                .as_ref()
+                .and_then(|l| l.transitions.get(t as usize))
+                .map(|t| t.to)
+        };
+        let mut stage_entries = 0;
         for &(time, from, to) in &view.stage_changes {
             push(
                 &mut entries,
@@ -213,9 +263,35 @@ impl Subject {
                     what: Happened::Stage { from, to },
                 },
             );
+            stage_entries += 1;
+            let made_by = transitions
+                .iter()
+                .position(|&(t, k)| t == time && target(k) == Some(to));
+            if let Some(k) = made_by {
+                let (_, transition) = transitions.remove(k);
+                push(
+                    &mut entries,
+                    TraceEntry {
+                        time,
+                        what: Happened::Transition { transition },
+                    },
+                );
+                stage_entries += 1;
+            }
         }
         for entry in &self.segments_seen {
             push(&mut entries, entry.clone());
+        }
+        for decision in &view.decisions {
+            if let Decision::Route { time, route, rule } = *decision {
+                push(
+                    &mut entries,
+                    TraceEntry {
+                        time,
+                        what: Happened::Route { route, rule },
+                    },
+                );
+            }
         }
         // Journey steps, each followed by the actions it took; actions of no step (routings,
         // service levels) in their place.
@@ -227,9 +303,13 @@ impl Subject {
                 payload: a.payload.clone(),
             },
         };
+        // A routing's own action is already told by its `Route` decision.
+        let told = |a: &crate::lifecycle::Action| a.rule.starts_with("route ");
         for &(time, journey, step, before) in &view.journeys.steps {
             while let Some((_, a)) = actions.next_if(|(i, _)| (*i as u32) < before) {
-                push(&mut entries, action_entry(a));
+                if !told(a) {
+                    push(&mut entries, action_entry(a));
+                }
             }
             push(
                 &mut entries,
@@ -240,7 +320,9 @@ impl Subject {
             );
         }
         for (_, a) in actions {
-            push(&mut entries, action_entry(a));
+            if !told(a) {
+                push(&mut entries, action_entry(a));
+            }
         }
         for &(time, journey, outcome) in &view.journeys.ended {
             push(
@@ -254,7 +336,7 @@ impl Subject {
         let (start_changes, start_segments) = self.at_start;
         let first_change = self.events.len();
         let first_stage = first_change + view.changes.len();
-        let first_segment = first_stage + view.stage_changes.len();
+        let first_segment = first_stage + stage_entries;
         // At one time: what the contact started with, then events, then what they caused, each
         // kind in the order it happened.
         entries.sort_by_key(|(time, order, entry)| {
@@ -267,10 +349,11 @@ impl Subject {
                 _ if from_start => 0,
                 Happened::Event { .. } => 1,
                 Happened::Points { .. } => 2,
-                Happened::Stage { .. } => 3,
+                Happened::Stage { .. } | Happened::Transition { .. } => 3,
                 Happened::Segment { .. } => 4,
-                Happened::JourneyStep { .. } | Happened::Action { .. } => 5,
-                Happened::JourneyEnded { .. } => 6,
+                Happened::Route { .. } => 5,
+                Happened::JourneyStep { .. } | Happened::Action { .. } => 6,
+                Happened::JourneyEnded { .. } => 7,
             };
             (*time, rank, *order)
         });
@@ -325,6 +408,14 @@ pub fn run_test(ir: &Ir, test: &Test) -> TestOutcome {
                         if let Some(v) = slot.and_then(|i| state.account.get_mut(i as usize)) {
                             *v = val(value);
                         }
+                        // The account's key is the link's value (`contact.company` is known
+                        // once the test gives `account.id`), as in a record's traits.
+                        let is_key = slot
+                            .and_then(|i| ir.account_slots.get(i as usize))
+                            .is_some_and(|a| a.is_key);
+                        if let (true, Some(v)) = (is_key, state.profile.get_mut(link.index())) {
+                            *v = val(value);
+                        }
                     }
                 }
             }
@@ -336,6 +427,8 @@ pub fn run_test(ir: &Ir, test: &Test) -> TestOutcome {
             events: Vec::new(),
             segments_seen: Vec::new(),
             at_start: (0, 0),
+            seen_in: vec![false; ir.segments.len()],
+            seen_out: vec![false; ir.segments.len()],
         })
         .collect();
     if subjects.is_empty() {
@@ -346,6 +439,8 @@ pub fn run_test(ir: &Ir, test: &Test) -> TestOutcome {
             events: Vec::new(),
             segments_seen: Vec::new(),
             at_start: (0, 0),
+            seen_in: vec![false; ir.segments.len()],
+            seen_out: vec![false; ir.segments.len()],
         });
     }
     // The clock starts at the test's first time (not the epoch), so profile points and
@@ -423,11 +518,30 @@ pub fn run_test(ir: &Ir, test: &Test) -> TestOutcome {
             }
         }
     }
+    // Each contact's whole story, to the test's last time: what coverage counts.
+    let mut exercised = Exercised {
+        traces: Vec::with_capacity(subjects.len()),
+        segments_in: vec![false; ir.segments.len()],
+        segments_out: vec![false; ir.segments.len()],
+    };
+    for subject in &mut subjects {
+        let view = subject.look(ir, now);
+        exercised.traces.push(subject.trace(ir, &view));
+        for (all, seen) in [
+            (&mut exercised.segments_in, &subject.seen_in),
+            (&mut exercised.segments_out, &subject.seen_out),
+        ] {
+            for (a, s) in all.iter_mut().zip(seen) {
+                *a |= *s;
+            }
+        }
+    }
     TestOutcome {
         name: test.name.clone(),
         span: test.span,
         failures,
         skipped,
+        exercised,
     }
 }
 
@@ -544,7 +658,8 @@ fn check(ir: &Ir, state: &ContactState, expectation: &Expectation) -> Check {
                 .actions
                 .iter()
                 .filter(|a| a.kind == "route")
-                .filter_map(|a| payload(a, "queue"))
+                .filter_map(|a| a.payload.iter().find(|(k, _)| k == "queue"))
+                .map(|(_, q)| q.as_str())
                 .collect();
             if routed.contains(&name) {
                 return Check::Holds;
@@ -556,7 +671,7 @@ fn check(ir: &Ir, state: &ContactState, expectation: &Expectation) -> Check {
             };
             Check::Fails {
                 expected: format!("routed to {name}"),
-                message: format!("expected the lead routed to `{name}`, but it was {actual}"),
+                message: format!("expected routed to `{name}`, but it was {actual}"),
                 actual,
             }
         }

@@ -1,8 +1,10 @@
 //! The subcommands of `maclc`, one module each.
 
 pub mod check;
+pub mod compile;
 pub mod explain;
 pub mod fmt;
+pub mod inspect;
 pub mod run;
 pub mod test;
 

@@ -12,7 +12,6 @@ use std::path::PathBuf;
 use maclc_compiler::diagnostics::{render_human, RenderOptions};
 use maclc_runtime::engine::{Engine, EventMap};
 use maclc_runtime::input::{decode_lines, time::parse_timestamp};
-use maclc_runtime::lifecycle::fnv1a;
 use maclc_runtime::output::{account_line, action_line, reject_line, state_line, summary_text};
 use maclc_runtime::program_schema::input_schema;
 
@@ -22,8 +21,11 @@ use crate::project;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The project: a folder of `.marketing` files (or files named one by one)
-    #[arg(value_name = "PROJECT", required = true)]
+    #[arg(value_name = "PROJECT", required_unless_present = "program")]
     project: Vec<PathBuf>,
+    /// Run a compiled program (written by `maclc compile`) instead of a project's sources
+    #[arg(long, value_name = "FILE", conflicts_with = "project")]
+    program: Option<PathBuf>,
     /// The events: JSON Lines in the Segment shape (identify, track, page, alias)
     #[arg(long, value_name = "FILE")]
     events: PathBuf,
@@ -93,34 +95,14 @@ fn run_inner(args: &Args) -> Result<u8, (u8, String)> {
             )
         })?),
     };
-    let files = project::find_files(&args.project).map_err(|e| (EXIT_USAGE, e.0))?;
-    if files.is_empty() {
-        return Err((
-            EXIT_USAGE,
-            "no `.marketing` files found in the project".into(),
-        ));
-    }
-    let loaded = project::load(&files).map_err(|e| (EXIT_USAGE, e.0))?;
-    let analysis = maclc_compiler::analyze_parsed(&loaded.sources, loaded.parsed);
-    if analysis.has_errors() {
-        eprint!(
-            "{}",
-            render_human(
-                &analysis.diagnostics,
-                &loaded.sources,
-                RenderOptions {
-                    color: use_color(std::io::stderr().is_terminal()),
-                    ..RenderOptions::default()
-                },
-            )
-        );
-        return Err((
-            EXIT_FAILURE,
-            "the project has errors (above); fix them before running it".into(),
-        ));
-    }
-    let ir = maclc_compiler::ir::lower_with(&analysis.program, &maclc_runtime::zone::load_zone)
-        .map_err(|e| (EXIT_FAILURE, format!("cannot run this project: {e}")))?;
+    let Loaded {
+        ir,
+        program_hash,
+        checked,
+    } = match &args.program {
+        Some(path) => from_compiled(path, args.explain.is_some())?,
+        None => from_sources(&args.project)?,
+    };
     let (schema, track_map) = input_schema(&ir);
 
     let input = File::open(&args.events).map_err(|e| {
@@ -150,10 +132,6 @@ fn run_inner(args: &Args) -> Result<u8, (u8, String)> {
         Some(path) => Some(create(path)?),
         None => None,
     };
-    // The program version in idempotency keys: the files' names and text, in sorted order.
-    let program_hash = loaded.sources.iter().fold(0u64, |h, f| {
-        fnv1a(&[f.name.as_bytes(), f.text.as_bytes()], h)
-    });
     let mut engine =
         Engine::new(&ir, EventMap::new(&ir, track_map)).with_program_hash(program_hash);
     let mut lines = decode_lines(BufReader::with_capacity(1 << 20, input), &schema)
@@ -200,10 +178,11 @@ fn run_inner(args: &Args) -> Result<u8, (u8, String)> {
     eprint!("{}", summary_text(&ir, &summary, &output));
     if let Some(id) = &args.explain {
         match output.contacts.iter().find(|c| &c.id == id) {
-            Some(contact) => print!(
-                "{}",
-                explain(&ir, &analysis.program, &loaded.sources, contact)
-            ),
+            Some(contact) => {
+                if let Some((program, sources)) = &checked {
+                    print!("{}", explain(&ir, program, sources, contact));
+                }
+            }
             None => {
                 return Err((
                     EXIT_FAILURE,
@@ -213,6 +192,72 @@ fn run_inner(args: &Args) -> Result<u8, (u8, String)> {
         }
     }
     Ok(EXIT_OK)
+}
+
+/// The program a run evaluates, from a project's sources or from a compiled program.
+struct Loaded {
+    ir: maclc_compiler::ir::Ir,
+    /// The program version in idempotency keys ([`project::program_hash`]).
+    program_hash: u64,
+    /// The checked program and its sources, for `--explain` (which quotes rules as written).
+    checked: Option<(
+        maclc_compiler::check::Program,
+        maclc_compiler::source::Sources,
+    )>,
+}
+
+fn from_sources(paths: &[PathBuf]) -> Result<Loaded, (u8, String)> {
+    let files = project::find_files(paths).map_err(|e| (EXIT_USAGE, e.0))?;
+    if files.is_empty() {
+        return Err((
+            EXIT_USAGE,
+            "no `.marketing` files found in the project".into(),
+        ));
+    }
+    let loaded = project::load(&files).map_err(|e| (EXIT_USAGE, e.0))?;
+    let analysis = maclc_compiler::analyze_parsed(&loaded.sources, loaded.parsed);
+    if analysis.has_errors() {
+        eprint!(
+            "{}",
+            render_human(
+                &analysis.diagnostics,
+                &loaded.sources,
+                RenderOptions {
+                    color: use_color(std::io::stderr().is_terminal()),
+                    ..RenderOptions::default()
+                },
+            )
+        );
+        return Err((
+            EXIT_FAILURE,
+            "the project has errors (above); fix them before running it".into(),
+        ));
+    }
+    let ir = maclc_compiler::ir::lower_with(&analysis.program, &maclc_runtime::zone::load_zone)
+        .map_err(|e| (EXIT_FAILURE, format!("cannot run this project: {e}")))?;
+    let texts = project::source_texts(&loaded.sources).map_err(|e| (EXIT_USAGE, e.0))?;
+    Ok(Loaded {
+        ir,
+        program_hash: project::program_hash(&texts),
+        checked: Some((analysis.program, loaded.sources)),
+    })
+}
+
+/// A compiled program: its IR as written; its sources are checked again only for `--explain`.
+fn from_compiled(path: &std::path::Path, explain: bool) -> Result<Loaded, (u8, String)> {
+    let artefact = super::compile::read_program(path).map_err(|e| (EXIT_USAGE, e))?;
+    let checked = if explain {
+        let (sources, analysis) = super::compile::recheck(&artefact, &project::display_name(path))
+            .map_err(|e| (EXIT_USAGE, e))?;
+        Some((analysis.program, sources))
+    } else {
+        None
+    };
+    Ok(Loaded {
+        program_hash: project::program_hash(&artefact.files),
+        ir: artefact.ir,
+        checked,
+    })
 }
 
 /// Every change of every score of one contact, with the rule as written and the record that

@@ -1,13 +1,22 @@
 //! `maclc test`: runs the `test` blocks of each project through the runtime's engine and says
-//! which expectations do not hold, why (the contact's trace), for people, JSON or JUnit.
+//! which expectations do not hold, why (the contact's trace), for people, JSON or JUnit, and
+//! with `--coverage` what no test exercised. Tests run on `--jobs` threads; the report is put
+//! together in the order the tests are written, so it never depends on the threads.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use maclc_compiler::check::Program;
+use maclc_compiler::ir::Ir;
+use maclc_compiler::source::Sources;
+use maclc_runtime::testing::TestOutcome;
 
 use maclc_compiler::diagnostics::{render_human, RenderOptions};
 use serde_json::{json, Value};
 
 use super::{use_color, EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
+use crate::coverage;
 use crate::project;
 use crate::test_report::{self, ProjectRun};
 
@@ -25,6 +34,29 @@ pub struct Args {
     /// Also write a JUnit XML report here (one testcase per test)
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
+    /// Run the tests of a compiled program (written by `maclc compile`) instead of sources
+    #[arg(long, value_name = "FILE", conflicts_with = "paths")]
+    program: Option<PathBuf>,
+    /// Also report which score rules, segments, lifecycle transitions, routing branches and
+    /// journey steps no test exercised
+    #[arg(long)]
+    coverage: bool,
+    /// Write the coverage as LCOV here (implies `--coverage`)
+    #[arg(long, value_name = "FILE")]
+    coverage_lcov: Option<PathBuf>,
+    /// How many tests run at once (default: one per core); the output is the same for any number
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
+}
+
+/// A project whose tests are ready to run.
+struct Prepared {
+    name: String,
+    sources: Sources,
+    program: Program,
+    ir: Ir,
+    /// The tests `--filter` keeps, by index in `program.tests`.
+    selected: Vec<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -34,15 +66,25 @@ pub enum Format {
 }
 
 pub fn run(args: &Args) -> u8 {
-    let projects = match project::projects_named(&args.paths) {
-        Ok(projects) => projects,
-        Err(error) => {
+    let projects = match (&args.program, project::projects_named(&args.paths)) {
+        (Some(_), _) => Vec::new(),
+        (None, Ok(projects)) => projects,
+        (None, Err(error)) => {
             eprintln!("error: {}", error.0);
             return EXIT_USAGE;
         }
     };
     let color = use_color(std::io::stdout().is_terminal());
-    let mut runs = Vec::new();
+    let mut prepared = Vec::new();
+    if let Some(path) = &args.program {
+        match compiled_run(path, args.filter.as_deref()) {
+            Ok(run) => prepared.push(run),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return EXIT_USAGE;
+            }
+        }
+    }
     let mut broken = 0;
     for files in &projects {
         let loaded = match project::load(files) {
@@ -53,6 +95,18 @@ pub fn run(args: &Args) -> u8 {
             }
         };
         let name = project_name(files);
+        let has_tests = loaded.parsed.iter().any(|p| {
+            p.ast
+                .items
+                .iter()
+                .any(|i| matches!(i.kind, maclc_compiler::syntax::ast::ItemKind::Test(_)))
+        });
+        if !has_tests && projects.len() > 1 {
+            // One of several projects under a folder (`maclc test examples/`) with nothing to
+            // run: `maclc check` is the command that reports its mistakes.
+            eprintln!("note: `{name}` has no tests, skipped");
+            continue;
+        }
         let analysis = maclc_compiler::analyze_parsed(&loaded.sources, loaded.parsed);
         if analysis.has_errors() {
             // Only errors: warnings do not stop tests and `maclc check` shows them.
@@ -88,21 +142,44 @@ pub fn run(args: &Args) -> u8 {
                 continue;
             }
         };
-        let outcomes: Vec<_> = analysis
-            .program
-            .tests
-            .iter()
-            .filter(|t| args.filter.as_ref().is_none_or(|f| t.name.contains(f)))
-            .map(|t| maclc_runtime::testing::run_test(&ir, t))
+        let selected = (analysis.program.tests.iter().enumerate())
+            .filter(|(_, t)| args.filter.as_ref().is_none_or(|f| t.name.contains(f)))
+            .map(|(i, _)| i)
             .collect();
-        runs.push(ProjectRun {
+        prepared.push(Prepared {
             name,
             sources: loaded.sources,
             program: analysis.program,
             ir,
-            outcomes,
+            selected,
         });
     }
+    let jobs = args.jobs.map_or_else(
+        || std::thread::available_parallelism().map_or(1, usize::from),
+        usize::from,
+    );
+    let mut outcomes = run_all(&prepared, jobs).into_iter().peekable();
+    let with_coverage = args.coverage || args.coverage_lcov.is_some();
+    let runs: Vec<ProjectRun> = prepared
+        .into_iter()
+        .enumerate()
+        .map(|(n, p)| {
+            let mut mine = Vec::new();
+            while let Some((_, outcome)) = outcomes.next_if(|(of, _)| *of == n) {
+                mine.push(outcome);
+            }
+            let outcomes = mine;
+            let coverage = with_coverage.then(|| coverage::measure(&p.program, &outcomes));
+            ProjectRun {
+                name: p.name,
+                sources: p.sources,
+                program: p.program,
+                ir: p.ir,
+                outcomes,
+                coverage,
+            }
+        })
+        .collect();
     let failed: usize = runs
         .iter()
         .map(|r| r.outcomes.iter().filter(|o| !o.passed()).count())
@@ -121,6 +198,15 @@ pub fn run(args: &Args) -> u8 {
             return EXIT_USAGE;
         }
     }
+    if let Some(path) = &args.coverage_lcov {
+        if let Err(e) = std::fs::write(path, test_report::lcov(&runs)) {
+            eprintln!(
+                "error: cannot write the LCOV report `{}`: {e}",
+                project::display_name(path)
+            );
+            return EXIT_USAGE;
+        }
+    }
     if let (Some(filter), 0) = (&args.filter, total) {
         eprintln!("note: no test name contains `{filter}`");
     }
@@ -129,6 +215,72 @@ pub fn run(args: &Args) -> u8 {
     } else {
         EXIT_OK
     }
+}
+
+/// Runs every selected test of every project on `jobs` threads, each taking the next test
+/// from a shared queue; the outcomes (with their project's index) come back in the order the
+/// tests are written.
+fn run_all(projects: &[Prepared], jobs: usize) -> Vec<(usize, TestOutcome)> {
+    let work: Vec<(usize, &Prepared, usize)> = (projects.iter().enumerate())
+        .flat_map(|(n, p)| p.selected.iter().map(move |&t| (n, p, t)))
+        .collect();
+    let run = |&(n, p, t): &(usize, &Prepared, usize)| {
+        p.program
+            .tests
+            .get(t)
+            .map(|test| (n, maclc_runtime::testing::run_test(&p.ir, test)))
+    };
+    if jobs <= 1 || work.len() <= 1 {
+        return work.iter().filter_map(run).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut done: Vec<(usize, (usize, TestOutcome))> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..jobs.min(work.len()))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = work.get(i) else {
+                            return mine;
+                        };
+                        if let Some(outcome) = run(item) {
+                            mine.push((i, outcome));
+                        }
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| match w.join() {
+                Ok(mine) => mine,
+                // A bug in the runtime: let it surface as it would have without threads.
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, outcome)| outcome).collect()
+}
+
+/// The tests of a compiled program: read again from the sources it carries, run against the IR
+/// it was compiled to (what runs in production is what is tested).
+fn compiled_run(path: &std::path::Path, filter: Option<&str>) -> Result<Prepared, String> {
+    let artefact = super::compile::read_program(path)?;
+    let name = project::display_name(path);
+    let (sources, analysis) = super::compile::recheck(&artefact, &name)?;
+    let selected = (analysis.program.tests.iter().enumerate())
+        .filter(|(_, t)| filter.is_none_or(|f| t.name.contains(f)))
+        .map(|(i, _)| i)
+        .collect();
+    Ok(Prepared {
+        name,
+        sources,
+        program: analysis.program,
+        ir: artefact.ir,
+        selected,
+    })
 }
 
 /// The name a project is reported under: its folder, or its single file.
@@ -163,7 +315,15 @@ fn json_report(runs: &[ProjectRun], total: usize, failed: usize) -> Value {
         .flat_map(|r| &r.outcomes)
         .map(|o| o.skipped)
         .sum();
-    json!({
+    let coverage: Vec<Value> = runs
+        .iter()
+        .filter_map(|r| {
+            r.coverage
+                .as_ref()
+                .map(|c| test_report::coverage_json(r, c))
+        })
+        .collect();
+    let mut doc = json!({
         "version": 1,
         "tests": tests,
         "summary": {
@@ -171,7 +331,11 @@ fn json_report(runs: &[ProjectRun], total: usize, failed: usize) -> Value {
             "failed": failed,
             "expectations_not_checked": skipped,
         },
-    })
+    });
+    if let (false, Value::Object(map)) = (coverage.is_empty(), &mut doc) {
+        map.insert("coverage".to_string(), Value::Array(coverage));
+    }
+    doc
 }
 
 fn pretty(value: &Value) -> String {

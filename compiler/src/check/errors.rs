@@ -380,6 +380,35 @@ pub fn import_not_found(path: Span, written: &str, resolved: &str) -> Diagnostic
         .with_help("the path is relative to this file; check the spelling and that the file is part of the project")
 }
 
+pub fn import_cycle(span: Span, cycle: &str, others: &[(Span, String)]) -> Diagnostic {
+    let mut d = Diagnostic::new(
+        c::IMPORT_CYCLE,
+        format!("these files import each other: {cycle}"),
+        span,
+        "this import closes the loop",
+    );
+    for (other, target) in others {
+        d = d.with_label(*other, format!("imports `{target}`"));
+    }
+    d.with_help(
+        "imports go one way, from a file to what it builds on: move what these files share into \
+         a file of its own that they import, and remove the import that closes the loop",
+    )
+}
+
+pub fn unused_import(name: &Ident) -> Diagnostic {
+    Diagnostic::new(
+        c::UNUSED_IMPORT,
+        format!("`{}` is imported but not used", name.name),
+        name.span,
+        "nothing in this file uses it",
+    )
+    .with_help(format!(
+        "remove `{}` from the list, or use it in this file",
+        name.name
+    ))
+}
+
 pub fn import_name_missing(name: &Ident, file: &str, suggestion: Option<&str>) -> Diagnostic {
     let d = Diagnostic::new(
         c::IMPORT_NAME_MISSING,
@@ -1072,6 +1101,43 @@ pub fn may_wait_forever(span: Span, event: &str) -> Diagnostic {
     )
     .with_help(format!(
         "add a time limit: `wait until {event} within 7d else …`"
+    ))
+}
+
+/// A message about a template's body that only this instance's arguments cause (a `wait` of an
+/// argument that is `0d`): said at the argument, with the place in the template beside it.
+pub fn in_template_instance(
+    inner: &Diagnostic,
+    instance: &Ident,
+    instance_span: Span,
+    template: &str,
+    argument: Option<(&str, Span)>,
+) -> Diagnostic {
+    let message = format!("{} in `{}`", inner.message(), instance.name);
+    let what = &inner.primary().message;
+    let d = match argument {
+        Some((param, span)) => Diagnostic::new(
+            inner.code(),
+            message,
+            span,
+            format!("`{param}` is this value here, so the template {what}"),
+        ),
+        None => Diagnostic::new(
+            inner.code(),
+            message,
+            instance_span,
+            format!("with the arguments given here, the template {what}"),
+        ),
+    };
+    let mut d = d.with_label(inner.span(), format!("in the template `{template}`"));
+    for label in inner.secondary() {
+        d = d.with_label(label.span, label.message.clone());
+    }
+    let help = inner.help().unwrap_or("change the argument");
+    d.with_help(format!(
+        "{help} (the value comes from `{}`: change it there, not in the template that every \
+         journey made from it shares)",
+        instance.name
     ))
 }
 

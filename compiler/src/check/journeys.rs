@@ -275,8 +275,17 @@ impl<'a> Checker<'a> {
                 .map(|p| (p.name.clone(), p.ty.clone(), None))
                 .collect(),
         });
-        // Checked once with unbound parameters for its messages; instances are checked silently.
+        // Checked once with unbound parameters for its messages; each instance then reports
+        // only what its arguments add (see `instantiate`).
+        let before = self.diagnostics.len();
         let _ = self.check_journey_body(&d.name, &d.body, Some(StepOwner::Template(id)));
+        let own = self.diagnostics.get(before..).unwrap_or_default().to_vec();
+        if self.template_reports.len() <= id.index() {
+            self.template_reports.resize(id.index() + 1, Vec::new());
+        }
+        if let Some(slot) = self.template_reports.get_mut(id.index()) {
+            *slot = own;
+        }
         self.params = None;
         if let Some(t) = self.program.templates.get_mut(id.index()) {
             t.params = params;
@@ -305,6 +314,8 @@ impl<'a> Checker<'a> {
         let template_name = d.template.name.clone();
         let mut values: Vec<Option<Value>> = vec![None; params.len()];
         let mut given: Vec<bool> = vec![false; params.len()];
+        // Where each argument's value is written, to point an instance's messages at it.
+        let mut argument_spans: Vec<Option<Span>> = vec![None; params.len()];
         let mut position = 0usize;
         for arg in &d.args {
             let index = match &arg.name {
@@ -347,6 +358,9 @@ impl<'a> Checker<'a> {
             }
             if let Some(g) = given.get_mut(index) {
                 *g = true;
+            }
+            if let Some(slot) = argument_spans.get_mut(index) {
+                *slot = Some(arg.value.span);
             }
             let typed = self.type_expr(&arg.value, &Scope::default(), Some(&param.ty));
             if typed.ty.is_error() {
@@ -406,13 +420,62 @@ impl<'a> Checker<'a> {
                 .map(|(p, v)| (p.name.clone(), p.ty.clone(), v))
                 .collect(),
         });
-        self.muted += 1;
+        // The body again, with these arguments: what it reports beyond what the template
+        // reported on its own comes from the arguments, and is pointed at them. Names in the
+        // body were recorded (for the editor) when the template was checked.
+        let before = self.diagnostics.len();
+        let symbols = (
+            self.program.references.len(),
+            self.program.definitions.len(),
+        );
         let mut journey =
             self.check_journey_body(&d.name, &decl.body, Some(StepOwner::Template(id)));
-        self.muted -= 1;
+        self.program.references.truncate(symbols.0);
+        self.program.definitions.truncate(symbols.1);
+        let produced = self.diagnostics.split_off(before);
+        let known = self
+            .template_reports
+            .get(id.index())
+            .cloned()
+            .unwrap_or_default();
+        for diagnostic in produced {
+            if known.contains(&diagnostic) {
+                continue;
+            }
+            let argument = self.argument_behind(&diagnostic, &params, &argument_spans);
+            self.report(errors::in_template_instance(
+                &diagnostic,
+                &d.name,
+                d.name.span.to(d.template.span),
+                &template_name,
+                argument,
+            ));
+        }
         self.params = None;
         journey.template = Some(id);
         Some(journey)
+    }
+
+    /// The argument a message about a template's body comes from: the first parameter named
+    /// in the part of the body it points at that this instance gives explicitly.
+    fn argument_behind<'p>(
+        &self,
+        diagnostic: &crate::diagnostics::Diagnostic,
+        params: &'p [TemplateParam],
+        argument_spans: &[Option<Span>],
+    ) -> Option<(&'p str, Span)> {
+        let file = self.sources.get(diagnostic.span().file)?;
+        let text = file.slice(diagnostic.span());
+        let words: Vec<&str> = text
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .collect();
+        params
+            .iter()
+            .zip(argument_spans)
+            .find_map(|(p, span)| match span {
+                Some(span) if words.contains(&p.name.as_str()) => Some((p.name.as_str(), *span)),
+                _ => None,
+            })
     }
 
     fn check_journey_body(

@@ -11,10 +11,8 @@ use crate::syntax::ast::{
 macro_rules! ids {
     ($($name:ident),* $(,)?) => {
         $(
-            #[derive(
-                Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize,
-                serde::Deserialize,
-            )]
+            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+            #[derive(serde::Serialize, serde::Deserialize)]
             pub struct $name(pub u32);
             impl $name {
                 pub fn index(self) -> usize {
@@ -44,7 +42,7 @@ ids!(
 );
 
 /// A value type of the language.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Type {
     Text,
     Number,

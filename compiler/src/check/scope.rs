@@ -278,9 +278,12 @@ impl<'a> Checker<'a> {
         })
     }
 
-    /// Checks that every imported file exists and defines the names imported from it.
+    /// Checks that every imported file exists and defines the names imported from it, and
+    /// that no files import each other.
     pub(crate) fn check_imports(&mut self) {
         let sources = self.sources;
+        // File → the files it imports, with where each import is written.
+        let mut imports: Vec<Vec<(usize, Span)>> = vec![Vec::new(); sources.len()];
         for parsed in self.parsed {
             let Some(importer) = sources.get(parsed.file) else {
                 continue;
@@ -302,6 +305,9 @@ impl<'a> Checker<'a> {
                     ));
                     continue;
                 };
+                if let Some(edges) = imports.get_mut(parsed.file.0 as usize) {
+                    edges.push((file.0 as usize, import.path.span));
+                }
                 let defined = self.names_defined_in(file);
                 for name in &import.names {
                     if defined.contains(&name.name) {
@@ -321,6 +327,85 @@ impl<'a> Checker<'a> {
                 }
             }
         }
+        self.report_import_cycles(&imports);
+    }
+
+    /// Files that import each other, even through others: imports go one way, from a file
+    /// to what it builds on, so each file can be understood (and reused) with what it imports.
+    fn report_import_cycles(&mut self, imports: &[Vec<(usize, Span)>]) {
+        let name = |file: usize| {
+            self.sources
+                .get(FileId(file as u32))
+                .map_or_else(String::new, |f| f.name.clone())
+        };
+        for (files, span) in super::logic::cycles(imports) {
+            // Named from the folder they all are in, so the loop reads short.
+            let names: Vec<String> = files.iter().map(|f| name(*f)).collect();
+            let common = common_folder(&names);
+            let mut path: Vec<String> = names
+                .iter()
+                .map(|n| format!("`{}`", n.get(common..).unwrap_or(n)))
+                .collect();
+            if let Some(first) = path.first().cloned() {
+                path.push(first);
+            }
+            // The other imports of the loop, each where it is written.
+            let mut others = Vec::new();
+            for (i, from) in files.iter().enumerate().skip(1) {
+                let to = files.get(i + 1).or(files.first()).copied().unwrap_or(*from);
+                let written = imports
+                    .get(*from)
+                    .and_then(|edges| edges.iter().find(|(t, _)| *t == to))
+                    .map(|(_, s)| *s);
+                if let Some(written) = written {
+                    let target = name(to);
+                    others.push((written, target.get(common..).unwrap_or(&target).to_string()));
+                }
+            }
+            self.report(errors::import_cycle(span, &path.join(" → "), &others));
+        }
+    }
+
+    /// `import { a } from "…"` where the importing file never uses `a` (warned once all the
+    /// bodies are checked). Whole-file imports are not warned: they also bring their file into
+    /// the project for the other files of the folder.
+    pub(crate) fn check_unused_imports(&mut self) {
+        let sources = self.sources;
+        let mut unused = Vec::new();
+        for parsed in self.parsed {
+            let Some(importer) = sources.get(parsed.file) else {
+                continue;
+            };
+            for item in &parsed.ast.items {
+                let ItemKind::Import(import) = &item.kind else {
+                    continue;
+                };
+                // Names the file does not define were reported already (E0121).
+                let target = resolve_import(&importer.name, &import.path.value);
+                let defined = sources
+                    .iter()
+                    .find(|f| normalise_path(&f.name) == target)
+                    .map(|f| self.names_defined_in(f.id))
+                    .unwrap_or_default();
+                for name in import.names.iter().filter(|n| defined.contains(&n.name)) {
+                    let Some((global, _)) = self.globals.get(&name.name).copied() else {
+                        continue;
+                    };
+                    let Some(symbol) = global_symbol(global) else {
+                        continue;
+                    };
+                    let used = self.program.references.iter().any(|(span, s)| {
+                        *s == symbol && span.file == parsed.file && *span != name.span
+                    });
+                    if !used {
+                        unused.push(errors::unused_import(name));
+                    }
+                }
+            }
+        }
+        for d in unused {
+            self.report(d);
+        }
     }
 
     fn names_defined_in(&self, file: FileId) -> Vec<String> {
@@ -332,6 +417,23 @@ impl<'a> Checker<'a> {
             .map(|n| n.name.clone())
             .collect()
     }
+}
+
+/// The length of the folder prefix (with its `/`) that every name starts with.
+fn common_folder(names: &[String]) -> usize {
+    let Some(first) = names.first() else {
+        return 0;
+    };
+    let mut len = first.rfind('/').map_or(0, |i| i + 1);
+    for name in names {
+        while len > 0 && !(name.len() > len && name.get(..len) == first.get(..len)) {
+            len = first
+                .get(..len - 1)
+                .and_then(|p| p.rfind('/'))
+                .map_or(0, |i| i + 1);
+        }
+    }
+    len
 }
 
 fn empty_journey(name: &str, title: Option<String>, span: Span) -> Journey {
@@ -388,5 +490,20 @@ mod tests {
             "schema.marketing"
         );
         assert_eq!(normalise_path("./a/./b/../c"), "a/c");
+    }
+
+    #[test]
+    fn loops_are_named_from_their_common_folder() {
+        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            common_folder(&names(&["p/brand/a.marketing", "p/brand/b.marketing"])),
+            "p/brand/".len()
+        );
+        assert_eq!(
+            common_folder(&names(&["p/brand/a.marketing", "p/shared/b.marketing"])),
+            "p/".len()
+        );
+        assert_eq!(common_folder(&names(&["a.marketing", "b.marketing"])), 0);
+        assert_eq!(common_folder(&names(&["p/a.marketing"])), "p/".len());
     }
 }

@@ -140,6 +140,10 @@ entries! {
         "`account.FIELD` reads the contact's account through the contact field of an account type. When contacts link to several accounts, name the link instead.",
         "account company {\n  size: number\n}\ncontact {\n  employer: optional company\n  reseller: optional company\n}\nsegment big = (account.size ?? 0) > 500",
         "account company {\n  size: number\n}\ncontact {\n  employer: optional company\n  reseller: optional company\n}\nsegment big = (contact.employer.size ?? 0) > 500";
+    IMPORT_CYCLE = "E0125", "files import each other",
+        "Imports go one way, from a file to what it builds on (a brand's rules import the shared schema). Two files that import each other, even through others, cannot be understood or reused one without the other.",
+        "// scoring.marketing\nimport \"./segments\"\n// segments.marketing\nimport \"./scoring\"",
+        "// scoring.marketing\nimport \"./schema\"\n// segments.marketing\nimport \"./schema\"\nimport { fit } from \"./scoring\"";
     TYPE_MISMATCH = "E0201", "these values cannot be compared",
         "Both sides of a comparison must be the same kind of value: text with text, a number with a number, money with money.",
         "contact {\n  budget: money\n}\nsegment big = contact.budget >= 500",
@@ -308,6 +312,10 @@ entries! {
         "A contact without a required field would be rejected before any rule runs, so a test contact gives every field the schema requires.",
         "contact {\n  email: text\n  country: text\n}\ntest \"t\" {\n  contact { email: \"ana@example.com\" }\n}",
         "contact {\n  email: text\n  country: text\n}\ntest \"t\" {\n  contact { email: \"ana@example.com\", country: \"FR\" }\n}";
+    UNUSED_IMPORT = "W0101", "an imported name is not used",
+        "`import { a, b } from \"file\"` lists the names a file uses from another one; a name nothing in the file uses is probably left over from an edit.",
+        "import { fit, MQL_THRESHOLD } from \"../shared/scoring\"\nsegment mql = fit >= 100",
+        "import { fit, MQL_THRESHOLD } from \"../shared/scoring\"\nsegment mql = fit >= MQL_THRESHOLD";
     ALWAYS_KNOWN = "W0201", "this value is always known",
         "`is known`, `is unknown` and `??` are for optional values; this one is required, so the check does nothing.",
         "contact {\n  email: text\n}\nsegment reachable = contact.email is known",

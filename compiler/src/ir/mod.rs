@@ -155,7 +155,7 @@ pub enum Node {
 }
 
 /// Where a value comes from in an incoming record.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Slot {
     pub name: String,
     /// Path of member names inside `traits` or `properties` (`company.id` → `["company", "id"]`).
@@ -175,7 +175,7 @@ pub struct Slot {
 /// One field of an account type as seen through one link (a contact field of that account
 /// type): `account.name` through `company`. Read from the account object the contact's latest
 /// traits carry (`traits.company.name`), so it needs no second input stream.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountSlot {
     /// The contact slot of the link (its value is the account's key).
     pub link: u32,
@@ -189,7 +189,7 @@ pub struct AccountSlot {
 }
 
 /// An account type: its name and the wire name of its key field.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountIr {
     pub name: String,
     /// The key member inside the account object (`id`), when the account declares a key.
@@ -198,12 +198,14 @@ pub struct AccountIr {
 
 /// A table, row-major, with its key column indexed: a text key is one hash lookup of the key
 /// text (row values are interned constants, so nothing else is hashed or compared as text).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TableIr {
     pub name: String,
     /// `rows[row][column]`.
     pub rows: Vec<Vec<Const>>,
-    /// Text key → row (the first row with that key).
+    /// Text key → row (the first row with that key). Serialised in key order, so an artefact
+    /// does not depend on hash order.
+    #[serde(serialize_with = "serde_support::sorted_map")]
     pub text_keys: std::collections::HashMap<String, u32>,
     /// Keys of other types (numbers, enums, dates) → row, in row order: tables are small.
     pub other_keys: Vec<(Const, u32)>,
@@ -222,20 +224,20 @@ impl TableIr {
 }
 
 /// `account score x = max of s`: a contact score rolled up over the contacts of each account.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountScoreIr {
     pub name: String,
     pub aggregate: crate::syntax::ast::AccountAggregate,
     pub score: ScoreId,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelSlot {
     pub name: String,
     pub opt_in: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum EventSource {
     Page,
     Screen,
@@ -243,7 +245,7 @@ pub enum EventSource {
 }
 
 /// One event type: where it comes from and the slots of its properties.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EventLayout {
     pub name: String,
     pub source: EventSource,
@@ -253,7 +255,7 @@ pub struct EventLayout {
 }
 
 /// A calendar or rolling limit on one rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum CapKind {
     Once,
     /// `count` per calendar day of the score's time zone.
@@ -268,7 +270,7 @@ pub enum CapKind {
 }
 
 /// One event rule of a score, as found from its event id.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EventRule {
     pub score: ScoreId,
     /// Position of the rule in its score (provenance).
@@ -279,7 +281,7 @@ pub struct EventRule {
     pub cap: Option<(CapKind, u32)>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProfileRule {
     pub rule: u32,
     pub points: f64,
@@ -289,7 +291,7 @@ pub struct ProfileRule {
     pub cap: Option<(CapKind, u32)>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum DecayIr {
     HalfLife {
         millis: i64,
@@ -330,7 +332,7 @@ impl ZoneRules {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ScoreIr {
     pub name: String,
     pub at_least: Option<f64>,
@@ -341,7 +343,7 @@ pub struct ScoreIr {
     pub profile_rules: Vec<ProfileRule>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AggregateIr {
     pub kind: AggregateKind,
     /// `None`: any record of the contact.
@@ -353,14 +355,14 @@ pub struct AggregateIr {
     pub window_millis: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SegmentIr {
     pub name: String,
     pub condition: Expr,
 }
 
 /// The whole lowered program.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Ir {
     pub contact_slots: Vec<Slot>,
     pub accounts: Vec<AccountIr>,
@@ -388,6 +390,9 @@ pub struct Ir {
     /// Some aggregate reads any record (`no event in the last 90d`): keep every record's time.
     pub history_any: bool,
     pub texts: Vec<String>,
+    /// Serialised as their patterns (as compiled, `\b` already rewritten) and compiled again
+    /// when read.
+    #[serde(with = "serde_support::regexes")]
     pub regexes: Vec<regex::Regex>,
     pub lifecycle: Option<LifecycleIr>,
     pub queues: Vec<QueueIr>,
@@ -422,10 +427,40 @@ impl Ir {
     }
 }
 
+/// What serialising the IR needs beyond derives: a stable order for hash maps, and regexes as
+/// their patterns.
+mod serde_support {
+    use std::collections::HashMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn sorted_map<S: Serializer>(map: &HashMap<String, u32>, s: S) -> Result<S::Ok, S::Error> {
+        let sorted: std::collections::BTreeMap<&String, &u32> = map.iter().collect();
+        sorted.serialize(s)
+    }
+
+    pub mod regexes {
+        use super::*;
+
+        pub fn serialize<S: Serializer>(regexes: &[regex::Regex], s: S) -> Result<S::Ok, S::Error> {
+            let patterns: Vec<&str> = regexes.iter().map(regex::Regex::as_str).collect();
+            patterns.serialize(s)
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<regex::Regex>, D::Error> {
+            let patterns = Vec::<String>::deserialize(d)?;
+            patterns
+                .iter()
+                .map(|p| regex::Regex::new(p).map_err(serde::de::Error::custom))
+                .collect()
+        }
+    }
+}
+
 // ------------------------------------------------------------------ lifecycle, routing, actions
 
 /// What moves a contact to a stage.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum TransitionTrigger {
     /// As soon as the condition holds.
     When(Expr),
@@ -436,7 +471,7 @@ pub enum TransitionTrigger {
     },
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TransitionIr {
     pub back: bool,
     pub to: u32,
@@ -446,7 +481,7 @@ pub struct TransitionIr {
 }
 
 /// A step an SLA or a routing runs, reduced to the actions it emits.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum ActionStep {
     Send {
         channel: u32,
@@ -466,14 +501,14 @@ pub enum ActionStep {
     },
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SlaIr {
     pub stage: u32,
     pub within_millis: i64,
     pub steps: Vec<ActionStep>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LifecycleIr {
     /// In order: a later stage is greater. Every contact starts at the first.
     pub stages: Vec<String>,
@@ -481,7 +516,7 @@ pub struct LifecycleIr {
     pub slas: Vec<SlaIr>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct QueueIr {
     pub name: String,
     /// Members handed leads in turn; empty: the queue itself.
@@ -489,7 +524,7 @@ pub struct QueueIr {
 }
 
 /// When a routing runs.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum RouteTrigger {
     /// Never on its own: only as a step (`route with …`).
     Step,
@@ -509,20 +544,20 @@ pub enum RouteTrigger {
     },
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum RouteTargetIr {
     Queue(u32),
     Notify(String),
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RouteRuleIr {
     /// `None`: `otherwise`.
     pub condition: Option<Expr>,
     pub target: RouteTargetIr,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RouteIr {
     pub name: String,
     pub trigger: RouteTrigger,

@@ -320,7 +320,7 @@ pub struct AccountScoreDecl {
     pub of_score: Ident,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AccountAggregate {
     Sum,
     Max,
@@ -857,7 +857,7 @@ pub struct Aggregate {
     pub window: Option<DurationRef>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AggregateKind {
     Count,
     Any,
