@@ -16,8 +16,7 @@ fn every_case_matches_its_snapshot() {
     assert!(!cases.is_empty(), "no cases found in {}", root.display());
     let mut failures = Vec::new();
     for case in &cases {
-        let sources = support::load_case(case);
-        let analysis = support::check(&sources);
+        let (sources, analysis) = support::check_case(case);
         let mut content = String::new();
         for file in sources.iter() {
             content.push_str(&format!("── {}\n{}", file.name, file.text));
@@ -30,6 +29,7 @@ fn every_case_matches_its_snapshot() {
         let name = support::relative(case)
             .trim_start_matches("tests/check/")
             .trim_end_matches(".marketing")
+            .trim_end_matches(".against")
             .replace('/', "__");
         let outcome = std::panic::catch_unwind(|| {
             insta::with_settings!({
@@ -65,8 +65,7 @@ fn every_code_has_a_case_that_reports_it() {
         {
             continue;
         }
-        let sources = support::load_case(&case);
-        let analysis = support::check(&sources);
+        let (_, analysis) = support::check_case(&case);
         assert!(
             analysis
                 .diagnostics

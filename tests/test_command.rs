@@ -427,15 +427,6 @@ fn jobs_do_not_change_a_single_byte_of_the_output() {
     assert_eq!(output.status.code(), Some(2));
 }
 
-/// Tests that fail only because journeys do not run yet (their expectations need what a journey
-/// does). Once journeys run, `maclc test` stops printing its note about them and this list no
-/// longer excuses anything: every example test must pass.
-const NEED_RUNNING_JOURNEYS: &[&str] = &[
-    "examples/journeys: the contact-me form is a fast track to sales",
-    "examples/journeys: reaching 65 points by browsing is a new prospect, not a fast track",
-    "examples/printers: a lead hot on pricing is called the next working morning",
-];
-
 /// The README's promise: `maclc test examples/` is green (`examples/mistakes`, which has no
 /// tests, is skipped with a note).
 #[test]
@@ -451,21 +442,13 @@ fn every_example_test_passes() {
         .lines()
         .filter_map(|l| l.strip_prefix("FAILED  "))
         .collect();
-    if stdout.contains("note: journeys do not run yet") {
-        let unexpected: Vec<_> = failed
-            .iter()
-            .filter(|f| !NEED_RUNNING_JOURNEYS.contains(f))
-            .collect();
-        assert!(unexpected.is_empty(), "{stdout}");
-    } else {
-        assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
-        assert!(failed.is_empty(), "{stdout}");
-    }
+    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(failed.is_empty(), "{stdout}");
     assert!(stdout.contains(" passed, "), "{stdout}");
 }
 
 /// Every example's tests exercise all of its score rules, segments, lifecycle transitions and
-/// routing branches (journey steps are counted once journeys run).
+/// routing branches (journey steps are reported too, but not required here).
 #[test]
 fn example_tests_cover_every_rule_segment_transition_and_routing_branch() {
     for example in [

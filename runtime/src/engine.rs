@@ -123,6 +123,8 @@ pub struct ContactState {
     pub actions: Vec<Action>,
     /// Score values at the latest lifecycle/routing check (to see a score cross a threshold).
     pub scores_checked: Vec<f64>,
+    /// Journey runs and what journey triggers and entry rules remember.
+    pub journeys: crate::journey::JourneyState,
 }
 
 impl ContactState {
@@ -146,6 +148,7 @@ impl ContactState {
             timers: Vec::new(),
             actions: Vec::new(),
             scores_checked: vec![0.0; ir.scores.len()],
+            journeys: crate::journey::JourneyState::new(ir),
         }
     }
 
@@ -495,6 +498,8 @@ pub fn finish_contact(ir: &Ir, state: &mut ContactState, until: i64) {
     } else {
         evaluate_segments(ir, state, until);
     }
+    // Triggers that time alone set off (a segment a window closed) start runs at `until`.
+    crate::journey::react(ir, state, &[], until, "until");
 }
 
 /// The scope of an expression over a contact's state.
@@ -517,6 +522,7 @@ pub(crate) fn scope<'a>(
         segments,
         history: &state.history,
         event,
+        entry: None,
         now,
         stage: ir.lifecycle.as_ref().map(|_| state.stage),
     }
@@ -634,6 +640,7 @@ pub fn apply_events(
     if ir.live_segments {
         after_record(ir, state, &decoded, ts, trigger);
     }
+    crate::journey::react(ir, state, &decoded, ts, trigger);
 }
 
 /// Whether a qualifying record at `ts` is kept by the limit (and counts it if so): the earliest
@@ -701,7 +708,7 @@ fn clamp(ir: &Ir, score: usize, value: f64) -> f64 {
     v
 }
 
-fn add_points(
+pub(crate) fn add_points(
     ir: &Ir,
     state: &mut ContactState,
     score: usize,

@@ -96,6 +96,8 @@ pub struct Scope<'a> {
     pub history: &'a [HistoryEntry],
     /// The event being evaluated: its properties and time.
     pub event: Option<(&'a [Val], i64)>,
+    /// The event that started the journey run being evaluated: its properties and time.
+    pub entry: Option<(&'a [Val], i64)>,
     pub now: i64,
     /// The lifecycle stage (its position), when the program has a lifecycle.
     pub stage: Option<u32>,
@@ -174,6 +176,14 @@ impl<'a> Scope<'a> {
                 None => V::Missing,
             },
             Node::EventTime => match self.event {
+                Some((_, ts)) => V::Timestamp(ts),
+                None => V::Missing,
+            },
+            Node::Entry(p) => match self.entry {
+                Some((props, _)) => props.get(*p as usize).map_or(V::Missing, Val::view),
+                None => V::Missing,
+            },
+            Node::EntryTime => match self.entry {
                 Some((_, ts)) => V::Timestamp(ts),
                 None => V::Missing,
             },

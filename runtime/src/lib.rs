@@ -4,14 +4,15 @@
 //! §1), identity resolution ([`identity`]: who a record belongs to, per R1 §2), the input
 //! schema of a program ([`program_schema`]), the reference interpreter over the IR ([`eval`]),
 //! the engine that replays each contact's records ([`engine`]), lifecycle, routing and actions
-//! ([`lifecycle`]), named time zones ([`zone`]) the outputs of a run ([`output`]) and
-//! the run store of checkpoints ([`store`]). This
+//! ([`lifecycle`]), journeys ([`journey`]), named time zones ([`zone`]), the outputs of a run
+//! ([`output`]) and the run store of checkpoints ([`store`]). This
 //! crate does all of the I/O the compiler must not.
 
 pub mod engine;
 pub mod eval;
 pub mod identity;
 pub mod input;
+pub mod journey;
 pub mod lifecycle;
 pub mod output;
 pub mod program_schema;

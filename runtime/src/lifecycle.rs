@@ -200,7 +200,7 @@ fn run_routes(
     }
 }
 
-fn run_route(ir: &Ir, state: &mut ContactState, route: usize, now: i64, trigger: &str) {
+pub(crate) fn run_route(ir: &Ir, state: &mut ContactState, route: usize, now: i64, trigger: &str) {
     let Some(r) = ir.routes.get(route) else {
         return;
     };
@@ -223,7 +223,7 @@ fn run_route(ir: &Ir, state: &mut ContactState, route: usize, now: i64, trigger:
     match &rule.target {
         RouteTargetIr::Queue(q) => {
             let queue = ir.queues.get(*q as usize).map_or("", |q| q.name.as_str());
-            push(
+            push_action(
                 state,
                 "route",
                 now,
@@ -233,7 +233,7 @@ fn run_route(ir: &Ir, state: &mut ContactState, route: usize, now: i64, trigger:
             );
         }
         RouteTargetIr::Notify(who) => {
-            push(
+            push_action(
                 state,
                 "notify",
                 now,
@@ -245,7 +245,7 @@ fn run_route(ir: &Ir, state: &mut ContactState, route: usize, now: i64, trigger:
     }
 }
 
-fn push(
+pub(crate) fn push_action(
     state: &mut ContactState,
     kind: &'static str,
     time: i64,
@@ -269,40 +269,103 @@ fn push(
     });
 }
 
-/// Runs the SLA timers due by `to` whose contact is still in the same stage visit.
+/// Runs the timers due by `to` in time order: SLA timers whose contact is still in the same
+/// stage visit, and journey waits and date triggers (`journey::next_due`). At one time, SLA
+/// timers first.
 pub fn fire_timers(ir: &Ir, state: &mut ContactState, to: i64) {
-    let Some(lifecycle) = &ir.lifecycle else {
-        return;
-    };
+    // Each journey wake-up moves its runs on; a time that stays due after several wake-ups
+    // could only be a run that cannot move, and must not hold the contact forever.
+    let mut same_time = (i64::MIN, 0u32);
     loop {
-        let next = state
+        let next_sla = state
             .timers
             .iter()
             .enumerate()
             .filter(|(_, t)| t.due <= to)
             .min_by_key(|(i, t)| (t.due, *i))
             .map(|(i, t)| (i, *t));
-        let Some((index, timer)) = next else {
-            break;
-        };
-        state.timers.remove(index);
-        if timer.visit != state.stage_visit {
-            continue;
+        let next_journey = crate::journey::next_due(state).filter(|d| *d <= to);
+        match (next_sla, next_journey) {
+            (Some((index, timer)), j) if j.is_none_or(|d| timer.due <= d) => {
+                state.timers.remove(index);
+                fire_sla(ir, state, timer);
+            }
+            (_, Some(due)) => {
+                if same_time.0 == due {
+                    same_time.1 += 1;
+                    if same_time.1 > 64 {
+                        break;
+                    }
+                } else {
+                    same_time = (due, 0);
+                }
+                crate::engine::advance(ir, state, due);
+                if ir.live_segments {
+                    // Time alone may have moved segments: goals and exits see it.
+                    after_record(ir, state, &[], due, "timer");
+                }
+                crate::journey::react(ir, state, &[], due, "timer");
+            }
+            _ => break,
         }
-        let Some(sla) = lifecycle.slas.get(timer.sla as usize) else {
-            continue;
-        };
-        if sla.stage != state.stage {
-            continue;
-        }
-        crate::engine::advance(ir, state, timer.due);
-        let stage = lifecycle
-            .stages
-            .get(sla.stage as usize)
-            .map_or("", String::as_str);
-        let cause = format!("sla {stage}");
-        run_steps(ir, state, &sla.steps, timer.due, &cause, "timer");
     }
+}
+
+fn fire_sla(ir: &Ir, state: &mut ContactState, timer: Timer) {
+    let Some(lifecycle) = &ir.lifecycle else {
+        return;
+    };
+    if timer.visit != state.stage_visit {
+        return;
+    }
+    let Some(sla) = lifecycle.slas.get(timer.sla as usize) else {
+        return;
+    };
+    if sla.stage != state.stage {
+        return;
+    }
+    crate::engine::advance(ir, state, timer.due);
+    let stage = lifecycle
+        .stages
+        .get(sla.stage as usize)
+        .map_or("", String::as_str);
+    let cause = format!("sla {stage}");
+    run_steps(ir, state, &sla.steps, timer.due, &cause, "timer");
+}
+
+/// A journey's `move to stage`: the stage changes (in any direction: the step says so), its
+/// SLA timers are armed, and routings on leaving and entering stages run.
+pub(crate) fn move_to_stage(ir: &Ir, state: &mut ContactState, to: u32, now: i64, trigger: &str) {
+    let Some(lifecycle) = &ir.lifecycle else {
+        return;
+    };
+    let from = state.stage;
+    if from == to {
+        return;
+    }
+    state.stage = to;
+    state.stage_visit += 1;
+    state.stage_changes.push((now, from, to));
+    for (i, sla) in lifecycle.slas.iter().enumerate() {
+        if sla.stage == to {
+            state.timers.push(Timer {
+                due: now + sla.within_millis,
+                sla: i as u32,
+                visit: state.stage_visit,
+            });
+        }
+    }
+    let changes = [
+        RouteTrigger::Stage {
+            enters: false,
+            stage: from,
+        },
+        RouteTrigger::Stage {
+            enters: true,
+            stage: to,
+        },
+    ];
+    run_routes(ir, state, &changes, now, trigger);
 }
 
 fn run_steps(
@@ -325,10 +388,10 @@ fn run_steps(
                     ("template", template.clone()),
                 ];
                 match refusal(ir, state, *channel) {
-                    None => push(state, "send", now, cause.to_string(), trigger, payload),
+                    None => push_action(state, "send", now, cause.to_string(), trigger, payload),
                     Some(reason) => {
                         payload.push(("reason", reason));
-                        push(
+                        push_action(
                             state,
                             "suppressed",
                             now,
@@ -352,11 +415,11 @@ fn run_steps(
                     payload.push(("recipient", r.clone()));
                 }
                 payload.push(("message", message.clone()));
-                push(state, "notify", now, cause.to_string(), trigger, payload);
+                push_action(state, "notify", now, cause.to_string(), trigger, payload);
             }
             ActionStep::RouteToQueue(q) => {
                 let queue = ir.queues.get(*q as usize).map_or("", |q| q.name.as_str());
-                push(
+                push_action(
                     state,
                     "route",
                     now,
@@ -371,14 +434,14 @@ fn run_steps(
                 if let Some(b) = body {
                     payload.push(("body", b.clone()));
                 }
-                push(state, "webhook", now, cause.to_string(), trigger, payload);
+                push_action(state, "webhook", now, cause.to_string(), trigger, payload);
             }
         }
     }
 }
 
 /// Why a send on `channel` is not allowed, if it is not: consent by construction.
-fn refusal(ir: &Ir, state: &ContactState, channel: u32) -> Option<String> {
+pub(crate) fn refusal(ir: &Ir, state: &ContactState, channel: u32) -> Option<String> {
     let c = ir.channels.get(channel as usize)?;
     let flag = |name: &str| {
         ir.contact_slots

@@ -199,12 +199,15 @@ pub fn summary_text(ir: &Ir, summary: &Summary, run: &RunOutput) -> String {
         let _ = writeln!(text, "actions: {}", run.actions.len());
         for (kind, n) in kinds {
             let note = if kind == "suppressed" {
-                " (sends refused for lack of consent)"
+                " (sends not made: no consent, quiet hours or a cap; each says why)"
             } else {
                 ""
             };
             let _ = writeln!(text, "  {kind}: {n}{note}");
         }
+    }
+    if !ir.journeys.journeys.is_empty() {
+        text.push_str(&crate::journey::summary(ir, &run.contacts));
     }
     if let Some(lifecycle) = &ir.lifecycle {
         let _ = writeln!(text, "stages:");

@@ -27,6 +27,7 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use crate::engine::{CapState, Change, ContactState, Decision, ScoreState};
 use crate::eval::{HistoryEntry, Val};
 use crate::input::{Position, RecordType, RejectReason, Summary};
+use crate::journey::{DateArm, JourneyState, Outcome, Run, SendMark, Wait};
 use crate::lifecycle::Timer;
 
 /// The store's file inside `--state DIR`.
@@ -34,7 +35,7 @@ pub const STORE_FILE: &str = "maclc-state.redb";
 
 /// Bumped when what is stored changes meaning: an old store is then refused with a clear
 /// message rather than misread.
-const FORMAT: &str = "maclc-state 1";
+const FORMAT: &str = "maclc-state 2";
 
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const BATCHES: TableDefinition<u64, &[u8]> = TableDefinition::new("batches");
@@ -674,6 +675,7 @@ pub fn encode_contact(c: &ContactState) -> Vec<u8> {
         timers,
         actions: _,
         scores_checked,
+        journeys,
     } = c;
     let mut enc = Enc::default();
     enc.bytes(id.as_bytes());
@@ -796,7 +798,232 @@ pub fn encode_contact(c: &ContactState) -> Vec<u8> {
     for s in scores_checked {
         enc.f(*s);
     }
+    encode_journeys(&mut enc, journeys);
     enc.0
+}
+
+fn encode_opt_text(enc: &mut Enc, text: Option<&str>) {
+    match text {
+        None => enc.b(false),
+        Some(t) => {
+            enc.b(true);
+            enc.bytes(t.as_bytes());
+        }
+    }
+}
+
+fn decode_opt_text(d: &mut Dec<'_>) -> Option<Option<Box<str>>> {
+    Some(if d.b()? {
+        Some(d.text()?.into_boxed_str())
+    } else {
+        None
+    })
+}
+
+fn outcome_code(outcome: Outcome) -> u64 {
+    match outcome {
+        Outcome::Completed => 0,
+        Outcome::Converted => 1,
+        Outcome::Exited => 2,
+        Outcome::StepRemoved => 3,
+    }
+}
+
+fn outcome_of(code: u64) -> Option<Outcome> {
+    Some(match code {
+        0 => Outcome::Completed,
+        1 => Outcome::Converted,
+        2 => Outcome::Exited,
+        3 => Outcome::StepRemoved,
+        _ => return None,
+    })
+}
+
+/// A contact's journey runs and what their triggers compare with; like [`encode_contact`],
+/// every field is named so that a new one cannot be forgotten here.
+fn encode_journeys(enc: &mut Enc, journeys: &JourneyState) {
+    let JourneyState {
+        runs,
+        started,
+        entries,
+        converted,
+        ended,
+        steps,
+        sends,
+        segments_seen,
+        stage_changes_seen,
+        scores_seen,
+        fields_seen,
+        dates,
+    } = journeys;
+    enc.u(runs.len() as u64);
+    for run in runs {
+        let Run {
+            journey,
+            number,
+            key,
+            entry,
+            entered,
+            cause,
+            step,
+            step_name,
+            wait,
+            clock,
+        } = run;
+        enc.u(u64::from(*journey));
+        enc.u(u64::from(*number));
+        encode_opt_text(enc, key.as_deref());
+        enc.u(entry.len() as u64);
+        for v in entry.iter() {
+            encode_val(enc, v);
+        }
+        enc.i(*entered);
+        enc.bytes(cause.as_bytes());
+        enc.u(u64::from(*step));
+        enc.bytes(step_name.as_bytes());
+        match *wait {
+            Wait::Ready => enc.u(0),
+            Wait::Sleep { due } => {
+                enc.u(1);
+                enc.i(due);
+            }
+            Wait::Retry { due } => {
+                enc.u(2);
+                enc.i(due);
+            }
+            Wait::Event { due } => {
+                enc.u(3);
+                enc.opt_i(due);
+            }
+        }
+        enc.i(*clock);
+    }
+    enc.u(u64::from(*started));
+    enc.u(entries.len() as u64);
+    for per_journey in entries {
+        enc.u(per_journey.len() as u64);
+        for (key, time) in per_journey {
+            encode_opt_text(enc, key.as_deref());
+            enc.i(*time);
+        }
+    }
+    enc.u(converted.len() as u64);
+    for n in converted {
+        enc.u(u64::from(*n));
+    }
+    enc.u(ended.len() as u64);
+    for (time, journey, outcome) in ended {
+        enc.i(*time);
+        enc.u(u64::from(*journey));
+        enc.u(outcome_code(*outcome));
+    }
+    enc.u(steps.len() as u64);
+    for (time, journey, step, actions_before) in steps {
+        enc.i(*time);
+        enc.u(u64::from(*journey));
+        enc.u(u64::from(*step));
+        enc.u(u64::from(*actions_before));
+    }
+    enc.u(sends.len() as u64);
+    for SendMark {
+        time,
+        journey,
+        channel,
+    } in sends
+    {
+        enc.i(*time);
+        enc.u(u64::from(*journey));
+        enc.u(u64::from(*channel));
+    }
+    enc.u(segments_seen.len() as u64);
+    for s in segments_seen {
+        enc.b(*s);
+    }
+    enc.u(*stage_changes_seen as u64);
+    enc.u(scores_seen.len() as u64);
+    for s in scores_seen {
+        enc.f(*s);
+    }
+    enc.u(fields_seen.len() as u64);
+    for v in fields_seen {
+        encode_val(enc, v);
+    }
+    enc.u(dates.len() as u64);
+    for arm in dates {
+        match arm {
+            None => enc.b(false),
+            Some(DateArm { value, due, year }) => {
+                enc.b(true);
+                encode_val(enc, value);
+                enc.opt_i(*due);
+                enc.i(*year);
+            }
+        }
+    }
+}
+
+fn decode_journeys(d: &mut Dec<'_>) -> Option<JourneyState> {
+    let runs = d.list(|d| {
+        Some(Run {
+            journey: d.u32()?,
+            number: d.u32()?,
+            key: decode_opt_text(d)?,
+            entry: d.list(decode_val)?.into_boxed_slice(),
+            entered: d.i()?,
+            cause: d.text()?.into_boxed_str(),
+            step: d.u32()?,
+            step_name: d.text()?.into_boxed_str(),
+            wait: match d.u()? {
+                0 => Wait::Ready,
+                1 => Wait::Sleep { due: d.i()? },
+                2 => Wait::Retry { due: d.i()? },
+                3 => Wait::Event { due: d.opt_i()? },
+                _ => return None,
+            },
+            clock: d.i()?,
+        })
+    })?;
+    let started = d.u32()?;
+    let entries = d.list(|d| d.list(|d| Some((decode_opt_text(d)?, d.i()?))))?;
+    let converted = d.list(Dec::u32)?;
+    let ended = d.list(|d| Some((d.i()?, d.u32()?, outcome_of(d.u()?)?)))?;
+    let steps = d.list(|d| Some((d.i()?, d.u32()?, d.u32()?, d.u32()?)))?;
+    let sends = d.list(|d| {
+        Some(SendMark {
+            time: d.i()?,
+            journey: d.u32()?,
+            channel: d.u32()?,
+        })
+    })?;
+    let segments_seen = d.list(Dec::b)?;
+    let stage_changes_seen = usize::try_from(d.u()?).ok()?;
+    let scores_seen = d.list(Dec::f)?;
+    let fields_seen = d.list(decode_val)?;
+    let dates = d.list(|d| {
+        Some(if d.b()? {
+            Some(DateArm {
+                value: decode_val(d)?,
+                due: d.opt_i()?,
+                year: d.i()?,
+            })
+        } else {
+            None
+        })
+    })?;
+    Some(JourneyState {
+        runs,
+        started,
+        entries,
+        converted,
+        ended,
+        steps,
+        sends,
+        segments_seen,
+        stage_changes_seen,
+        scores_seen,
+        fields_seen,
+        dates,
+    })
 }
 
 /// The state [`encode_contact`] stored (with no actions).
@@ -875,6 +1102,7 @@ pub fn decode_contact(bytes: &[u8]) -> Option<ContactState> {
         })
     })?;
     let scores_checked = d.list(Dec::f)?;
+    let journeys = decode_journeys(&mut d)?;
     d.end().then_some(ContactState {
         id,
         profile,
@@ -894,6 +1122,7 @@ pub fn decode_contact(bytes: &[u8]) -> Option<ContactState> {
         timers,
         actions: Vec::new(),
         scores_checked,
+        journeys,
     })
 }
 

@@ -6,8 +6,9 @@
 //! not a copy of them. An expectation is checked on a copy of the state brought to its time,
 //! so time passing with no event (windows, decay, SLA timers) is seen.
 //! A failed expectation carries the contact's trace (its events, every score change with its
-//! rule, stage changes, segment entries and exits) so a report can say why, not only what.
-//! Not checked yet: expectations about journeys, sends and routings by journeys.
+//! rule, stage changes, segment entries and exits, journey steps and actions) so a report can
+//! say why, not only what. Sends, suppressions and routings are read from the actions the
+//! contact's state holds up to the expectation's time; a journey position from its runs.
 
 use maclc_compiler::check::{
     Expectation, Program, ScoreRef, Test, TestKey, TestStepKind, TestTime, Value,
@@ -29,7 +30,7 @@ pub struct TestOutcome {
     pub span: Span,
     /// Every expectation that did not hold, in the order written (empty: the test passed).
     pub failures: Vec<Failure>,
-    /// Expectations this runtime cannot check yet (journeys, sends).
+    /// Expectations this runtime cannot check (account scores during a test).
     pub skipped: usize,
     /// What the test exercised, for `maclc test --coverage`.
     pub exercised: Exercised,
@@ -104,6 +105,16 @@ pub enum Happened {
     /// A journey run reached a step (`journey`: index in `Program::journeys`, `step`:
     /// `StepId.0`).
     JourneyStep { journey: u32, step: u32 },
+    /// A journey run ended (completed, converted, exited).
+    JourneyEnded {
+        journey: u32,
+        outcome: crate::journey::Outcome,
+    },
+    /// An action the program took: its kind (`send`, `suppressed`, `route`…) and payload.
+    Action {
+        kind: &'static str,
+        payload: Vec<(String, String)>,
+    },
 }
 
 fn val(value: &Value) -> Val {
@@ -282,6 +293,46 @@ impl Subject {
                 );
             }
         }
+        // Journey steps, each followed by the actions it took; actions of no step (routings,
+        // service levels) in their place.
+        let mut actions = view.actions.iter().enumerate().peekable();
+        let action_entry = |a: &crate::lifecycle::Action| TraceEntry {
+            time: a.time,
+            what: Happened::Action {
+                kind: a.kind,
+                payload: a.payload.clone(),
+            },
+        };
+        // A routing's own action is already told by its `Route` decision.
+        let told = |a: &crate::lifecycle::Action| a.rule.starts_with("route ");
+        for &(time, journey, step, before) in &view.journeys.steps {
+            while let Some((_, a)) = actions.next_if(|(i, _)| (*i as u32) < before) {
+                if !told(a) {
+                    push(&mut entries, action_entry(a));
+                }
+            }
+            push(
+                &mut entries,
+                TraceEntry {
+                    time,
+                    what: Happened::JourneyStep { journey, step },
+                },
+            );
+        }
+        for (_, a) in actions {
+            if !told(a) {
+                push(&mut entries, action_entry(a));
+            }
+        }
+        for &(time, journey, outcome) in &view.journeys.ended {
+            push(
+                &mut entries,
+                TraceEntry {
+                    time,
+                    what: Happened::JourneyEnded { journey, outcome },
+                },
+            );
+        }
         let (start_changes, start_segments) = self.at_start;
         let first_change = self.events.len();
         let first_stage = first_change + view.changes.len();
@@ -301,7 +352,8 @@ impl Subject {
                 Happened::Stage { .. } | Happened::Transition { .. } => 3,
                 Happened::Segment { .. } => 4,
                 Happened::Route { .. } => 5,
-                Happened::JourneyStep { .. } => 6,
+                Happened::JourneyStep { .. } | Happened::Action { .. } => 6,
+                Happened::JourneyEnded { .. } => 7,
             };
             (*time, rank, *order)
         });
@@ -400,6 +452,8 @@ pub fn run_test(ir: &Ir, test: &Test) -> TestOutcome {
     // Test contacts start with their profile: its points count from the start.
     for subject in &mut subjects {
         refresh_profile_points(ir, &mut subject.state, now, 0);
+        // Date triggers are armed from the starting profile, at the test's first time.
+        crate::journey::react(ir, &mut subject.state, &[], now, "test start");
         subject.look(ir, now);
         subject.at_start = (subject.state.changes.len(), subject.segments_seen.len());
     }
@@ -589,6 +643,12 @@ fn check(ir: &Ir, state: &ContactState, expectation: &Expectation) -> Check {
                 ),
             }
         }
+        Expectation::Sent { channel, template } => {
+            check_message(ir, state, "send", *channel, template)
+        }
+        Expectation::Suppressed { channel, template } => {
+            check_message(ir, state, "suppressed", *channel, template)
+        }
         Expectation::RoutedTo(queue) => {
             let name = ir
                 .queues
@@ -615,6 +675,183 @@ fn check(ir: &Ir, state: &ContactState, expectation: &Expectation) -> Check {
                 actual,
             }
         }
+        Expectation::JourneyAt { journey, step } => {
+            let Some(j) = ir.journeys.journeys.get(journey.index()) else {
+                return Check::Skipped;
+            };
+            let step_name = j
+                .steps
+                .get(step.0 as usize)
+                .map_or("?", |s| s.name.as_str());
+            let runs: Vec<&crate::journey::Run> = state
+                .journeys
+                .runs
+                .iter()
+                .filter(|r| r.journey == journey.0)
+                .collect();
+            if runs.iter().any(|r| r.step == step.0) {
+                return Check::Holds;
+            }
+            let expected = format!("journey {} at {step_name}", j.name);
+            let actual = if runs.is_empty() {
+                let ended = state
+                    .journeys
+                    .ended
+                    .iter()
+                    .rev()
+                    .find(|(_, jj, _)| *jj == journey.0);
+                match ended {
+                    Some((_, _, outcome)) => {
+                        format!(
+                            "not in journey {} (its run {})",
+                            j.name,
+                            outcome_words(*outcome)
+                        )
+                    }
+                    None => format!("not in journey {}", j.name),
+                }
+            } else {
+                let at: Vec<&str> = runs.iter().map(|r| r.step_name.as_ref()).collect();
+                format!("journey {} at {}", j.name, at.join(", "))
+            };
+            Check::Fails {
+                message: format!("expected {expected}, but the contact is {actual}"),
+                expected,
+                actual,
+            }
+        }
+        Expectation::NoActions => {
+            if state.actions.is_empty() {
+                return Check::Holds;
+            }
+            let actual = actions_words(ir, &state.actions);
+            Check::Fails {
+                expected: "no actions".into(),
+                message: format!("expected no actions, but there were: {actual}"),
+                actual,
+            }
+        }
         _ => Check::Skipped,
+    }
+}
+
+/// How a journey run ended, in words.
+pub fn outcome_words(outcome: crate::journey::Outcome) -> &'static str {
+    match outcome {
+        crate::journey::Outcome::Completed => "completed",
+        crate::journey::Outcome::Converted => "met its goal",
+        crate::journey::Outcome::Exited => "exited",
+        crate::journey::Outcome::StepRemoved => "ended: its step was removed",
+    }
+}
+
+fn payload<'a>(a: &'a crate::lifecycle::Action, key: &str) -> Option<&'a str> {
+    a.payload
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+/// An action in the words of an expectation: `sent email "welcome"`, `routed to sales`.
+pub fn action_words(a: &crate::lifecycle::Action) -> String {
+    let message = || {
+        format!(
+            "{} \"{}\"",
+            payload(a, "channel").unwrap_or("?"),
+            payload(a, "template").unwrap_or("?")
+        )
+    };
+    match a.kind {
+        "send" => format!("sent {}", message()),
+        "suppressed" => format!(
+            "suppressed {} ({})",
+            message(),
+            payload(a, "reason").unwrap_or("no reason")
+        ),
+        "deferred" => format!(
+            "deferred {} until {} ({})",
+            message(),
+            payload(a, "until").unwrap_or("?"),
+            payload(a, "reason").unwrap_or("no reason")
+        ),
+        "route" => format!("routed to {}", payload(a, "queue").unwrap_or("?")),
+        "notify" => match (payload(a, "queue"), payload(a, "recipient")) {
+            (Some(q), _) => format!("notified queue {q}"),
+            (None, Some(r)) => format!("notified {r}"),
+            _ => "notified".into(),
+        },
+        "webhook" => format!(
+            "called webhook {} {}",
+            payload(a, "method").unwrap_or("?"),
+            payload(a, "url").unwrap_or("?")
+        ),
+        "list_add" => format!("added to list \"{}\"", payload(a, "list").unwrap_or("?")),
+        "list_remove" => format!(
+            "removed from list \"{}\"",
+            payload(a, "list").unwrap_or("?")
+        ),
+        other => other.to_string(),
+    }
+}
+
+fn actions_words(_ir: &Ir, actions: &[crate::lifecycle::Action]) -> String {
+    actions
+        .iter()
+        .map(action_words)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// `expect sent …` / `expect suppressed …`: an action of `kind` with that channel and template.
+fn check_message(
+    ir: &Ir,
+    state: &ContactState,
+    kind: &str,
+    channel: maclc_compiler::check::ChannelId,
+    template: &str,
+) -> Check {
+    let channel = ir
+        .channels
+        .get(channel.index())
+        .map_or("?", |c| c.name.as_str());
+    let same = |a: &&crate::lifecycle::Action| {
+        payload(a, "channel") == Some(channel) && payload(a, "template") == Some(template)
+    };
+    if state
+        .actions
+        .iter()
+        .filter(|a| a.kind == kind)
+        .any(|a| same(&a))
+    {
+        return Check::Holds;
+    }
+    let word = if kind == "send" { "sent" } else { "suppressed" };
+    let expected = format!("{word} {channel} \"{template}\"");
+    // What happened to this message instead, else every message so far.
+    let same_message: Vec<&crate::lifecycle::Action> =
+        state.actions.iter().filter(|a| same(a)).collect();
+    let messages: Vec<&crate::lifecycle::Action> = state
+        .actions
+        .iter()
+        .filter(|a| matches!(a.kind, "send" | "suppressed" | "deferred"))
+        .collect();
+    let shown = if same_message.is_empty() {
+        messages
+    } else {
+        same_message
+    };
+    let actual = if shown.is_empty() {
+        "no message".to_string()
+    } else {
+        shown
+            .iter()
+            .map(|a| action_words(a))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    Check::Fails {
+        message: format!("expected {expected}, but there was {actual}"),
+        expected,
+        actual,
     }
 }

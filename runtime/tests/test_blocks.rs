@@ -114,19 +114,26 @@ test "no account" {
     assert_eq!(failures, [Vec::<String>::new(), Vec::new()]);
 }
 
-/// The examples that use accounts, tables and limits on profile points: every test block
-/// passes (the printers' expectations about journeys are skipped, journeys do not run yet).
+/// The examples that use accounts, tables, limits on profile points and journeys: every test
+/// block passes, and every expectation of the journey examples is checked (none skipped).
 #[test]
-fn printers_and_gitlab_test_blocks_pass() {
-    for dir in ["examples/printers", "examples/gitlab-scoring"] {
+fn printers_gitlab_and_journeys_test_blocks_pass() {
+    for dir in [
+        "examples/printers",
+        "examples/gitlab-scoring",
+        "examples/journeys",
+    ] {
         let analysis = load(dir);
         let ir = maclc_compiler::ir::lower_with(&analysis.program, &maclc_runtime::zone::load_zone)
             .unwrap_or_else(|e| panic!("{dir}: {e}"));
-        let failed: Vec<String> = run_tests(&analysis.program, &ir)
+        let outcomes = run_tests(&analysis.program, &ir);
+        if dir != "examples/gitlab-scoring" {
+            let skipped: usize = outcomes.iter().map(|o| o.skipped).sum();
+            assert_eq!(skipped, 0, "{dir}: expectations not checked");
+        }
+        let failed: Vec<String> = outcomes
             .iter()
             .filter(|o| !o.failures.is_empty())
-            // Routed by a journey, and journeys do not run yet: drop this once they do.
-            .filter(|o| o.name != "a lead hot on pricing is called the next working morning")
             .map(|o| {
                 let why: Vec<&str> = o.failures.iter().map(|f| f.message.as_str()).collect();
                 format!("{}: {}", o.name, why.join("; "))

@@ -22,6 +22,10 @@ pub struct Args {
     /// Fail (exit 1) on warnings too
     #[arg(long)]
     deny_warnings: bool,
+    /// The previous version of the project: warn about journey steps it had that contacts may
+    /// be waiting in and this version removes (W0420)
+    #[arg(long, value_name = "OLD_DIR")]
+    against: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -40,6 +44,16 @@ pub fn run(args: &Args) -> u8 {
         }
     };
     let color = use_color(std::io::stdout().is_terminal());
+    let old = match &args.against {
+        None => None,
+        Some(dir) => match previous_version(dir) {
+            Ok(program) => Some(program),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return EXIT_USAGE;
+            }
+        },
+    };
     let mut report = Report::default();
     for files in &projects {
         let project = match project::load(files) {
@@ -49,7 +63,11 @@ pub fn run(args: &Args) -> u8 {
                 return EXIT_USAGE;
             }
         };
-        let analysis = maclc_compiler::analyze_parsed(&project.sources, project.parsed);
+        let mut analysis = maclc_compiler::analyze_parsed(&project.sources, project.parsed);
+        if let Some(old) = &old {
+            let removed = maclc_compiler::ir::against(old, &analysis.program);
+            analysis.diagnostics.extend(removed);
+        }
         report.add(&analysis.diagnostics, &project.sources, args.format, color);
     }
     match args.format {
@@ -81,6 +99,26 @@ pub fn run(args: &Args) -> u8 {
     } else {
         EXIT_OK
     }
+}
+
+/// The checked program of `--against OLD_DIR` (one project, without errors).
+fn previous_version(dir: &std::path::Path) -> Result<maclc_compiler::check::Program, String> {
+    let name = project::display_name(dir);
+    let projects =
+        project::projects_named(std::slice::from_ref(&dir.to_path_buf())).map_err(|e| e.0)?;
+    let [files] = projects.as_slice() else {
+        return Err(format!(
+            "`--against {name}` must be one project (one folder of `.marketing` files)"
+        ));
+    };
+    let project = project::load(files).map_err(|e| e.0)?;
+    let analysis = maclc_compiler::analyze_parsed(&project.sources, project.parsed);
+    if analysis.has_errors() {
+        return Err(format!(
+            "the previous version `{name}` has errors; run `maclc check {name}` first"
+        ));
+    }
+    Ok(analysis.program)
 }
 
 /// What `check` prints, gathered over every project.

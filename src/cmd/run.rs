@@ -117,21 +117,12 @@ fn run_inner(args: &Args) -> Result<u8, (u8, String)> {
     let Loaded {
         ir,
         program_hash,
-        journeys,
         checked,
     } = match &args.program {
         Some(path) => from_compiled(path, args.explain.is_some())?,
         None => from_sources(&args.project)?,
     };
     let (schema, track_map) = input_schema(&ir);
-    if journeys > 0 {
-        // Said up front, so nobody mistakes an empty actions file for journeys that did nothing.
-        eprintln!(
-            "note: this project has {} journeys; `maclc run` does not run journeys yet, so they \
-             send nothing in this run",
-            journeys
-        );
-    }
 
     let started = Instant::now();
     let store = open_store(args, program_hash)?;
@@ -179,7 +170,6 @@ struct Loaded {
     ir: maclc_compiler::ir::Ir,
     /// The program version in idempotency keys ([`project::program_hash`]).
     program_hash: u64,
-    journeys: usize,
     /// The checked program and its sources, for `--explain` (which quotes rules as written).
     checked: Option<(
         maclc_compiler::check::Program,
@@ -220,7 +210,6 @@ fn from_sources(paths: &[PathBuf]) -> Result<Loaded, (u8, String)> {
     Ok(Loaded {
         ir,
         program_hash: project::program_hash(&texts),
-        journeys: analysis.program.journeys.len(),
         checked: Some((analysis.program, loaded.sources)),
     })
 }
@@ -237,7 +226,6 @@ fn from_compiled(path: &std::path::Path, explain: bool) -> Result<Loaded, (u8, S
     };
     Ok(Loaded {
         program_hash: project::program_hash(&artefact.files),
-        journeys: artefact.manifest.journeys.len(),
         ir: artefact.ir,
         checked,
     })

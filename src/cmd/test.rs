@@ -172,7 +172,6 @@ pub fn run(args: &Args) -> u8 {
             let coverage = with_coverage.then(|| coverage::measure(&p.program, &outcomes));
             ProjectRun {
                 name: p.name,
-                has_journeys: !p.program.journeys.is_empty(),
                 sources: p.sources,
                 program: p.program,
                 ir: p.ir,

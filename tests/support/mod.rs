@@ -44,7 +44,7 @@ fn walk(dir: &Path, projects_as_cases: bool, found: &mut Vec<PathBuf>) {
             .unwrap_or_default()
             .to_string();
         if path.is_dir() {
-            if projects_as_cases && name.ends_with(".project") {
+            if projects_as_cases && (name.ends_with(".project") || name.ends_with(".against")) {
                 found.push(path);
             } else if !name.starts_with('.') && !name.starts_with("target") && name != "snapshots" {
                 walk(&path, projects_as_cases, found);
@@ -63,8 +63,12 @@ pub fn relative(path: &Path) -> String {
         .replace('\\', "/")
 }
 
-/// Loads a case (one file, or all files of a `.project` folder) under repository-relative names.
+/// Loads a case (one file, or all files of a `.project` folder; of an `.against` folder, its
+/// `new/` version) under repository-relative names.
 pub fn load_case(path: &Path) -> Sources {
+    if path.is_dir() && path.to_string_lossy().ends_with(".against") {
+        return load_case(&path.join("new"));
+    }
     let files = if path.is_dir() {
         marketing_files(path)
     } else {
@@ -81,6 +85,18 @@ pub fn load_case(path: &Path) -> Sources {
 
 pub fn check(sources: &Sources) -> Analysis {
     maclc_compiler::analyze(sources)
+}
+
+/// Loads and checks a case; an `.against` folder is checked as `maclc check new --against old`.
+pub fn check_case(path: &Path) -> (Sources, Analysis) {
+    let sources = load_case(path);
+    let mut analysis = check(&sources);
+    if path.is_dir() && path.to_string_lossy().ends_with(".against") {
+        let old = check(&load_case(&path.join("old")));
+        let removed = maclc_compiler::ir::against(&old.program, &analysis.program);
+        analysis.diagnostics.extend(removed);
+    }
+    (sources, analysis)
 }
 
 /// Diagnostics rendered as `maclc check` prints them, without colour.

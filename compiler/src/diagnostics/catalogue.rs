@@ -344,6 +344,10 @@ entries! {
         "Waiting 0 days goes on at once.",
         "channel email opt_in\nevent signup\nevent download\njourney j {\n  trigger on signup\n  wait 0d\n  send email \"hello\"\n}",
         "channel email opt_in\nevent signup\nevent download\njourney j {\n  trigger on signup\n  wait 1d\n  send email \"hello\"\n}";
+    STEP_REMOVED = "W0420", "a step contacts may be waiting in was removed",
+        "Only with `maclc check --against OLD_FOLDER`: compared with the previous version, a step where contacts can be waiting (a wait, or a send held by quiet hours or a cap) is gone. A contact's place in a journey is kept by the step's name (its label, or a name made from what it does), so contacts waiting in a removed step end their run when the new version runs and get nothing more from the journey.",
+        "// before: reminder: wait until download within 7d else send email \"reminder\"\nchannel email opt_in\nevent signup\nevent download\njourney j {\n  trigger on signup\n  send email \"hello\"\n}",
+        "channel email opt_in\nevent signup\nevent download\njourney j {\n  trigger on signup\n  send email \"hello\"\n  reminder: wait until download within 7d else send email \"reminder\"\n}";
 }
 
 /// The entry for a code, accepting `E0001`, `e1` or `1` (the letter defaults to `E`).

@@ -10,6 +10,10 @@ use crate::check::{
 };
 use crate::syntax::ast::{BinaryOp, CompareOp};
 
+mod journeys;
+
+pub use journeys::duration_words;
+
 /// Why a checked program cannot be lowered (a feature the runtime does not run yet, or a
 /// program that still has check errors).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -292,7 +296,9 @@ impl Lowerer<'_> {
         for route in &self.program.routes {
             routes.push(self.route(route)?);
         }
+        let journeys = self.journeys()?;
         let live_segments = lifecycle.is_some()
+            || !journeys.journeys.is_empty()
             || scores_read_segments
             || routes
                 .iter()
@@ -348,6 +354,7 @@ impl Lowerer<'_> {
             routes,
             used_properties: std::mem::take(&mut self.used),
             live_segments,
+            journeys,
         })
     }
 
@@ -915,9 +922,11 @@ impl Lowerer<'_> {
                 self.account_score_reads.push(self.what.clone());
                 Node::AccountScore(id.0)
             }
-            ExprKind::EntryProperty { .. } | ExprKind::EntryTimestamp(_) => {
-                return Err(self.unsupported("journey entry properties"))
+            ExprKind::EntryProperty { event, property } => {
+                self.mark_used(*event, *property);
+                Node::Entry(*property)
             }
+            ExprKind::EntryTimestamp(_) => Node::EntryTime,
             ExprKind::Param(_) => return Err(self.unsupported("an unbound template parameter")),
             ExprKind::Stage => Node::Stage,
             ExprKind::Lookup { table, key, column } => {

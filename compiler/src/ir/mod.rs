@@ -12,9 +12,12 @@
 //! - a score's value is `behaviour + profile`, kept within its bounds: `behaviour` collects
 //!   event points (and decays), `profile` is re-evaluated from the latest profile.
 
+mod journey;
 mod lower;
 
-pub use lower::{fixed_zone, lower, lower_with, LowerError};
+pub use journey::*;
+
+pub use lower::{duration_words, fixed_zone, lower, lower_with, LowerError};
 
 use crate::check::{ConsentState, EventId, ScoreId, SegmentId};
 use crate::syntax::ast::AggregateKind;
@@ -118,6 +121,11 @@ pub enum Node {
     Property(u32),
     /// The time of the event being evaluated.
     EventTime,
+    /// A property of the event that started the journey run (`entry.cart_id`), by its slot in
+    /// that event's layout.
+    Entry(u32),
+    /// The time the journey run started.
+    EntryTime,
     Score(ScoreId),
     Segment(SegmentId),
     /// The evaluation time.
@@ -392,8 +400,10 @@ pub struct Ir {
     /// Per event, the properties some expression reads: the others need not be decoded or kept.
     pub used_properties: Vec<Vec<bool>>,
     /// Segments must be evaluated after every record (routes on entering or leaving a segment,
-    /// lifecycle conditions), not only at the end.
+    /// lifecycle conditions, journeys), not only at the end.
     pub live_segments: bool,
+    /// The journeys, with the quiet hours and caps they share.
+    pub journeys: JourneysIr,
 }
 
 impl Ir {
