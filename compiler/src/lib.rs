@@ -7,6 +7,7 @@
 //! [`source::Sources`] and print what it returns.
 
 pub mod check;
+pub mod codegen;
 pub mod diagnostics;
 pub mod fmt;
 pub mod ir;

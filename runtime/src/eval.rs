@@ -15,16 +15,21 @@ use maclc_compiler::syntax::ast::AggregateKind;
 pub const MILLIS_PER_DAY: i64 = 86_400_000;
 
 /// A stored value: a contact field, an event property.
+///
+/// `repr(C, u8)` fixes the layout native code reads in place (`crate::jit`): a one-byte tag
+/// (the discriminants below) at offset 0 and the payload at offset 8; texts are read through a
+/// helper. The numbers are `maclc_compiler::codegen::layout`'s, checked in `jit`.
 #[derive(Debug, Clone, PartialEq)]
+#[repr(C, u8)]
 pub enum Val {
-    Missing,
-    Bool(bool),
-    Num(f64),
-    Text(Box<str>),
-    Date(i64),
-    Timestamp(i64),
-    Enum(u32),
-    Consent(ConsentState),
+    Missing = 0,
+    Bool(bool) = 1,
+    Num(f64) = 2,
+    Text(Box<str>) = 3,
+    Date(i64) = 4,
+    Timestamp(i64) = 5,
+    Enum(u32) = 6,
+    Consent(ConsentState) = 7,
 }
 
 /// A value during evaluation: texts borrow from the state when they can.
@@ -103,8 +108,20 @@ pub struct Scope<'a> {
 
 impl<'a> Scope<'a> {
     /// Whether a condition holds (missing is false).
+    /// Inside `Jit::run`, a condition compiled to native code runs natively.
     pub fn holds(&self, e: &Expr) -> bool {
+        if let Some(holds) = crate::jit::holds(self, e) {
+            return holds;
+        }
         self.eval(e).truthy()
+    }
+
+    /// Aggregate `index` ([`Ir::aggregates`]), for native code (missing when there is none).
+    pub(crate) fn aggregate_by_id(&self, index: u32) -> V<'a> {
+        match self.ir.aggregates.get(index as usize) {
+            Some(agg) => self.aggregate(agg),
+            None => V::Missing,
+        }
     }
 
     fn constant(&self, c: &Const) -> V<'a> {

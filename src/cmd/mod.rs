@@ -1,6 +1,7 @@
 //! The subcommands of `maclc`, one module each.
 
 pub mod check;
+pub mod engine;
 pub mod explain;
 pub mod fmt;
 pub mod run;

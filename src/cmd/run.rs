@@ -16,6 +16,7 @@ use maclc_runtime::lifecycle::fnv1a;
 use maclc_runtime::output::{account_line, action_line, reject_line, state_line, summary_text};
 use maclc_runtime::program_schema::input_schema;
 
+use super::engine::{self, EngineChoice};
 use super::{use_color, EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 use crate::project;
 
@@ -50,6 +51,9 @@ pub struct Args {
     /// duration (`10m`, `2h`, `7d`); default: unbounded (any arrival order is accepted)
     #[arg(long, value_name = "DURATION")]
     max_out_of_order: Option<String>,
+    /// Evaluate conditions as native code (`jit`) or with the reference interpreter (`interp`)
+    #[arg(long, value_enum, default_value_t = EngineChoice::Jit)]
+    engine: EngineChoice,
 }
 
 pub fn run(args: &Args) -> u8 {
@@ -183,7 +187,7 @@ fn run_inner(args: &Args) -> Result<u8, (u8, String)> {
         ));
     }
     let summary = lines.summary().clone();
-    let output = engine.finish(until);
+    let output = engine::run_with(args.engine, &ir, || engine.finish(until));
     if let Some(out) = state_out.as_mut() {
         for contact in &output.contacts {
             writeln!(out, "{}", state_line(&ir, contact)).map_err(write_error)?;

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use maclc_compiler::diagnostics::{render_human, RenderOptions};
 use serde_json::{json, Value};
 
+use super::engine::{self, EngineChoice};
 use super::{use_color, EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 use crate::project;
 use crate::test_report::{self, ProjectRun};
@@ -25,6 +26,9 @@ pub struct Args {
     /// Also write a JUnit XML report here (one testcase per test)
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
+    /// Evaluate conditions as native code (`jit`) or with the reference interpreter (`interp`)
+    #[arg(long, value_enum, default_value_t = EngineChoice::Jit)]
+    engine: EngineChoice,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -88,13 +92,15 @@ pub fn run(args: &Args) -> u8 {
                 continue;
             }
         };
-        let outcomes: Vec<_> = analysis
-            .program
-            .tests
-            .iter()
-            .filter(|t| args.filter.as_ref().is_none_or(|f| t.name.contains(f)))
-            .map(|t| maclc_runtime::testing::run_test(&ir, t))
-            .collect();
+        let outcomes: Vec<_> = engine::run_with(args.engine, &ir, || {
+            analysis
+                .program
+                .tests
+                .iter()
+                .filter(|t| args.filter.as_ref().is_none_or(|f| t.name.contains(f)))
+                .map(|t| maclc_runtime::testing::run_test(&ir, t))
+                .collect()
+        });
         runs.push(ProjectRun {
             name,
             has_journeys: !analysis.program.journeys.is_empty(),

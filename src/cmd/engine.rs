@@ -1,0 +1,38 @@
+//! `--engine` of `run` and `test`: native code (the default) or the reference interpreter.
+//!
+//! With `jit`, every condition the backend can compile runs as native code and the others run
+//! in the interpreter; each of those is named once on stderr, so nobody is surprised by a
+//! slower rule. Both engines give the same results (tests/engines.rs, runtime/tests/jit_*.rs).
+
+use maclc_compiler::ir::Ir;
+use maclc_runtime::jit::Jit;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum EngineChoice {
+    /// Conditions compiled to native code with Cranelift
+    #[default]
+    Jit,
+    /// The reference interpreter (a tree walk)
+    Interp,
+}
+
+/// Runs `f` with the chosen engine serving the conditions of `ir`.
+pub fn run_with<R>(choice: EngineChoice, ir: &Ir, f: impl FnOnce() -> R) -> R {
+    if choice == EngineChoice::Interp {
+        return f();
+    }
+    match Jit::compile(ir) {
+        Ok(jit) => {
+            for c in jit.fallbacks() {
+                if let Some(e) = &c.error {
+                    eprintln!("note: {} runs in the interpreter: {e}", c.label);
+                }
+            }
+            jit.run(f)
+        }
+        Err(e) => {
+            eprintln!("note: {e}; every rule runs in the interpreter");
+            f()
+        }
+    }
+}
