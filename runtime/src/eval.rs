@@ -305,9 +305,9 @@ impl<'a> Scope<'a> {
                 };
                 let today = self.now.div_euclid(MILLIS_PER_DAY);
                 V::Num(if f == Func::DaysSince {
-                    (today - day) as f64
+                    today.wrapping_sub(day) as f64
                 } else {
-                    (day - today) as f64
+                    day.wrapping_sub(today) as f64
                 })
             }
         }
@@ -391,8 +391,8 @@ fn compare(a: &V<'_>, b: &V<'_>) -> Option<Ordering> {
         (V::Bool(x), V::Bool(y)) => Some(x.cmp(y)),
         (V::Date(x), V::Date(y)) => Some(x.cmp(y)),
         (V::Timestamp(x), V::Timestamp(y)) => Some(x.cmp(y)),
-        (V::Date(d), V::Timestamp(t)) => Some((d * MILLIS_PER_DAY).cmp(t)),
-        (V::Timestamp(t), V::Date(d)) => Some(t.cmp(&(d * MILLIS_PER_DAY))),
+        (V::Date(d), V::Timestamp(t)) => Some(d.wrapping_mul(MILLIS_PER_DAY).cmp(t)),
+        (V::Timestamp(t), V::Date(d)) => Some(t.cmp(&d.wrapping_mul(MILLIS_PER_DAY))),
         (V::Enum(x), V::Enum(y)) => Some(x.cmp(y)),
         (V::Consent(x), V::Consent(y)) => (x == y).then_some(Ordering::Equal),
         _ => None,
@@ -423,15 +423,29 @@ fn arith<'a>(op: ArithOp, a: V<'a>, b: V<'a>) -> V<'a> {
             }
         }
     };
-    let sign = if op == ArithOp::Sub { -1 } else { 1 };
+    // Integer time arithmetic wraps (as release builds always did), so out-of-range results
+    // are defined, and the same in native code.
+    let shift = |x: i64, by: i64| {
+        if op == ArithOp::Sub {
+            x.wrapping_sub(by)
+        } else {
+            x.wrapping_add(by)
+        }
+    };
     let out = match (a, b) {
         (V::Num(x), V::Num(y)) => V::Num(f(x, y)),
         // Dates and timestamps move by durations (milliseconds) and differ by durations.
-        (V::Timestamp(t), V::Num(d)) => V::Timestamp(t + sign * d as i64),
-        (V::Num(d), V::Timestamp(t)) if op == ArithOp::Add => V::Timestamp(t + d as i64),
-        (V::Date(x), V::Num(d)) => V::Date(x + sign * (d as i64).div_euclid(MILLIS_PER_DAY)),
-        (V::Timestamp(x), V::Timestamp(y)) if op == ArithOp::Sub => V::Num((x - y) as f64),
-        (V::Date(x), V::Date(y)) if op == ArithOp::Sub => V::Num(((x - y) * MILLIS_PER_DAY) as f64),
+        (V::Timestamp(t), V::Num(d)) => V::Timestamp(shift(t, d as i64)),
+        (V::Num(d), V::Timestamp(t)) if op == ArithOp::Add => {
+            V::Timestamp(t.wrapping_add(d as i64))
+        }
+        (V::Date(x), V::Num(d)) => V::Date(shift(x, (d as i64).div_euclid(MILLIS_PER_DAY))),
+        (V::Timestamp(x), V::Timestamp(y)) if op == ArithOp::Sub => {
+            V::Num(x.wrapping_sub(y) as f64)
+        }
+        (V::Date(x), V::Date(y)) if op == ArithOp::Sub => {
+            V::Num(x.wrapping_sub(y).wrapping_mul(MILLIS_PER_DAY) as f64)
+        }
         _ => V::Missing,
     };
     match out {

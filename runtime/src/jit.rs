@@ -233,6 +233,14 @@ pub fn conditions(ir: &Ir) -> Vec<(String, &Expr)> {
 impl<'ir> Jit<'ir> {
     /// Compiles every condition of `ir` it can; the others are listed with their reason.
     pub fn compile(ir: &'ir Ir) -> Result<Jit<'ir>, JitError> {
+        Jit::compile_conditions(ir, conditions(ir))
+    }
+
+    /// Compiles the given conditions over `ir` (tests and benchmarks compile their own).
+    pub fn compile_conditions(
+        ir: &'ir Ir,
+        list: Vec<(String, &Expr)>,
+    ) -> Result<Jit<'ir>, JitError> {
         let started = Instant::now();
         let mut builder =
             JITBuilder::with_flags(&[("opt_level", "speed")], default_libcall_names())
@@ -248,7 +256,7 @@ impl<'ir> Jit<'ir> {
         let mut codegen = CodeGenerator::new(&mut module).map_err(|e| JitError(e.to_string()))?;
         let mut compiled: Vec<(usize, FuncId)> = Vec::new();
         let mut compiled_conditions = Vec::new();
-        for (label, expr) in conditions(ir) {
+        for (label, expr) in list {
             let t = Instant::now();
             let result = codegen.compile_condition(&mut module, ir, expr);
             let compile_time = t.elapsed();
@@ -319,6 +327,18 @@ impl Drop for Jit<'_> {
     }
 }
 
+impl Jit<'_> {
+    /// The native answer for `e` in `scope`, if `e` was compiled (whether or not it runs).
+    pub fn holds_native(&self, scope: &Scope<'_>, e: &Expr) -> Option<bool> {
+        table_holds(&self.table, scope, e)
+    }
+
+    /// How many conditions run as native code.
+    pub fn compiled_count(&self) -> usize {
+        self.table.entries.len()
+    }
+}
+
 /// The native answer for `e`, when the active program compiled it.
 pub(crate) fn holds(scope: &Scope<'_>, e: &Expr) -> Option<bool> {
     let table = ACTIVE.with(Cell::get);
@@ -327,7 +347,10 @@ pub(crate) fn holds(scope: &Scope<'_>, e: &Expr) -> Option<bool> {
     }
     // SAFETY: `Jit::run` set this pointer to its own table and restores the previous one
     // before it returns (also when unwinding), and `run` borrows the `Jit`: it is alive.
-    let table = unsafe { &*table };
+    table_holds(unsafe { &*table }, scope, e)
+}
+
+fn table_holds(table: &Table, scope: &Scope<'_>, e: &Expr) -> Option<bool> {
     if !std::ptr::eq(table.ir, scope.ir) {
         return None;
     }
