@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, FuncId};
 use maclc_compiler::codegen::layout::{self, helper};
-use maclc_compiler::codegen::{CodeGenerator, CodegenError};
+use maclc_compiler::codegen::{CodeGenerator, CodegenError, Options};
 use maclc_compiler::ir::{Expr, Ir, TransitionTrigger};
 
 use crate::eval::{Scope, Val, V};
@@ -253,7 +253,11 @@ impl<'ir> Jit<'ir> {
         builder.symbol(helper::AGGREGATE, aggregate as *const u8);
         builder.symbol(helper::ACCOUNT_SCORE, account_score as *const u8);
         let mut module = JITModule::new(builder);
-        let mut codegen = CodeGenerator::new(&mut module).map_err(|e| JitError(e.to_string()))?;
+        let options = Options {
+            text_words: text_words(),
+        };
+        let mut codegen =
+            CodeGenerator::new(&mut module, options).map_err(|e| JitError(e.to_string()))?;
         let mut compiled: Vec<(usize, FuncId)> = Vec::new();
         let mut compiled_conditions = Vec::new();
         for (label, expr) in list {
@@ -336,6 +340,31 @@ impl Jit<'_> {
     /// How many conditions run as native code.
     pub fn compiled_count(&self) -> usize {
         self.table.entries.len()
+    }
+}
+
+/// Where a `Val::Text`'s pointer and length sit in its payload, measured on a real value
+/// (Rust does not promise a `Box<str>`'s layout, but it is fixed within one build). `None`:
+/// texts are read through the `val_text` helper instead.
+fn text_words() -> Option<(i32, i32)> {
+    let text: Box<str> = "maclc".into();
+    let (ptr, len) = (text.as_ptr() as u64, text.len() as u64);
+    let v = Val::Text(text);
+    let payload = (&v as *const Val)
+        .cast::<u8>()
+        .wrapping_add(layout::VAL_PAYLOAD as usize);
+    // SAFETY: `Val` is 24 bytes with its payload at 8 (checked above at compile time), so the
+    // two 8-byte words at 8 and 16 are inside the live value `v`; they are read as integers.
+    let words = unsafe {
+        [
+            payload.cast::<u64>().read_unaligned(),
+            payload.wrapping_add(8).cast::<u64>().read_unaligned(),
+        ]
+    };
+    match words {
+        [p, n] if p == ptr && n == len => Some((0, 8)),
+        [n, p] if p == ptr && n == len => Some((8, 0)),
+        _ => None,
     }
 }
 

@@ -68,11 +68,21 @@ struct Helpers {
     account_score: FuncId,
 }
 
+/// What the host knows about its own layout, beyond [`layout`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Offsets inside a `Val::Text`'s payload of the text's pointer and length, when the host
+    /// has checked them on a real value (a `Box<str>`'s layout is not promised by Rust, so the
+    /// host measures it): texts are then read inline instead of through a helper.
+    pub text_words: Option<(i32, i32)>,
+}
+
 /// Owns the Cranelift contexts, reused across every function it compiles.
 pub struct CodeGenerator {
     builder_context: FunctionBuilderContext,
     ctx: Context,
     helpers: Helpers,
+    options: Options,
     next_function: u32,
 }
 
@@ -93,7 +103,7 @@ fn signature<M: Module>(module: &M, params: &[types::Type], ret: Option<types::T
 
 impl CodeGenerator {
     /// Declares the runtime helpers in `module` (imported by name).
-    pub fn new<M: Module>(module: &mut M) -> Result<CodeGenerator, CodegenError> {
+    pub fn new<M: Module>(module: &mut M, options: Options) -> Result<CodeGenerator, CodegenError> {
         let ptr = module.target_config().pointer_type();
         if ptr != types::I64 {
             return Err(CodegenError::Target(format!("{}-bit pointers", ptr.bits())));
@@ -119,6 +129,7 @@ impl CodeGenerator {
             builder_context: FunctionBuilderContext::new(),
             ctx: module.make_context(),
             helpers,
+            options,
             next_function: 0,
         })
     }
@@ -165,7 +176,7 @@ impl CodeGenerator {
         builder.seal_block(entry);
         let ctx = builder.block_params(entry)[0];
         let config = module.target_config();
-        let mut t = translate::FunctionTranslator::new(builder, ir, ctx, refs);
+        let mut t = translate::FunctionTranslator::new(builder, ir, ctx, refs, self.options);
         let holds = t.translate_condition(condition)?;
         t.finish(holds, config);
         Ok(())

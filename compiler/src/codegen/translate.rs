@@ -17,7 +17,7 @@ use cranelift_frontend::FunctionBuilder;
 use cranelift_module::Module;
 
 use super::layout::{self, ctx};
-use super::{CodegenError, Helpers};
+use super::{CodegenError, Helpers, Options};
 use crate::check::ConsentState;
 use crate::ir::{ArithOp, CmpOp, Const, Expr, Func, Ir, Node, TextOp, ValType};
 
@@ -132,15 +132,26 @@ pub(super) struct FunctionTranslator<'a> {
     ir: &'a Ir,
     ctx: Value,
     helpers: HelperRefs,
+    options: Options,
 }
 
+/// Texts compared inline against a constant up to this many bytes (longer: the helper).
+const INLINE_TEXT_MAX: usize = 64;
+
 impl<'a> FunctionTranslator<'a> {
-    pub(super) fn new(b: FunctionBuilder<'a>, ir: &'a Ir, ctx: Value, helpers: HelperRefs) -> Self {
+    pub(super) fn new(
+        b: FunctionBuilder<'a>,
+        ir: &'a Ir,
+        ctx: Value,
+        helpers: HelperRefs,
+        options: Options,
+    ) -> Self {
         FunctionTranslator {
             b,
             ir,
             ctx,
             helpers,
+            options,
         }
     }
 
@@ -352,6 +363,32 @@ impl<'a> FunctionTranslator<'a> {
             .ins()
             .load(I8, MemFlagsData::trusted(), addr, layout::VAL_TAG);
         let ok = self.b.ins().icmp_imm_s(IntCC::Equal, tag, val_tag(ty));
+        if let (ValType::Text, Some((ptr_at, len_at))) = (ty, self.options.text_words) {
+            let p = self.b.ins().load(
+                I64,
+                MemFlagsData::trusted(),
+                addr,
+                layout::VAL_PAYLOAD + ptr_at,
+            );
+            let n = self.b.ins().load(
+                I64,
+                MemFlagsData::trusted(),
+                addr,
+                layout::VAL_PAYLOAD + len_at,
+            );
+            // A text of another kind reads as an empty text at a valid address (the constant
+            // text below), and is missing.
+            let empty = self.text_constant("");
+            let p = self.b.ins().select(ok, p, empty.a);
+            let zero = self.iconst(I64, 0);
+            let n = self.b.ins().select(ok, n, zero);
+            let missing = self.not(ok);
+            return Ok(Tv {
+                missing,
+                a: p,
+                len: Some(n),
+            });
+        }
         if ty == ValType::Text {
             return self.branch_tv(
                 ok,
@@ -491,7 +528,8 @@ impl<'a> FunctionTranslator<'a> {
             Node::Or(a, b) => self.translate_and_or(a, b, false),
             Node::Cmp(op, a, b) => {
                 let (va, vb) = (self.translate_expr(a)?, self.translate_expr(b)?);
-                let holds = self.compare((va, a.ty), (vb, b.ty), *op)?;
+                let b_const = self.const_text(b);
+                let holds = self.compare_to((va, a.ty), (vb, b.ty), *op, b_const)?;
                 Ok(self.present(holds))
             }
             Node::Arith(op, a, b) => self.translate_arith(*op, a, b, e.ty),
@@ -621,11 +659,43 @@ impl<'a> FunctionTranslator<'a> {
 
     /// `compare(a, b).is_some_and(|o| cmp_holds(op, o))`, as an `i8`.
     fn compare(&mut self, a: (Tv, ValType), b: (Tv, ValType), op: CmpOp) -> Result<Value> {
+        self.compare_to(a, b, op, None)
+    }
+
+    /// The text constant `e` is, if it is one (compared inline).
+    fn const_text(&self, e: &Expr) -> Option<&'a [u8]> {
+        match &e.node {
+            Node::Const(Const::Text(id)) => Some(self.ir.text(*id).as_bytes()),
+            _ => None,
+        }
+    }
+
+    /// [`Self::compare`], knowing that `b` is the text constant `b_const` when it is one.
+    fn compare_to(
+        &mut self,
+        a: (Tv, ValType),
+        b: (Tv, ValType),
+        op: CmpOp,
+        b_const: Option<&[u8]>,
+    ) -> Result<Value> {
         let (va, ta) = a;
         let (vb, tb) = b;
         let pa = self.is_present(va);
         let pb = self.is_present(vb);
         let both = self.b.ins().band(pa, pb);
+        if let (ValType::Text, ValType::Text, Some(needle), CmpOp::Eq | CmpOp::Ne) =
+            (ta, tb, b_const, op)
+        {
+            if needle.len() <= INLINE_TEXT_MAX {
+                let same = self.has_bytes_at(va, needle, false, true)?;
+                let holds = if op == CmpOp::Eq {
+                    same
+                } else {
+                    self.not(same)
+                };
+                return Ok(self.b.ins().band(both, holds));
+            }
+        }
         let day = MILLIS_PER_DAY;
         let holds = match (ta, tb) {
             (ValType::Num, ValType::Num) => self.b.ins().fcmp(float_cc(op), va.a, vb.a),
@@ -783,6 +853,18 @@ impl<'a> FunctionTranslator<'a> {
             TextOp::EndsWith => layout::TEXT_ENDS_WITH,
             TextOp::Contains => layout::TEXT_CONTAINS,
         };
+        let needle = match &b.node {
+            Node::Const(Const::Text(id)) => Some(self.ir.text(*id).as_bytes()),
+            _ => None,
+        };
+        if let (Some(needle), TextOp::StartsWith | TextOp::EndsWith) = (needle, op) {
+            if needle.len() <= INLINE_TEXT_MAX {
+                let at_end = op == TextOp::EndsWith;
+                let found = self.has_bytes_at(va, needle, at_end, false)?;
+                let holds = self.b.ins().band(both, found);
+                return Ok(self.present(holds));
+            }
+        }
         let f = self.helpers.text_op;
         let holds = self.branch_flag(
             both,
@@ -793,6 +875,63 @@ impl<'a> FunctionTranslator<'a> {
             |t| Ok(t.iconst(I8, 0)),
         )?;
         Ok(self.present(holds))
+    }
+
+    /// Whether text `v` starts (or ends) with `needle`, or equals it (`exact`), comparing
+    /// bytes inline: a length check, then 8, 4, 2, 1-byte loads against constants.
+    fn has_bytes_at(&mut self, v: Tv, needle: &[u8], at_end: bool, exact: bool) -> Result<Value> {
+        let Some(len) = v.len else {
+            return Err(CodegenError::Module("a text lost its length".into()));
+        };
+        let n = needle.len() as i64;
+        let cc = if exact {
+            IntCC::Equal
+        } else {
+            IntCC::UnsignedGreaterThanOrEqual
+        };
+        let long_enough = self.b.ins().icmp_imm_u(cc, len, n);
+        let needle = needle.to_vec();
+        self.branch_flag(
+            long_enough,
+            |t| {
+                let start = if at_end {
+                    let back = t.b.ins().iadd_imm_s(len, -n);
+                    t.b.ins().iadd(v.a, back)
+                } else {
+                    v.a
+                };
+                let mut all = t.iconst(I8, 1);
+                let mut offset = 0usize;
+                while offset < needle.len() {
+                    let left = needle.len() - offset;
+                    let (ty, size) = match left {
+                        8.. => (I64, 8),
+                        4..=7 => (I32, 4),
+                        2..=3 => (cranelift_codegen::ir::types::I16, 2),
+                        _ => (I8, 1),
+                    };
+                    let mut word = [0u8; 8];
+                    word[..size].copy_from_slice(&needle[offset..offset + size]);
+                    let expected = match size {
+                        8 => i64::from_ne_bytes(word),
+                        4 => i64::from(u32::from_ne_bytes([word[0], word[1], word[2], word[3]])),
+                        2 => i64::from(u16::from_ne_bytes([word[0], word[1]])),
+                        _ => i64::from(word[0]),
+                    };
+                    let at = i32::try_from(offset)
+                        .map_err(|_| CodegenError::Unsupported("a text this long"))?;
+                    // Texts are byte strings with no alignment: plain (unaligned) loads.
+                    let mut flags = MemFlagsData::new();
+                    flags.set_notrap();
+                    let got = t.b.ins().load(ty, flags, start, at);
+                    let same = t.b.ins().icmp_imm_u(IntCC::Equal, got, expected);
+                    all = t.b.ins().band(all, same);
+                    offset += size;
+                }
+                Ok(all)
+            },
+            |t| Ok(t.iconst(I8, 0)),
+        )
     }
 
     fn translate_matches(&mut self, a: &Expr, regex: u32) -> Result<Tv> {
@@ -826,7 +965,8 @@ impl<'a> FunctionTranslator<'a> {
         let mut found = self.iconst(I8, 0);
         for item in list {
             let vi = self.translate_expr(item)?;
-            let eq = self.compare((v, operand.ty), (vi, item.ty), CmpOp::Eq)?;
+            let item_const = self.const_text(item);
+            let eq = self.compare_to((v, operand.ty), (vi, item.ty), CmpOp::Eq, item_const)?;
             found = self.b.ins().bor(found, eq);
         }
         if negated {
