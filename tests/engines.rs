@@ -92,3 +92,52 @@ fn engine_option_rejects_unknown_engines_in_plain_words() {
         "{stderr}"
     );
 }
+
+/// A condition the JIT cannot compile yet (`lower`) runs in the interpreter, is named once on
+/// stderr in plain words, and the run's output is still the interpreter's.
+#[test]
+fn an_uncompiled_condition_falls_back_alone_and_says_so() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/reference-r1");
+    for name in ["schema.marketing", "scores.marketing", "segments.marketing"] {
+        std::fs::copy(root.join(name), dir.path().join(name)).expect("a copy");
+    }
+    std::fs::write(
+        dir.path().join("extra.marketing"),
+        "/// Contacts in Germany, however the country is written.\n\
+         segment german \"German\" = lower(contact.country) == \"de\"\n",
+    )
+    .expect("a file");
+    let project = dir.path().display().to_string();
+    let mut states = Vec::new();
+    for engine in ["jit", "interp"] {
+        let state = dir.path().join(format!("{engine}.jsonl"));
+        let out = maclc(&[
+            "run",
+            &project,
+            "--events",
+            "examples/reference-r1/events.sample.jsonl",
+            "--state-out",
+            &state.display().to_string(),
+            "--engine",
+            engine,
+        ]);
+        assert!(out.status.success(), "{out:?}");
+        let notes: Vec<String> = String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .filter(|l| l.starts_with("note:") && l.contains("interpreter"))
+            .map(str::to_string)
+            .collect();
+        if engine == "jit" {
+            assert_eq!(
+                notes,
+                ["note: segment `german` runs in the interpreter: `lower` or `upper` is not compiled to native code yet"]
+            );
+        } else {
+            assert!(notes.is_empty(), "{notes:?}");
+        }
+        states.push(std::fs::read(&state).expect("the state file"));
+    }
+    assert!(String::from_utf8_lossy(&states[0]).contains("german"));
+    assert!(states[0] == states[1], "the engines disagree");
+}

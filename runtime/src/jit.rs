@@ -138,12 +138,54 @@ impl std::fmt::Display for JitError {
     }
 }
 
-/// The table the current thread dispatches through.
+/// The table the current thread dispatches through: an open-addressing hash set keyed by the
+/// condition's address in the IR (a multiply and usually one probe: cheaper than a binary
+/// search, whose branches mispredict when rules alternate).
 #[derive(Debug)]
 struct Table {
     ir: *const Ir,
-    /// (address of the condition in the IR, its function), sorted by address.
-    entries: Vec<(usize, ConditionFn)>,
+    /// `len` compiled conditions in `slots` (a power of two, at least twice `len`; key 0 is
+    /// an empty slot, as no `Expr` lives at address 0).
+    len: usize,
+    shift: u32,
+    slots: Vec<(usize, Option<ConditionFn>)>,
+}
+
+impl Table {
+    fn new(ir: *const Ir, entries: Vec<(usize, ConditionFn)>) -> Table {
+        let size = (entries.len() * 2).next_power_of_two().max(4);
+        let shift = 64 - size.trailing_zeros();
+        let mut table = Table {
+            ir,
+            len: entries.len(),
+            shift,
+            slots: vec![(0, None); size],
+        };
+        for (key, f) in entries {
+            let mut i = table.home(key);
+            while table.slots[i].0 != 0 {
+                i = (i + 1) & (size - 1);
+            }
+            table.slots[i] = (key, Some(f));
+        }
+        table
+    }
+
+    fn home(&self, key: usize) -> usize {
+        ((key as u64 >> 3).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> self.shift) as usize
+    }
+
+    fn get(&self, key: usize) -> Option<ConditionFn> {
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(key);
+        loop {
+            match self.slots.get(i)? {
+                (k, f) if *k == key => return *f,
+                (0, _) => return None,
+                _ => i = (i + 1) & mask,
+            }
+        }
+    }
 }
 
 thread_local! {
@@ -166,7 +208,7 @@ impl std::fmt::Debug for Jit<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Jit")
             .field("conditions", &self.conditions)
-            .field("compiled", &self.table.entries.len())
+            .field("compiled", &self.table.len)
             .finish()
     }
 }
@@ -280,7 +322,7 @@ impl<'ir> Jit<'ir> {
         module
             .finalize_definitions()
             .map_err(|e| JitError(e.to_string()))?;
-        let mut entries: Vec<(usize, ConditionFn)> = compiled
+        let entries: Vec<(usize, ConditionFn)> = compiled
             .into_iter()
             .map(|(key, id)| {
                 let code = module.get_finalized_function(id);
@@ -291,11 +333,10 @@ impl<'ir> Jit<'ir> {
                 (key, f)
             })
             .collect();
-        entries.sort_by_key(|(key, _)| *key);
         Ok(Jit {
             ir,
             module: Some(module),
-            table: Table { ir, entries },
+            table: Table::new(ir, entries),
             conditions: compiled_conditions,
             total_compile_time: started.elapsed(),
         })
@@ -339,7 +380,7 @@ impl Jit<'_> {
 
     /// How many conditions run as native code.
     pub fn compiled_count(&self) -> usize {
-        self.table.entries.len()
+        self.table.len
     }
 }
 
@@ -384,8 +425,7 @@ fn table_holds(table: &Table, scope: &Scope<'_>, e: &Expr) -> Option<bool> {
         return None;
     }
     let key = e as *const Expr as usize;
-    let i = table.entries.binary_search_by_key(&key, |(k, _)| *k).ok()?;
-    let (_, f) = table.entries.get(i)?;
+    let f = table.get(key)?;
     let ctx = Ctx::new(scope);
     // SAFETY: `f` is the code of this very expression of this IR (same addresses; the `Jit`
     // borrows the IR, so it has not changed). It reads the slices in `ctx` only below their
