@@ -294,6 +294,7 @@ impl<'ir> Jit<'ir> {
         builder.symbol(helper::ROUND, round as *const u8);
         builder.symbol(helper::AGGREGATE, aggregate as *const u8);
         builder.symbol(helper::ACCOUNT_SCORE, account_score as *const u8);
+        builder.symbol(helper::EVAL, eval as *const u8);
         let mut module = JITModule::new(builder);
         let options = Options {
             text_words: text_words(),
@@ -494,7 +495,8 @@ fn write_out(v: V<'_>, out: *mut [u64; 2]) {
         V::Bool(b) => [0, u64::from(b)],
         V::Date(d) | V::Timestamp(d) => [0, d as u64],
         V::Enum(e) => [0, u64::from(e)],
-        _ => [1, 0],
+        V::Consent(c) => [0, c as u64],
+        V::Missing | V::Text(_) => [1, 0],
     };
     // SAFETY: `out` is a 16-byte, 8-aligned stack slot of the calling native code.
     #[allow(unsafe_code)]
@@ -507,6 +509,13 @@ unsafe extern "C" fn aggregate(scope: *const c_void, index: u32, out: *mut [u64;
     // SAFETY: native code passes back the `Scope` its `Ctx` was built from, alive for the call.
     let scope = unsafe { &*scope.cast::<Scope<'_>>() };
     write_out(scope.aggregate_by_id(index), out);
+}
+
+unsafe extern "C" fn eval(scope: *const c_void, expr: *const Expr, out: *mut [u64; 2]) {
+    // SAFETY: as in `aggregate`; `expr` is the address of a node of the IR the code was
+    // compiled from, which the `Jit` borrows.
+    let (scope, expr) = unsafe { (&*scope.cast::<Scope<'_>>(), &*expr) };
+    write_out(scope.eval(expr), out);
 }
 
 unsafe extern "C" fn account_score(scope: *const c_void, index: u32, out: *mut [u64; 2]) {

@@ -66,6 +66,9 @@ pub mod helper {
     pub const ROUND: &str = "maclc_round";
     /// `(scope, aggregate: u32, out: *mut [u64; 2])`: out[0] 1 when missing, out[1] the payload.
     pub const AGGREGATE: &str = "maclc_aggregate";
+    /// `(scope, expr: *const Expr, out: *mut [u64; 2])`: the interpreter's value of one IR
+    /// node (of a type other than text), as `AGGREGATE`: table lookups.
+    pub const EVAL: &str = "maclc_eval";
     /// `(scope, account_score: u32, out: *mut [u64; 2])`, as `AGGREGATE`.
     pub const ACCOUNT_SCORE: &str = "maclc_account_score";
 }

@@ -66,6 +66,7 @@ struct Helpers {
     round: FuncId,
     aggregate: FuncId,
     account_score: FuncId,
+    eval: FuncId,
 }
 
 /// What the host knows about its own layout, beyond [`layout`].
@@ -124,6 +125,7 @@ impl CodeGenerator {
             round: import(helper::ROUND, &[F64], Some(F64))?,
             aggregate: import(helper::AGGREGATE, &[I64, I32, I64], None)?,
             account_score: import(helper::ACCOUNT_SCORE, &[I64, I32, I64], None)?,
+            eval: import(helper::EVAL, &[I64, I64, I64], None)?,
         };
         Ok(CodeGenerator {
             builder_context: FunctionBuilderContext::new(),

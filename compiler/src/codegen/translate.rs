@@ -34,6 +34,7 @@ pub(super) struct HelperRefs {
     round: FuncRef,
     aggregate: FuncRef,
     account_score: FuncRef,
+    eval: FuncRef,
 }
 
 impl HelperRefs {
@@ -47,6 +48,7 @@ impl HelperRefs {
             round: import(h.round),
             aggregate: import(h.aggregate),
             account_score: import(h.account_score),
+            eval: import(h.eval),
         }
     }
 }
@@ -462,10 +464,26 @@ impl<'a> FunctionTranslator<'a> {
         if matches!(ty, ValType::Text | ValType::Consent) {
             return Err(CodegenError::Unsupported("an aggregate of text"));
         }
+        let index = self.iconst(I32, i64::from(index));
+        self.call_out_with(f, index, ty)
+    }
+
+    /// The interpreter's value of `e` (not a text): for nodes whose work is a hash lookup or a
+    /// scan anyway (table lookups), where native code would gain nothing.
+    fn interpreted(&mut self, e: &Expr) -> Result<Tv> {
+        if e.ty == ValType::Text {
+            return Err(CodegenError::Unsupported("a table lookup of a text"));
+        }
+        // The IR outlives the code (see the module header): its node's address is stable.
+        let node = self.iconst(I64, e as *const Expr as i64);
+        let f = self.helpers.eval;
+        self.call_out_with(f, node, e.ty)
+    }
+
+    fn call_out_with(&mut self, f: FuncRef, arg: Value, ty: ValType) -> Result<Tv> {
         let scope = self.load_ctx(ctx::SCOPE, I64);
         let (slot, out) = self.stack_pair();
-        let index = self.iconst(I32, i64::from(index));
-        self.b.ins().call(f, &[scope, index, out]);
+        self.b.ins().call(f, &[scope, arg, out]);
         let missing = self.b.ins().stack_load(I64, I64, slot, 0);
         let missing = self.b.ins().icmp_imm_s(IntCC::NotEqual, missing, 0);
         let a = match payload_type(ty) {
@@ -489,7 +507,7 @@ impl<'a> FunctionTranslator<'a> {
         match &e.node {
             Node::Const(c) => self.translate_const(c),
             Node::Contact(slot) => self.translate_contact(*slot, e.ty),
-            Node::Lookup { .. } => Err(CodegenError::Unsupported("a table lookup")),
+            Node::Lookup { .. } => self.interpreted(e),
             Node::AccountScore(i) => {
                 let f = self.helpers.account_score;
                 self.call_out(f, *i, e.ty)
