@@ -284,9 +284,7 @@ impl<'ir> Jit<'ir> {
         list: Vec<(String, &Expr)>,
     ) -> Result<Jit<'ir>, JitError> {
         let started = Instant::now();
-        let mut builder =
-            JITBuilder::with_flags(&[("opt_level", "speed")], default_libcall_names())
-                .map_err(|e| JitError(e.to_string()))?;
+        let mut builder = JITBuilder::with_isa(host_isa()?, default_libcall_names());
         builder.symbol(helper::VAL_TEXT, val_text as *const u8);
         builder.symbol(helper::TEXT_OP, text_op as *const u8);
         builder.symbol(helper::TEXT_LENGTH, text_length as *const u8);
@@ -383,6 +381,26 @@ impl Jit<'_> {
     pub fn compiled_count(&self) -> usize {
         self.table.len
     }
+}
+
+/// Cranelift's target for this machine. `JITBuilder::with_flags` would panic on a machine
+/// Cranelift does not support; here that is an error, and the run uses the interpreter.
+fn host_isa() -> Result<cranelift_codegen::isa::OwnedTargetIsa, JitError> {
+    use cranelift_codegen::settings::{self, Configurable};
+    let mut flags = settings::builder();
+    // The JIT's own requirements (cranelift-jit sets the same), and optimised code.
+    for (name, value) in [
+        ("use_colocated_libcalls", "false"),
+        ("is_pic", "false"),
+        ("opt_level", "speed"),
+    ] {
+        flags
+            .set(name, value)
+            .map_err(|e| JitError(format!("cannot set `{name}`: {e}")))?;
+    }
+    let isa = cranelift_native::builder().map_err(|e| JitError(e.to_string()))?;
+    isa.finish(settings::Flags::new(flags))
+        .map_err(|e| JitError(e.to_string()))
 }
 
 /// Where a `Val::Text`'s pointer and length sit in its payload, measured on a real value
