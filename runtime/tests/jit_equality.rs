@@ -398,6 +398,7 @@ struct State {
     has_event: bool,
     ts: i64,
     now: i64,
+    stage: Option<u32>,
 }
 
 fn state(g: &mut Gen<'_>) -> State {
@@ -444,6 +445,7 @@ fn state(g: &mut Gen<'_>) -> State {
         segments,
         history,
         has_event: g.rng.chance(80),
+        stage: g.rng.chance(50).then(|| g.rng.below(4) as u32),
         ts: g.rng.pick(TIMES),
         now: 1_767_225_600_000 + g.rng.below(300) as i64 * 3_600_000,
     }
@@ -485,7 +487,7 @@ fn check_seed(ir: &Ir, seed: u64) -> Result<(), TestCaseError> {
             history: &s.history,
             event: s.has_event.then_some((&s.props[..], s.ts)),
             now: s.now,
-            stage: None,
+            stage: s.stage,
         };
         for c in &conditions {
             let native = jit.holds_native(&scope, c);
