@@ -93,7 +93,7 @@ fn engine_option_rejects_unknown_engines_in_plain_words() {
     );
 }
 
-/// A condition the JIT cannot compile yet (`lower`) runs in the interpreter, is named once on
+/// A condition the JIT cannot compile yet (`matches` on `lower(…)`) runs in the interpreter, is named once on
 /// stderr in plain words, and the run's output is still the interpreter's; table lookups (read
 /// through the interpreter's own code from native code) compile and agree.
 #[test]
@@ -107,6 +107,9 @@ fn an_uncompiled_condition_falls_back_alone_and_says_so() {
         dir.path().join("extra.marketing"),
         "/// Contacts in Germany, however the country is written.\n\
          segment german \"German\" = lower(contact.country) == \"de\"\n\
+         \n\
+         /// The same, through a regular expression.\n\
+         segment german_too \"German too\" = lower(contact.country) matches \"^de$\"\n\
          \n\
          /// The product line of some product ids.\n\
          table products key product_id {\n\
@@ -146,7 +149,7 @@ fn an_uncompiled_condition_falls_back_alone_and_says_so() {
         if engine == "jit" {
             assert_eq!(
                 notes,
-                ["note: segment `german` runs in the interpreter: `lower` or `upper` is not compiled to native code yet"]
+                ["note: segment `german_too` runs in the interpreter: `lower` or `upper` is not compiled to native code yet"]
             );
         } else {
             assert!(notes.is_empty(), "{notes:?}");

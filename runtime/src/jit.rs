@@ -482,11 +482,26 @@ unsafe extern "C" fn text_op(
 ) -> i32 {
     // SAFETY: both come from live texts (see `text`).
     let (a, b) = unsafe { (text(a, a_len), text(b, b_len)) };
-    match i64::from(op) {
+    let op = i64::from(op);
+    let (a, b) = (
+        cased(a, op >> layout::CASE_A_SHIFT & 0xf),
+        cased(b, op >> layout::CASE_B_SHIFT & 0xf),
+    );
+    let (a, b) = (a.as_ref(), b.as_ref());
+    match op & 0xf {
         layout::TEXT_CMP => a.cmp(b) as i32,
         layout::TEXT_STARTS_WITH => i32::from(a.starts_with(b)),
         layout::TEXT_ENDS_WITH => i32::from(a.ends_with(b)),
         _ => i32::from(a.contains(b)),
+    }
+}
+
+/// `lower`/`upper` as the interpreter computes them.
+fn cased(t: &str, case: i64) -> std::borrow::Cow<'_, str> {
+    match case {
+        layout::CASE_LOWER => t.to_lowercase().into(),
+        layout::CASE_UPPER => t.to_uppercase().into(),
+        _ => t.into(),
     }
 }
 

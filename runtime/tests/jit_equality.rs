@@ -87,6 +87,9 @@ const DATES: &[i64] = &[0, -1, 20_454, 20_455, 20_600, 19_000];
 const TEXTS: &[&str] = &[
     "",
     "/pricing",
+    "/PRICING",
+    "İstanbul",
+    "ß",
     "/pricing/x",
     "CTO",
     "vp of sales",
@@ -293,6 +296,16 @@ impl Gen<'_> {
         ))
     }
 
+    /// A text, sometimes through `lower`/`upper` (compiled where a comparison reads it).
+    fn text_maybe_cased(&mut self, d: u32) -> Expr {
+        let t = self.expr(ValType::Text, d);
+        match self.rng.below(4) {
+            0 => e(ValType::Text, Node::Call(Func::Lower, vec![t])),
+            1 => e(ValType::Text, Node::Call(Func::Upper, vec![t])),
+            _ => t,
+        }
+    }
+
     fn condition(&mut self, d: u32) -> Expr {
         let b = ValType::Bool;
         match self.rng.below(13) {
@@ -303,8 +316,8 @@ impl Gen<'_> {
                 let op = self
                     .rng
                     .pick(&[TextOp::StartsWith, TextOp::EndsWith, TextOp::Contains]);
-                let t = ValType::Text;
-                e(b, Node::Text(op, self.boxed(t, d), self.boxed(t, d)))
+                let (x, y) = (self.text_maybe_cased(d), self.text_maybe_cased(d));
+                e(b, Node::Text(op, Box::new(x), Box::new(y)))
             }
             4 if !self.ir.regexes.is_empty() => {
                 let r = self.rng.below(self.ir.regexes.len()) as u32;
@@ -357,6 +370,10 @@ impl Gen<'_> {
                     let t = self.any_type();
                     (t, t)
                 };
+                if ta == ValType::Text {
+                    let (x, y) = (self.text_maybe_cased(d), self.text_maybe_cased(d));
+                    return e(b, Node::Cmp(op, Box::new(x), Box::new(y)));
+                }
                 e(b, Node::Cmp(op, self.boxed(ta, d), self.boxed(tb, d)))
             }
         }

@@ -78,3 +78,11 @@ pub const TEXT_CMP: i64 = 0;
 pub const TEXT_STARTS_WITH: i64 = 1;
 pub const TEXT_ENDS_WITH: i64 = 2;
 pub const TEXT_CONTAINS: i64 = 3;
+
+/// `lower(…)`/`upper(…)` of an operand of [`helper::TEXT_OP`], applied by the helper (with the
+/// interpreter's own `to_lowercase`/`to_uppercase`): the case of `a` is `op >> CASE_A_SHIFT`,
+/// of `b` `op >> CASE_B_SHIFT`, each 0 (as is), [`CASE_LOWER`] or [`CASE_UPPER`].
+pub const CASE_LOWER: i64 = 1;
+pub const CASE_UPPER: i64 = 2;
+pub const CASE_A_SHIFT: u32 = 4;
+pub const CASE_B_SHIFT: u32 = 8;

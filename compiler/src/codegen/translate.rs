@@ -544,6 +544,9 @@ impl<'a> FunctionTranslator<'a> {
             Node::Neg(x) => self.translate_neg(x, e.ty),
             Node::And(a, b) => self.translate_and_or(a, b, true),
             Node::Or(a, b) => self.translate_and_or(a, b, false),
+            Node::Cmp(op, a, b) if self.is_cased(a) || self.is_cased(b) => {
+                self.translate_cased_compare(*op, a, b)
+            }
             Node::Cmp(op, a, b) => {
                 let (va, vb) = (self.translate_expr(a)?, self.translate_expr(b)?);
                 let b_const = self.const_text(b);
@@ -856,13 +859,61 @@ impl<'a> FunctionTranslator<'a> {
         Ok(self.select_tv(take_b, vb, va))
     }
 
-    fn translate_text(&mut self, op: TextOp, a: &Expr, b: &Expr) -> Result<Tv> {
-        let va = self.translate_expr(a)?;
-        let vb = self.translate_expr(b)?;
+    fn is_cased(&self, e: &Expr) -> bool {
+        matches!(&e.node, Node::Call(Func::Lower | Func::Upper, args)
+            if e.ty == ValType::Text && args.len() == 1 && args.iter().all(|x| x.ty == ValType::Text))
+    }
+
+    /// A text operand, possibly `lower(…)`/`upper(…)`: its value and case code.
+    fn text_operand(&mut self, e: &Expr) -> Result<(Tv, i64)> {
+        if let Node::Call(f @ (Func::Lower | Func::Upper), args) = &e.node {
+            if let ([x], ValType::Text) = (args.as_slice(), e.ty) {
+                if x.ty == ValType::Text {
+                    let v = self.translate_expr(x)?;
+                    let case = if *f == Func::Lower {
+                        layout::CASE_LOWER
+                    } else {
+                        layout::CASE_UPPER
+                    };
+                    return Ok((v, case));
+                }
+            }
+        }
+        Ok((self.translate_expr(e)?, 0))
+    }
+
+    /// A comparison of texts where a side is `lower(…)`/`upper(…)`: through the helper.
+    fn translate_cased_compare(&mut self, op: CmpOp, a: &Expr, b: &Expr) -> Result<Tv> {
         if a.ty != ValType::Text || b.ty != ValType::Text {
+            return Err(CodegenError::Unsupported("`lower` or `upper` here"));
+        }
+        let (va, ca) = self.text_operand(a)?;
+        let (vb, cb) = self.text_operand(b)?;
+        let pa = self.is_present(va);
+        let pb = self.is_present(vb);
+        let both = self.b.ins().band(pa, pb);
+        let code = layout::TEXT_CMP | ca << layout::CASE_A_SHIFT | cb << layout::CASE_B_SHIFT;
+        let f = self.helpers.text_op;
+        let holds = self.branch_flag(
+            both,
+            |t| {
+                let order = t.call_text_op(f, code, va, vb)?;
+                Ok(t.b.ins().icmp_imm_s(int_cc(op, true), order, 0))
+            },
+            |t| Ok(t.iconst(I8, 0)),
+        )?;
+        Ok(self.present(holds))
+    }
+
+    fn translate_text(&mut self, op: TextOp, a: &Expr, b: &Expr) -> Result<Tv> {
+        if a.ty != ValType::Text || b.ty != ValType::Text {
+            self.translate_expr(a)?;
+            self.translate_expr(b)?;
             let f = self.iconst(I8, 0);
             return Ok(self.present(f));
         }
+        let (va, ca) = self.text_operand(a)?;
+        let (vb, cb) = self.text_operand(b)?;
         let pa = self.is_present(va);
         let pb = self.is_present(vb);
         let both = self.b.ins().band(pa, pb);
@@ -870,9 +921,10 @@ impl<'a> FunctionTranslator<'a> {
             TextOp::StartsWith => layout::TEXT_STARTS_WITH,
             TextOp::EndsWith => layout::TEXT_ENDS_WITH,
             TextOp::Contains => layout::TEXT_CONTAINS,
-        };
-        let needle = match &b.node {
-            Node::Const(Const::Text(id)) => Some(self.ir.text(*id).as_bytes()),
+        } | ca << layout::CASE_A_SHIFT
+            | cb << layout::CASE_B_SHIFT;
+        let needle = match (&b.node, ca, cb) {
+            (Node::Const(Const::Text(id)), 0, 0) => Some(self.ir.text(*id).as_bytes()),
             _ => None,
         };
         if let (Some(needle), TextOp::StartsWith | TextOp::EndsWith) = (needle, op) {
