@@ -278,10 +278,12 @@ impl<'ir> Jit<'ir> {
         Jit::compile_conditions(ir, conditions(ir))
     }
 
-    /// Compiles the given conditions over `ir` (tests and benchmarks compile their own).
+    /// Compiles the given conditions over `ir` (tests and benchmarks compile their own). They
+    /// must live as long as the `Jit`: their addresses key the table, and native code may
+    /// embed them (a table lookup hands its node to the interpreter).
     pub fn compile_conditions(
         ir: &'ir Ir,
-        list: Vec<(String, &Expr)>,
+        list: Vec<(String, &'ir Expr)>,
     ) -> Result<Jit<'ir>, JitError> {
         let started = Instant::now();
         let mut builder = JITBuilder::with_isa(host_isa()?, default_libcall_names());
