@@ -8,6 +8,7 @@
 
 pub mod artefact;
 pub mod check;
+pub mod codegen;
 pub mod diagnostics;
 pub mod fmt;
 pub mod ir;

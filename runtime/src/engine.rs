@@ -923,6 +923,20 @@ fn lookup<'a>(fields: &'a Fields, path: &[String]) -> Option<&'a Value> {
 
 /// The properties of a record as `event`'s slots; those no expression reads stay missing
 /// (nothing to allocate or keep in the history for them).
+/// A record's program events with their properties decoded as `apply` decodes them: for
+/// benchmarks and tests that drive conditions directly over decoded events.
+pub fn decode_events(ir: &Ir, events: &EventMap, record: &Record) -> Vec<(u32, Box<[Val]>)> {
+    events
+        .events_of(record)
+        .iter()
+        .filter_map(|e| {
+            ir.events
+                .get(e.index())
+                .map(|layout| (e.0, decode_properties(ir, e.index(), layout, record)))
+        })
+        .collect()
+}
+
 fn decode_properties(ir: &Ir, event: usize, layout: &EventLayout, record: &Record) -> Box<[Val]> {
     let used = ir.used_properties.get(event);
     layout

@@ -15,16 +15,21 @@ use maclc_compiler::syntax::ast::AggregateKind;
 pub const MILLIS_PER_DAY: i64 = 86_400_000;
 
 /// A stored value: a contact field, an event property.
+///
+/// `repr(C, u8)` fixes the layout native code reads in place (`crate::jit`): a one-byte tag
+/// (the discriminants below) at offset 0 and the payload at offset 8; texts are read through a
+/// helper. The numbers are `maclc_compiler::codegen::layout`'s, checked in `jit`.
 #[derive(Debug, Clone, PartialEq)]
+#[repr(C, u8)]
 pub enum Val {
-    Missing,
-    Bool(bool),
-    Num(f64),
-    Text(Box<str>),
-    Date(i64),
-    Timestamp(i64),
-    Enum(u32),
-    Consent(ConsentState),
+    Missing = 0,
+    Bool(bool) = 1,
+    Num(f64) = 2,
+    Text(Box<str>) = 3,
+    Date(i64) = 4,
+    Timestamp(i64) = 5,
+    Enum(u32) = 6,
+    Consent(ConsentState) = 7,
 }
 
 /// A value during evaluation: texts borrow from the state when they can.
@@ -105,8 +110,20 @@ pub struct Scope<'a> {
 
 impl<'a> Scope<'a> {
     /// Whether a condition holds (missing is false).
+    /// Inside `Jit::run`, a condition compiled to native code runs natively.
     pub fn holds(&self, e: &Expr) -> bool {
+        if let Some(holds) = crate::jit::holds(self, e) {
+            return holds;
+        }
         self.eval(e).truthy()
+    }
+
+    /// Aggregate `index` ([`Ir::aggregates`]), for native code (missing when there is none).
+    pub(crate) fn aggregate_by_id(&self, index: u32) -> V<'a> {
+        match self.ir.aggregates.get(index as usize) {
+            Some(agg) => self.aggregate(agg),
+            None => V::Missing,
+        }
     }
 
     fn constant(&self, c: &Const) -> V<'a> {
@@ -298,9 +315,9 @@ impl<'a> Scope<'a> {
                 };
                 let today = self.now.div_euclid(MILLIS_PER_DAY);
                 V::Num(if f == Func::DaysSince {
-                    (today - day) as f64
+                    today.wrapping_sub(day) as f64
                 } else {
-                    (day - today) as f64
+                    day.wrapping_sub(today) as f64
                 })
             }
         }
@@ -384,8 +401,8 @@ fn compare(a: &V<'_>, b: &V<'_>) -> Option<Ordering> {
         (V::Bool(x), V::Bool(y)) => Some(x.cmp(y)),
         (V::Date(x), V::Date(y)) => Some(x.cmp(y)),
         (V::Timestamp(x), V::Timestamp(y)) => Some(x.cmp(y)),
-        (V::Date(d), V::Timestamp(t)) => Some((d * MILLIS_PER_DAY).cmp(t)),
-        (V::Timestamp(t), V::Date(d)) => Some(t.cmp(&(d * MILLIS_PER_DAY))),
+        (V::Date(d), V::Timestamp(t)) => Some(d.wrapping_mul(MILLIS_PER_DAY).cmp(t)),
+        (V::Timestamp(t), V::Date(d)) => Some(t.cmp(&d.wrapping_mul(MILLIS_PER_DAY))),
         (V::Enum(x), V::Enum(y)) => Some(x.cmp(y)),
         (V::Consent(x), V::Consent(y)) => (x == y).then_some(Ordering::Equal),
         _ => None,
@@ -416,15 +433,29 @@ fn arith<'a>(op: ArithOp, a: V<'a>, b: V<'a>) -> V<'a> {
             }
         }
     };
-    let sign = if op == ArithOp::Sub { -1 } else { 1 };
+    // Integer time arithmetic wraps (as release builds always did), so out-of-range results
+    // are defined, and the same in native code.
+    let shift = |x: i64, by: i64| {
+        if op == ArithOp::Sub {
+            x.wrapping_sub(by)
+        } else {
+            x.wrapping_add(by)
+        }
+    };
     let out = match (a, b) {
         (V::Num(x), V::Num(y)) => V::Num(f(x, y)),
         // Dates and timestamps move by durations (milliseconds) and differ by durations.
-        (V::Timestamp(t), V::Num(d)) => V::Timestamp(t + sign * d as i64),
-        (V::Num(d), V::Timestamp(t)) if op == ArithOp::Add => V::Timestamp(t + d as i64),
-        (V::Date(x), V::Num(d)) => V::Date(x + sign * (d as i64).div_euclid(MILLIS_PER_DAY)),
-        (V::Timestamp(x), V::Timestamp(y)) if op == ArithOp::Sub => V::Num((x - y) as f64),
-        (V::Date(x), V::Date(y)) if op == ArithOp::Sub => V::Num(((x - y) * MILLIS_PER_DAY) as f64),
+        (V::Timestamp(t), V::Num(d)) => V::Timestamp(shift(t, d as i64)),
+        (V::Num(d), V::Timestamp(t)) if op == ArithOp::Add => {
+            V::Timestamp(t.wrapping_add(d as i64))
+        }
+        (V::Date(x), V::Num(d)) => V::Date(shift(x, (d as i64).div_euclid(MILLIS_PER_DAY))),
+        (V::Timestamp(x), V::Timestamp(y)) if op == ArithOp::Sub => {
+            V::Num(x.wrapping_sub(y) as f64)
+        }
+        (V::Date(x), V::Date(y)) if op == ArithOp::Sub => {
+            V::Num(x.wrapping_sub(y).wrapping_mul(MILLIS_PER_DAY) as f64)
+        }
         _ => V::Missing,
     };
     match out {

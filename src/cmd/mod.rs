@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod compile;
+pub mod engine;
 pub mod explain;
 pub mod fmt;
 pub mod inspect;

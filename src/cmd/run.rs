@@ -18,6 +18,7 @@ use maclc_runtime::output::{account_line, action_line, reject_line, state_line, 
 use maclc_runtime::program_schema::input_schema;
 use maclc_runtime::store::{Batch, Checkpoint, RunStore, Status};
 
+use super::engine::{self, EngineChoice};
 use super::{use_color, EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 use crate::project;
 
@@ -71,6 +72,9 @@ pub struct Args {
     /// With `--state`, commit a checkpoint every N input lines
     #[arg(long, value_name = "N", default_value_t = 10_000)]
     checkpoint_every: u64,
+    /// Evaluate conditions as native code (`jit`) or with the reference interpreter (`interp`)
+    #[arg(long, value_enum, default_value_t = EngineChoice::Jit)]
+    engine: EngineChoice,
 }
 
 pub fn run(args: &Args) -> u8 {
@@ -132,7 +136,7 @@ fn run_inner(args: &Args) -> Result<u8, (u8, String)> {
     let mut engine =
         Engine::new(&ir, EventMap::new(&ir, track_map)).with_program_hash(program_hash);
     let read = read_events(args, &schema, &mut engine, store.as_ref(), max_out_of_order)?;
-    let output = engine.finish(until);
+    let output = engine::run_with(args.engine, &ir, || engine.finish(until));
     Progress::done();
     write_outputs(args, &ir, &output)?;
     let summary = summary_text(&ir, &read.summary, &output);

@@ -15,6 +15,7 @@ use maclc_runtime::testing::TestOutcome;
 use maclc_compiler::diagnostics::{render_human, RenderOptions};
 use serde_json::{json, Value};
 
+use super::engine::{self, EngineChoice};
 use super::{use_color, EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 use crate::coverage;
 use crate::project;
@@ -47,6 +48,9 @@ pub struct Args {
     /// How many tests run at once (default: one per core); the output is the same for any number
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     jobs: Option<u16>,
+    /// Evaluate conditions as native code (`jit`) or with the reference interpreter (`interp`)
+    #[arg(long, value_enum, default_value_t = EngineChoice::Jit)]
+    engine: EngineChoice,
 }
 
 /// A project whose tests are ready to run.
@@ -158,7 +162,11 @@ pub fn run(args: &Args) -> u8 {
         || std::thread::available_parallelism().map_or(1, usize::from),
         usize::from,
     );
-    let mut outcomes = run_all(&prepared, jobs).into_iter().peekable();
+    // Said once per project, not once per test or per thread.
+    for p in &prepared {
+        engine::announce(args.engine, &p.ir);
+    }
+    let mut outcomes = run_all(&prepared, jobs, args.engine).into_iter().peekable();
     let with_coverage = args.coverage || args.coverage_lcov.is_some();
     let runs: Vec<ProjectRun> = prepared
         .into_iter()
@@ -220,34 +228,46 @@ pub fn run(args: &Args) -> u8 {
 /// Runs every selected test of every project on `jobs` threads, each taking the next test
 /// from a shared queue; the outcomes (with their project's index) come back in the order the
 /// tests are written.
-fn run_all(projects: &[Prepared], jobs: usize) -> Vec<(usize, TestOutcome)> {
+fn run_all(projects: &[Prepared], jobs: usize, choice: EngineChoice) -> Vec<(usize, TestOutcome)> {
     let work: Vec<(usize, &Prepared, usize)> = (projects.iter().enumerate())
         .flat_map(|(n, p)| p.selected.iter().map(move |&t| (n, p, t)))
         .collect();
-    let run = |&(n, p, t): &(usize, &Prepared, usize)| {
-        p.program
-            .tests
-            .get(t)
-            .map(|test| (n, maclc_runtime::testing::run_test(&p.ir, test)))
+    // Native code is made current per thread, so each worker compiles each project it meets
+    // once (a few milliseconds) and runs that project's tests under it.
+    let worker = |items: &mut dyn Iterator<Item = (usize, &(usize, &Prepared, usize))>| {
+        let mut compiled: Vec<Option<Option<maclc_runtime::jit::Jit<'_>>>> =
+            projects.iter().map(|_| None).collect();
+        let mut mine = Vec::new();
+        for (i, &(n, p, t)) in items {
+            let Some(test) = p.program.tests.get(t) else {
+                continue;
+            };
+            let jit = compiled.get_mut(n).and_then(|slot| {
+                slot.get_or_insert_with(|| engine::compile(choice, &p.ir))
+                    .as_ref()
+            });
+            let outcome = match jit {
+                Some(jit) => jit.run(|| maclc_runtime::testing::run_test(&p.ir, test)),
+                None => maclc_runtime::testing::run_test(&p.ir, test),
+            };
+            mine.push((i, (n, outcome)));
+        }
+        mine
     };
     if jobs <= 1 || work.len() <= 1 {
-        return work.iter().filter_map(run).collect();
+        let mut all = work.iter().enumerate();
+        return worker(&mut all).into_iter().map(|(_, o)| o).collect();
     }
     let next = AtomicUsize::new(0);
     let mut done: Vec<(usize, (usize, TestOutcome))> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..jobs.min(work.len()))
             .map(|_| {
                 scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
+                    let mut queue = std::iter::from_fn(|| {
                         let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(item) = work.get(i) else {
-                            return mine;
-                        };
-                        if let Some(outcome) = run(item) {
-                            mine.push((i, outcome));
-                        }
-                    }
+                        work.get(i).map(|item| (i, item))
+                    });
+                    worker(&mut queue)
                 })
             })
             .collect();

@@ -123,11 +123,13 @@ pub enum Value {
     List(Vec<Value>),
 }
 
+/// `repr(u8)`: native code reads consent slices as bytes (`codegen::layout`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[repr(u8)]
 pub enum ConsentState {
-    Granted,
-    Denied,
-    Unknown,
+    Granted = 0,
+    Denied = 1,
+    Unknown = 2,
 }
 
 /// A field of the contact, an account or an event, or a column of a table.

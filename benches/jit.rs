@@ -1,0 +1,391 @@
+//! Native code against the interpreter and hand-written Rust, on R1 over 1,000,000 generated
+//! events already decoded in memory; and what Cranelift costs to compile the program.
+//!
+//! `cargo bench --bench jit` prints one table:
+//! 1. the rule kernel: for every decoded program event, every score rule of that event checks
+//!    its condition and adds its points (no limits, no state: exactly the conditions the JIT
+//!    compiles), three ways: `Scope::holds` in the interpreter, `Scope::holds` dispatching to
+//!    native code, and a hand-written Rust function of R1's rules over the same decoded
+//!    values (the practical limit). The three point totals are compared and must be equal;
+//! 2. the whole evaluation (`Engine::push` + `finish`: identity, sort, replay, limits,
+//!    history, segments) with each engine, and whether the two outputs are identical;
+//! 3. Cranelift compile time per condition and for the whole program.
+//!
+//! The events are the same file as `benches/run.rs` (generated once into `target/bench-run/`
+//! by `../shared/workload/gen_events.py`; `MACLC_WORKLOAD_DIR` overrides the folder). It
+//! measures and prints; it never asserts on time.
+
+use std::fs::File;
+use std::hint::black_box;
+use std::io::BufReader;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use maclc_compiler::check::ConsentState;
+use maclc_compiler::ir::Ir;
+use maclc_compiler::source::Sources;
+use maclc_compiler::syntax::parse_file;
+use maclc_runtime::engine::{decode_events, Engine, EventMap, RunOutput};
+use maclc_runtime::eval::{Scope, Val};
+use maclc_runtime::input::{decode_lines, Record};
+use maclc_runtime::jit::Jit;
+use maclc_runtime::program_schema::input_schema;
+
+const CONTACTS: usize = 25_000;
+const EVENTS: usize = 1_000_000;
+const RUNS: usize = 5;
+const PROJECT: &str = "examples/reference-r1";
+
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The events file of `benches/run.rs`, generated once if missing.
+fn events_file() -> Option<PathBuf> {
+    let out_dir = manifest_dir().join("target/bench-run");
+    let file = out_dir.join(format!("events-{CONTACTS}c-{EVENTS}e.jsonl"));
+    if file.is_file() {
+        return Some(file);
+    }
+    let workload = std::env::var_os("MACLC_WORKLOAD_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| manifest_dir().join("../shared/workload"));
+    let generator = workload.join("gen_events.py");
+    if !generator.is_file() || std::fs::create_dir_all(&out_dir).is_err() {
+        println!(
+            "skipped: no generator at {} (set MACLC_WORKLOAD_DIR)",
+            generator.display()
+        );
+        return None;
+    }
+    let partial = out_dir.join("events.partial");
+    println!("generating {} (once)…", file.display());
+    let ok = Command::new("python3")
+        .arg(&generator)
+        .args(["--contacts", &CONTACTS.to_string()])
+        .args(["--events", &EVENTS.to_string()])
+        .arg("--out")
+        .arg(&partial)
+        .status()
+        .is_ok_and(|s| s.success());
+    (ok && std::fs::rename(&partial, &file).is_ok()).then_some(file)
+}
+
+fn load_ir() -> Result<Ir, String> {
+    let dir = manifest_dir().join(PROJECT);
+    let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "marketing"))
+        .collect();
+    names.sort();
+    let mut sources = Sources::new();
+    for name in &names {
+        let text = std::fs::read_to_string(name).map_err(|e| e.to_string())?;
+        sources.add(name.display().to_string(), text);
+    }
+    let parsed = sources.iter().map(|f| parse_file(f)).collect();
+    let analysis = maclc_compiler::analyze_parsed(&sources, parsed);
+    if analysis.has_errors() {
+        return Err("the project has check errors".into());
+    }
+    maclc_compiler::ir::lower_with(&analysis.program, &maclc_runtime::zone::load_zone)
+        .map_err(|e| format!("cannot lower the project: {e}"))
+}
+
+/// The rule kernel through `Scope::holds`: points per score (a sum, so nothing is skipped).
+fn kernel_holds(ir: &Ir, decoded: &[(u32, Box<[Val]>, i64)]) -> Vec<f64> {
+    let profile: Vec<Val> = ir.contact_slots.iter().map(|_| Val::Missing).collect();
+    let consent = vec![ConsentState::Unknown; ir.channels.len()];
+    let scores = vec![0.0; ir.scores.len()];
+    let segments = vec![false; ir.segments.len()];
+    let mut points = vec![0.0; ir.scores.len()];
+    for (event, props, ts) in decoded {
+        let scope = Scope {
+            ir,
+            contact_id: "c",
+            profile: &profile,
+            account: &[],
+            account_scores: &[],
+            consent: &consent,
+            scores: &scores,
+            segments: &segments,
+            history: &[],
+            event: Some((props, *ts)),
+            now: *ts,
+            stage: None,
+        };
+        for rule in &ir.rules_by_event[*event as usize] {
+            if rule.condition.as_ref().is_none_or(|c| scope.holds(c)) {
+                points[rule.score.index()] += rule.points;
+            }
+        }
+    }
+    points
+}
+
+/// R1's score rules written by hand over the same decoded values (slots found once).
+struct HandWritten {
+    page_view: u32,
+    datasheet: u32,
+    webinar_attended: u32,
+    demo: u32,
+    unsubscribed: u32,
+    path: usize,
+    category: usize,
+    product_line: usize,
+    general: u32,
+    medical: u32,
+    scores: usize,
+}
+
+impl HandWritten {
+    fn new(ir: &Ir) -> Option<HandWritten> {
+        let event = |name: &str| ir.events.iter().position(|e| e.name == name);
+        let prop =
+            |e: usize, name: &str| ir.events[e].properties.iter().position(|p| p.name == name);
+        let (pv, ds, demo) = (
+            event("page_view")?,
+            event("datasheet_downloaded")?,
+            event("demo_requested")?,
+        );
+        let category = prop(ds, "category")?;
+        let variants = &ir.events[ds].properties[category].variants;
+        let variant = |v: &str| variants.iter().position(|x| x == v).map(|i| i as u32);
+        Some(HandWritten {
+            page_view: pv as u32,
+            datasheet: ds as u32,
+            webinar_attended: event("webinar_attended")? as u32,
+            demo: demo as u32,
+            unsubscribed: event("unsubscribed")? as u32,
+            path: prop(pv, "path")?,
+            category,
+            product_line: prop(demo, "product_line")?,
+            general: variant("general")?,
+            medical: variant("medical")?,
+            scores: ir.scores.len(),
+        })
+    }
+
+    fn kernel(&self, decoded: &[(u32, Box<[Val]>, i64)]) -> Vec<f64> {
+        // general_interest, medical_interest (score order of the program).
+        let mut points = vec![0.0; self.scores];
+        fn text(v: &Val) -> Option<&str> {
+            match v {
+                Val::Text(t) => Some(t),
+                _ => None,
+            }
+        }
+        let variant = |v: &Val| match v {
+            Val::Enum(e) => Some(*e),
+            _ => None,
+        };
+        for (event, props, _) in decoded {
+            let e = *event;
+            if e == self.page_view {
+                let path = props.get(self.path).and_then(text);
+                if path.is_some_and(|p| p.starts_with("/products/general")) {
+                    points[0] += 5.0;
+                }
+                if path.is_some_and(|p| p.starts_with("/jobs")) {
+                    points[0] -= 10.0;
+                }
+                if path.is_some_and(|p| p.starts_with("/medical")) {
+                    points[1] += 5.0;
+                }
+            } else if e == self.datasheet {
+                match props.get(self.category).and_then(variant) {
+                    Some(c) if c == self.general => points[0] += 25.0,
+                    Some(c) if c == self.medical => points[1] += 25.0,
+                    _ => {}
+                }
+            } else if e == self.webinar_attended {
+                points[0] += 15.0;
+            } else if e == self.demo {
+                match props.get(self.product_line).and_then(variant) {
+                    Some(c) if c == self.general => points[0] += 90.0,
+                    Some(c) if c == self.medical => points[1] += 90.0,
+                    _ => {}
+                }
+            } else if e == self.unsubscribed {
+                points[0] -= 25.0;
+            }
+        }
+        points
+    }
+}
+
+fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
+    let mut best = Duration::MAX;
+    let mut out = None;
+    for _ in 0..runs {
+        let start = Instant::now();
+        let r = black_box(f());
+        best = best.min(start.elapsed());
+        out = Some(r);
+    }
+    (best, out.expect("at least one run"))
+}
+
+/// The whole evaluation, timed without the copy of the records it consumes.
+fn evaluate(
+    ir: &Ir,
+    track_map: &[maclc_compiler::check::EventId],
+    records: &[Record],
+    jit: Option<&Jit<'_>>,
+) -> (Duration, RunOutput) {
+    let batch = records.to_vec();
+    let start = Instant::now();
+    let mut engine = Engine::new(ir, EventMap::new(ir, track_map.to_vec()));
+    let run = move || {
+        for r in batch {
+            engine.push(r);
+        }
+        engine.finish(None)
+    };
+    let out = match jit {
+        Some(j) => j.run(run),
+        None => run(),
+    };
+    (start.elapsed(), out)
+}
+
+fn best_evaluation(
+    ir: &Ir,
+    track_map: &[maclc_compiler::check::EventId],
+    records: &[Record],
+    jit: Option<&Jit<'_>>,
+) -> (Duration, RunOutput) {
+    let mut best: Option<(Duration, RunOutput)> = None;
+    for _ in 0..3 {
+        let (t, out) = evaluate(ir, track_map, records, jit);
+        if best.as_ref().is_none_or(|(b, _)| t < *b) {
+            best = Some((t, out));
+        }
+    }
+    best.unwrap_or_else(|| evaluate(ir, track_map, records, jit))
+}
+
+fn main() {
+    let Some(events) = events_file() else {
+        return;
+    };
+    let ir = match load_ir() {
+        Ok(ir) => ir,
+        Err(e) => {
+            println!("skipped: {e}");
+            return;
+        }
+    };
+    let (schema, track_map) = input_schema(&ir);
+    let Ok(input) = File::open(&events) else {
+        println!("skipped: cannot open {}", events.display());
+        return;
+    };
+    let records: Vec<Record> = decode_lines(BufReader::with_capacity(1 << 20, input), &schema)
+        .filter_map(Result::ok)
+        .collect();
+    let map = EventMap::new(&ir, track_map.clone());
+    let decoded: Vec<(u32, Box<[Val]>, i64)> = records
+        .iter()
+        .flat_map(|r| {
+            decode_events(&ir, &map, r)
+                .into_iter()
+                .map(move |(e, p)| (e, p, r.timestamp))
+        })
+        .collect();
+    let rule_checks: usize = decoded
+        .iter()
+        .map(|(e, _, _)| ir.rules_by_event[*e as usize].len())
+        .sum();
+
+    let jit = match Jit::compile(&ir) {
+        Ok(jit) => jit,
+        Err(e) => {
+            println!("skipped: {e}");
+            return;
+        }
+    };
+    let Some(hand) = HandWritten::new(&ir) else {
+        println!("skipped: R1's events are not the expected ones");
+        return;
+    };
+
+    let (t_interp, p_interp) = best_of(RUNS, || kernel_holds(&ir, &decoded));
+    let (t_jit, p_jit) = best_of(RUNS, || jit.run(|| kernel_holds(&ir, &decoded)));
+    let (t_hand, p_hand) = best_of(RUNS, || hand.kernel(&decoded));
+    let same_points = p_interp == p_jit && p_jit[..2] == p_hand[..2];
+
+    let (e_interp, out_interp) = best_evaluation(&ir, &track_map, &records, None);
+    let (e_jit, out_jit) = best_evaluation(&ir, &track_map, &records, Some(&jit));
+    let same_output =
+        out_interp.contacts == out_jit.contacts && out_interp.actions == out_jit.actions;
+
+    let mut per_rule: Vec<Duration> = jit.conditions.iter().map(|c| c.compile_time).collect();
+    per_rule.sort();
+    let median = per_rule
+        .get(per_rule.len() / 2)
+        .copied()
+        .unwrap_or_default();
+    let max = per_rule.last().copied().unwrap_or_default();
+    let fresh = (0..RUNS)
+        .filter_map(|_| Jit::compile(&ir).ok().map(|j| j.total_compile_time))
+        .min()
+        .unwrap_or_default();
+
+    let n = decoded.len() as f64;
+    let ns = |d: Duration| d.as_nanos() as f64 / n;
+    println!(
+        "R1 over {} ({} valid records, {} program events, {} rule checks)",
+        events.display(),
+        records.len(),
+        decoded.len(),
+        rule_checks
+    );
+    println!();
+    println!("| measure | value |");
+    println!("|---|---|");
+    println!(
+        "| rule kernel, interpreter (`Scope::holds`) | {:.1} ns/event ({:.0} ms, best of {RUNS}) |",
+        ns(t_interp),
+        t_interp.as_secs_f64() * 1e3
+    );
+    println!(
+        "| rule kernel, native code (`Scope::holds` → JIT) | {:.1} ns/event ({:.0} ms) |",
+        ns(t_jit),
+        t_jit.as_secs_f64() * 1e3
+    );
+    println!(
+        "| rule kernel, hand-written Rust | {:.1} ns/event ({:.0} ms) |",
+        ns(t_hand),
+        t_hand.as_secs_f64() * 1e3
+    );
+    println!(
+        "| interpreter / JIT; JIT / hand-written | {:.2}×; {:.2}× |",
+        t_interp.as_secs_f64() / t_jit.as_secs_f64(),
+        t_jit.as_secs_f64() / t_hand.as_secs_f64()
+    );
+    println!("| the three point totals are equal | {same_points} ({p_jit:?}) |");
+    println!(
+        "| whole evaluation (push + finish), interpreter | {:.0} ns/record ({:.2} s, best of 3) |",
+        e_interp.as_nanos() as f64 / records.len() as f64,
+        e_interp.as_secs_f64()
+    );
+    println!(
+        "| whole evaluation (push + finish), JIT | {:.0} ns/record ({:.2} s) |",
+        e_jit.as_nanos() as f64 / records.len() as f64,
+        e_jit.as_secs_f64()
+    );
+    println!("| the two engines' outputs are identical | {same_output} |");
+    println!(
+        "| Cranelift compile time per condition ({} conditions) | median {:.0} µs, max {:.0} µs |",
+        per_rule.len(),
+        median.as_secs_f64() * 1e6,
+        max.as_secs_f64() * 1e6
+    );
+    println!(
+        "| Cranelift compile time, whole program (translate, compile, link; best of {RUNS}) | {:.2} ms |",
+        fresh.as_secs_f64() * 1e3
+    );
+}

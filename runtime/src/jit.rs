@@ -1,0 +1,652 @@
+//! The JIT host: compiles a program's conditions to native code and runs them for `Scope::holds`.
+//!
+//! [`Jit::compile`] hands every condition of the IR (score rules, profile rules, segments,
+//! aggregate filters, lifecycle transitions, routing rules, journey triggers, goals, exits,
+//! branches and waits) to the compiler's Cranelift backend
+//! (`maclc_compiler::codegen`) and keeps a table from each condition's address in the IR to its
+//! native function. [`Jit::run`] makes the table the current one on this thread for the length
+//! of a closure; while it is, `Scope::holds` calls the native function of a compiled condition
+//! and the interpreter for everything else (a condition the backend cannot compile is listed in
+//! [`Jit::fallbacks`] and keeps running in the interpreter, alone).
+//!
+//! Native code reads the interpreter's own state in place: a [`Ctx`] of raw slice pointers is
+//! built from the `Scope` per call, `Val` is `#[repr(C, u8)]` and `ConsentState` `#[repr(u8)]`,
+//! and their layout is the one in `maclc_compiler::codegen::layout`, checked below.
+//!
+//! **Architecture invariant:** this is the only module of the workspace with `unsafe` code: the
+//! calls into generated code, the helpers generated code calls back, and freeing the code.
+
+use std::cell::Cell;
+use std::ffi::c_void;
+use std::time::{Duration, Instant};
+
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{default_libcall_names, FuncId};
+use maclc_compiler::codegen::layout::{self, helper};
+use maclc_compiler::codegen::{CodeGenerator, CodegenError, Options};
+use maclc_compiler::ir::{
+    ConditionIr, Expr, Ir, JourneyIr, JourneyTrigger, StepKindIr, TransitionTrigger,
+};
+
+use crate::eval::{Scope, Val, V};
+
+/// The context a compiled condition reads: `maclc_compiler::codegen::layout::ctx`.
+#[repr(C)]
+#[derive(Debug)]
+pub struct Ctx {
+    profile: *const Val,
+    profile_len: usize,
+    account: *const Val,
+    account_len: usize,
+    consent: *const u8,
+    consent_len: usize,
+    scores: *const f64,
+    scores_len: usize,
+    segments: *const bool,
+    segments_len: usize,
+    props: *const Val,
+    props_len: usize,
+    has_event: u64,
+    event_ts: i64,
+    now: i64,
+    has_stage: u64,
+    stage: u64,
+    contact_id: *const u8,
+    contact_id_len: usize,
+    scope: *const c_void,
+}
+
+// The layout the backend assumes, checked when this crate compiles.
+const _: () = {
+    use layout::ctx;
+    use std::mem::{align_of, offset_of, size_of};
+    assert!(size_of::<Val>() == layout::VAL_SIZE as usize);
+    assert!(align_of::<Val>() == 8);
+    assert!(size_of::<maclc_compiler::check::ConsentState>() == 1);
+    assert!(size_of::<bool>() == 1);
+    assert!(size_of::<Ctx>() == ctx::SIZE);
+    assert!(offset_of!(Ctx, profile) == ctx::PROFILE as usize);
+    assert!(offset_of!(Ctx, profile_len) == ctx::PROFILE_LEN as usize);
+    assert!(offset_of!(Ctx, account) == ctx::ACCOUNT as usize);
+    assert!(offset_of!(Ctx, account_len) == ctx::ACCOUNT_LEN as usize);
+    assert!(offset_of!(Ctx, consent) == ctx::CONSENT as usize);
+    assert!(offset_of!(Ctx, consent_len) == ctx::CONSENT_LEN as usize);
+    assert!(offset_of!(Ctx, scores) == ctx::SCORES as usize);
+    assert!(offset_of!(Ctx, scores_len) == ctx::SCORES_LEN as usize);
+    assert!(offset_of!(Ctx, segments) == ctx::SEGMENTS as usize);
+    assert!(offset_of!(Ctx, segments_len) == ctx::SEGMENTS_LEN as usize);
+    assert!(offset_of!(Ctx, props) == ctx::PROPS as usize);
+    assert!(offset_of!(Ctx, props_len) == ctx::PROPS_LEN as usize);
+    assert!(offset_of!(Ctx, has_event) == ctx::HAS_EVENT as usize);
+    assert!(offset_of!(Ctx, event_ts) == ctx::EVENT_TS as usize);
+    assert!(offset_of!(Ctx, now) == ctx::NOW as usize);
+    assert!(offset_of!(Ctx, has_stage) == ctx::HAS_STAGE as usize);
+    assert!(offset_of!(Ctx, stage) == ctx::STAGE as usize);
+    assert!(offset_of!(Ctx, contact_id) == ctx::CONTACT_ID as usize);
+    assert!(offset_of!(Ctx, contact_id_len) == ctx::CONTACT_ID_LEN as usize);
+    assert!(offset_of!(Ctx, scope) == ctx::SCOPE as usize);
+};
+
+impl Ctx {
+    fn new(scope: &Scope<'_>) -> Ctx {
+        let (props, props_len, has_event, event_ts) = match scope.event {
+            Some((p, ts)) => (p.as_ptr(), p.len(), 1, ts),
+            None => (std::ptr::null(), 0, 0, 0),
+        };
+        Ctx {
+            profile: scope.profile.as_ptr(),
+            profile_len: scope.profile.len(),
+            account: scope.account.as_ptr(),
+            account_len: scope.account.len(),
+            consent: scope.consent.as_ptr().cast(),
+            consent_len: scope.consent.len(),
+            scores: scope.scores.as_ptr(),
+            scores_len: scope.scores.len(),
+            segments: scope.segments.as_ptr(),
+            segments_len: scope.segments.len(),
+            props,
+            props_len,
+            has_event,
+            event_ts,
+            now: scope.now,
+            has_stage: u64::from(scope.stage.is_some()),
+            stage: u64::from(scope.stage.unwrap_or(0)),
+            contact_id: scope.contact_id.as_ptr(),
+            contact_id_len: scope.contact_id.len(),
+            scope: (scope as *const Scope<'_>).cast(),
+        }
+    }
+}
+
+type ConditionFn = unsafe extern "C" fn(*const Ctx) -> u32;
+
+/// One condition of the program, compiled or not.
+#[derive(Debug, Clone)]
+pub struct Condition {
+    /// What it is, in the marketer's words (`segment \`hot\``).
+    pub label: String,
+    /// Time to translate and compile it with Cranelift (without the final linking).
+    pub compile_time: Duration,
+    /// Why it runs in the interpreter, when it does.
+    pub error: Option<CodegenError>,
+}
+
+/// Why the JIT could not start at all.
+#[derive(Debug, Clone)]
+pub struct JitError(pub String);
+
+impl std::fmt::Display for JitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "native code is not available here: {}", self.0)
+    }
+}
+
+/// The table the current thread dispatches through: an open-addressing hash set keyed by the
+/// condition's address in the IR (a multiply and usually one probe: cheaper than a binary
+/// search, whose branches mispredict when rules alternate).
+#[derive(Debug)]
+struct Table {
+    ir: *const Ir,
+    /// `len` compiled conditions in `slots` (a power of two, at least twice `len`; key 0 is
+    /// an empty slot, as no `Expr` lives at address 0).
+    len: usize,
+    shift: u32,
+    slots: Vec<(usize, Option<ConditionFn>)>,
+}
+
+impl Table {
+    fn new(ir: *const Ir, entries: Vec<(usize, ConditionFn)>) -> Table {
+        let size = (entries.len() * 2).next_power_of_two().max(4);
+        let shift = 64 - size.trailing_zeros();
+        let mut table = Table {
+            ir,
+            len: entries.len(),
+            shift,
+            slots: vec![(0, None); size],
+        };
+        for (key, f) in entries {
+            let mut i = table.home(key);
+            while table.slots[i].0 != 0 {
+                i = (i + 1) & (size - 1);
+            }
+            table.slots[i] = (key, Some(f));
+        }
+        table
+    }
+
+    fn home(&self, key: usize) -> usize {
+        ((key as u64 >> 3).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> self.shift) as usize
+    }
+
+    fn get(&self, key: usize) -> Option<ConditionFn> {
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(key);
+        loop {
+            match self.slots.get(i)? {
+                (k, f) if *k == key => return *f,
+                (0, _) => return None,
+                _ => i = (i + 1) & mask,
+            }
+        }
+    }
+}
+
+thread_local! {
+    static ACTIVE: Cell<*const Table> = const { Cell::new(std::ptr::null()) };
+}
+
+/// A program's conditions as native code. Borrows the IR: the code embeds addresses of its
+/// texts and regexes and is keyed by the addresses of its expressions.
+pub struct Jit<'ir> {
+    ir: &'ir Ir,
+    module: Option<JITModule>,
+    table: Table,
+    /// Every condition, in program order.
+    pub conditions: Vec<Condition>,
+    /// Time for the whole program: translation, compilation and linking.
+    pub total_compile_time: Duration,
+}
+
+impl std::fmt::Debug for Jit<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Jit")
+            .field("conditions", &self.conditions)
+            .field("compiled", &self.table.len)
+            .finish()
+    }
+}
+
+/// Every condition the engine evaluates through `Scope::holds`, with its label.
+pub fn conditions(ir: &Ir) -> Vec<(String, &Expr)> {
+    let mut out = Vec::new();
+    for (event, rules) in ir.rules_by_event.iter().enumerate() {
+        let event_name = ir.events.get(event).map_or("", |e| e.name.as_str());
+        for rule in rules {
+            if let Some(c) = &rule.condition {
+                let score = ir
+                    .scores
+                    .get(rule.score.index())
+                    .map_or("", |s| s.name.as_str());
+                out.push((
+                    format!("score `{score}` rule {} (on `{event_name}`)", rule.rule + 1),
+                    c,
+                ));
+            }
+        }
+    }
+    for score in &ir.scores {
+        for rule in &score.profile_rules {
+            out.push((
+                format!("score `{}` profile rule {}", score.name, rule.rule + 1),
+                &rule.condition,
+            ));
+        }
+    }
+    for segment in &ir.segments {
+        out.push((format!("segment `{}`", segment.name), &segment.condition));
+    }
+    for (i, agg) in ir.aggregates.iter().enumerate() {
+        if let Some(c) = &agg.condition {
+            out.push((format!("the condition of aggregate {}", i + 1), c));
+        }
+    }
+    if let Some(lifecycle) = &ir.lifecycle {
+        for t in &lifecycle.transitions {
+            let stage = lifecycle
+                .stages
+                .get(t.to as usize)
+                .map_or("", String::as_str);
+            let c = match &t.trigger {
+                TransitionTrigger::When(c) => Some(c),
+                TransitionTrigger::On { condition, .. } => condition.as_ref(),
+            };
+            if let Some(c) = c {
+                out.push((format!("the move to stage `{stage}`"), c));
+            }
+        }
+    }
+    for route in &ir.routes {
+        for (i, rule) in route.rules.iter().enumerate() {
+            if let Some(c) = &rule.condition {
+                out.push((format!("routing `{}` rule {}", route.name, i + 1), c));
+            }
+        }
+    }
+    for journey in &ir.journeys.journeys {
+        journey_conditions(journey, &mut out);
+    }
+    out
+}
+
+/// The conditions of a journey: its trigger's, its goals' and exits', and its steps' branches
+/// and waits.
+fn journey_conditions<'ir>(journey: &'ir JourneyIr, out: &mut Vec<(String, &'ir Expr)>) {
+    let name = &journey.name;
+    if let JourneyTrigger::Event {
+        condition: Some(c), ..
+    } = &journey.trigger
+    {
+        out.push((format!("the trigger of journey `{name}`"), c));
+    }
+    for (what, conditions) in [("goal", &journey.goals), ("exit", &journey.exits)] {
+        for (i, condition) in conditions.iter().enumerate() {
+            let c = match condition {
+                ConditionIr::When(c)
+                | ConditionIr::Event {
+                    condition: Some(c), ..
+                } => c,
+                _ => continue,
+            };
+            out.push((format!("{what} {} of journey `{name}`", i + 1), c));
+        }
+    }
+    for step in &journey.steps {
+        let label = format!("step `{}` of journey `{name}`", step.name);
+        match &step.kind {
+            StepKindIr::If { condition, .. }
+            | StepKindIr::WaitForEvent {
+                condition: Some(condition),
+                ..
+            } => out.push((label, condition)),
+            StepKindIr::Split { arms } => {
+                for (i, (condition, _)) in arms.iter().enumerate() {
+                    if let Some(c) = condition {
+                        out.push((format!("{label}, branch {}", i + 1), c));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl<'ir> Jit<'ir> {
+    /// Compiles every condition of `ir` it can; the others are listed with their reason.
+    pub fn compile(ir: &'ir Ir) -> Result<Jit<'ir>, JitError> {
+        Jit::compile_conditions(ir, conditions(ir))
+    }
+
+    /// Compiles the given conditions over `ir` (tests and benchmarks compile their own). They
+    /// must live as long as the `Jit`: their addresses key the table, and native code may
+    /// embed them (a table lookup hands its node to the interpreter).
+    pub fn compile_conditions(
+        ir: &'ir Ir,
+        list: Vec<(String, &'ir Expr)>,
+    ) -> Result<Jit<'ir>, JitError> {
+        let started = Instant::now();
+        let mut builder = JITBuilder::with_isa(host_isa()?, default_libcall_names());
+        builder.symbol(helper::VAL_TEXT, val_text as *const u8);
+        builder.symbol(helper::TEXT_OP, text_op as *const u8);
+        builder.symbol(helper::TEXT_LENGTH, text_length as *const u8);
+        builder.symbol(helper::MATCHES, matches as *const u8);
+        builder.symbol(helper::ROUND, round as *const u8);
+        builder.symbol(helper::AGGREGATE, aggregate as *const u8);
+        builder.symbol(helper::ACCOUNT_SCORE, account_score as *const u8);
+        builder.symbol(helper::EVAL, eval as *const u8);
+        let mut module = JITModule::new(builder);
+        let options = Options {
+            text_words: text_words(),
+        };
+        let mut codegen =
+            CodeGenerator::new(&mut module, options).map_err(|e| JitError(e.to_string()))?;
+        let mut compiled: Vec<(usize, FuncId)> = Vec::new();
+        let mut compiled_conditions = Vec::new();
+        for (label, expr) in list {
+            let t = Instant::now();
+            let result = codegen.compile_condition(&mut module, ir, expr);
+            let compile_time = t.elapsed();
+            let error = match result {
+                Ok(id) => {
+                    compiled.push((expr as *const Expr as usize, id));
+                    None
+                }
+                Err(e) => Some(e),
+            };
+            compiled_conditions.push(Condition {
+                label,
+                compile_time,
+                error,
+            });
+        }
+        module
+            .finalize_definitions()
+            .map_err(|e| JitError(e.to_string()))?;
+        let entries: Vec<(usize, ConditionFn)> = compiled
+            .into_iter()
+            .map(|(key, id)| {
+                let code = module.get_finalized_function(id);
+                // SAFETY: `id` was defined by `compile_condition` with the signature
+                // `extern "C" fn(*const Ctx) -> u32` (one pointer in, one u32 out) and the
+                // module is finalised, so `code` points at that function.
+                let f = unsafe { std::mem::transmute::<*const u8, ConditionFn>(code) };
+                (key, f)
+            })
+            .collect();
+        Ok(Jit {
+            ir,
+            module: Some(module),
+            table: Table::new(ir, entries),
+            conditions: compiled_conditions,
+            total_compile_time: started.elapsed(),
+        })
+    }
+
+    /// The conditions that run in the interpreter, with why.
+    pub fn fallbacks(&self) -> impl Iterator<Item = &Condition> {
+        self.conditions.iter().filter(|c| c.error.is_some())
+    }
+
+    /// Runs `f` with this program's native code serving `Scope::holds` on this thread.
+    pub fn run<R>(&self, f: impl FnOnce() -> R) -> R {
+        struct Restore(*const Table);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                ACTIVE.with(|a| a.set(self.0));
+            }
+        }
+        let previous = ACTIVE.with(|a| a.replace(&self.table));
+        let _restore = Restore(previous);
+        let _ = self.ir;
+        f()
+    }
+}
+
+impl Drop for Jit<'_> {
+    fn drop(&mut self) {
+        if let Some(module) = self.module.take() {
+            // SAFETY: the function pointers live only in `self.table`, which is active only
+            // inside `run` (which borrows `self`, so it has returned), and dies with `self`.
+            unsafe { module.free_memory() };
+        }
+    }
+}
+
+impl Jit<'_> {
+    /// The native answer for `e` in `scope`, if `e` was compiled (whether or not it runs).
+    pub fn holds_native(&self, scope: &Scope<'_>, e: &Expr) -> Option<bool> {
+        table_holds(&self.table, scope, e)
+    }
+
+    /// How many conditions run as native code.
+    pub fn compiled_count(&self) -> usize {
+        self.table.len
+    }
+}
+
+/// Cranelift's target for this machine. `JITBuilder::with_flags` would panic on a machine
+/// Cranelift does not support; here that is an error, and the run uses the interpreter.
+fn host_isa() -> Result<cranelift_codegen::isa::OwnedTargetIsa, JitError> {
+    use cranelift_codegen::settings::{self, Configurable};
+    let mut flags = settings::builder();
+    // The JIT's own requirements (cranelift-jit sets the same), and optimised code.
+    for (name, value) in [
+        ("use_colocated_libcalls", "false"),
+        ("is_pic", "false"),
+        ("opt_level", "speed"),
+    ] {
+        flags
+            .set(name, value)
+            .map_err(|e| JitError(format!("cannot set `{name}`: {e}")))?;
+    }
+    let isa = cranelift_native::builder().map_err(|e| JitError(e.to_string()))?;
+    isa.finish(settings::Flags::new(flags))
+        .map_err(|e| JitError(e.to_string()))
+}
+
+/// Where a `Val::Text`'s pointer and length sit in its payload, measured on a real value
+/// (Rust does not promise a `Box<str>`'s layout, but it is fixed within one build). `None`:
+/// texts are read through the `val_text` helper instead.
+fn text_words() -> Option<(i32, i32)> {
+    let text: Box<str> = "maclc".into();
+    let (ptr, len) = (text.as_ptr() as u64, text.len() as u64);
+    let v = Val::Text(text);
+    let payload = (&v as *const Val)
+        .cast::<u8>()
+        .wrapping_add(layout::VAL_PAYLOAD as usize);
+    // SAFETY: `Val` is 24 bytes with its payload at 8 (checked above at compile time), so the
+    // two 8-byte words at 8 and 16 are inside the live value `v`; they are read as integers.
+    let words = unsafe {
+        [
+            payload.cast::<u64>().read_unaligned(),
+            payload.wrapping_add(8).cast::<u64>().read_unaligned(),
+        ]
+    };
+    match words {
+        [p, n] if p == ptr && n == len => Some((0, 8)),
+        [n, p] if p == ptr && n == len => Some((8, 0)),
+        _ => None,
+    }
+}
+
+/// The native answer for `e`, when the active program compiled it.
+pub(crate) fn holds(scope: &Scope<'_>, e: &Expr) -> Option<bool> {
+    let table = ACTIVE.with(Cell::get);
+    if table.is_null() {
+        return None;
+    }
+    // SAFETY: `Jit::run` set this pointer to its own table and restores the previous one
+    // before it returns (also when unwinding), and `run` borrows the `Jit`: it is alive.
+    table_holds(unsafe { &*table }, scope, e)
+}
+
+fn table_holds(table: &Table, scope: &Scope<'_>, e: &Expr) -> Option<bool> {
+    if !std::ptr::eq(table.ir, scope.ir) {
+        return None;
+    }
+    let key = e as *const Expr as usize;
+    let f = table.get(key)?;
+    let ctx = Ctx::new(scope);
+    // SAFETY: `f` is the code of this very expression of this IR (same addresses; the `Jit`
+    // borrows the IR, so it has not changed). It reads the slices in `ctx` only below their
+    // lengths, reads `Val`s by the checked layout, and calls only the helpers below.
+    Some(unsafe { f(&ctx) } != 0)
+}
+
+// ---------------------------------------------------------------------- helpers
+
+/// Rebuilds a `&str` from the pointer and length native code carries.
+///
+/// # Safety
+/// `p`, `n` come from a live `&str` (a `Val::Text`, the contact id or an IR text).
+unsafe fn text<'a>(p: *const u8, n: usize) -> &'a str {
+    // SAFETY: per the contract, `p..p+n` is a live, valid UTF-8 string.
+    unsafe { std::str::from_utf8_unchecked(std::slice::from_raw_parts(p, n)) }
+}
+
+unsafe extern "C" fn val_text(val: *const Val, out: *mut [usize; 2]) {
+    // SAFETY: native code passes the address of a live `Val` in a slice of the scope.
+    let (p, n) = match unsafe { &*val } {
+        Val::Text(t) => (t.as_ptr() as usize, t.len()),
+        _ => (std::ptr::NonNull::<u8>::dangling().as_ptr() as usize, 0),
+    };
+    // SAFETY: `out` is a 16-byte, 8-aligned stack slot of the caller.
+    unsafe { *out = [p, n] };
+}
+
+unsafe extern "C" fn text_op(
+    op: u32,
+    a: *const u8,
+    a_len: usize,
+    b: *const u8,
+    b_len: usize,
+) -> i32 {
+    // SAFETY: both come from live texts (see `text`).
+    let (a, b) = unsafe { (text(a, a_len), text(b, b_len)) };
+    let op = i64::from(op);
+    let (a, b) = (
+        cased(a, op >> layout::CASE_A_SHIFT & 0xf),
+        cased(b, op >> layout::CASE_B_SHIFT & 0xf),
+    );
+    let (a, b) = (a.as_ref(), b.as_ref());
+    match op & 0xf {
+        layout::TEXT_CMP => a.cmp(b) as i32,
+        layout::TEXT_STARTS_WITH => i32::from(a.starts_with(b)),
+        layout::TEXT_ENDS_WITH => i32::from(a.ends_with(b)),
+        _ => i32::from(a.contains(b)),
+    }
+}
+
+/// `lower`/`upper` as the interpreter computes them.
+fn cased(t: &str, case: i64) -> std::borrow::Cow<'_, str> {
+    match case {
+        layout::CASE_LOWER => t.to_lowercase().into(),
+        layout::CASE_UPPER => t.to_uppercase().into(),
+        _ => t.into(),
+    }
+}
+
+unsafe extern "C" fn text_length(p: *const u8, n: usize) -> f64 {
+    // SAFETY: a live text (see `text`).
+    unsafe { text(p, n) }.chars().count() as f64
+}
+
+unsafe extern "C" fn matches(re: *const regex::Regex, p: *const u8, n: usize) -> i32 {
+    // SAFETY: `re` is the address of a regex of the IR the code was compiled from, which the
+    // `Jit` borrows; the text is live (see `text`).
+    let (re, t) = unsafe { (&*re, text(p, n)) };
+    i32::from(re.is_match(t))
+}
+
+extern "C" fn round(x: f64) -> f64 {
+    x.round()
+}
+
+/// Writes a value as (missing, payload) for native code.
+fn write_out(v: V<'_>, out: *mut [u64; 2]) {
+    let pair = match v {
+        V::Num(n) => [0, n.to_bits()],
+        V::Bool(b) => [0, u64::from(b)],
+        V::Date(d) | V::Timestamp(d) => [0, d as u64],
+        V::Enum(e) => [0, u64::from(e)],
+        V::Consent(c) => [0, c as u64],
+        V::Missing | V::Text(_) => [1, 0],
+    };
+    // SAFETY: `out` is a 16-byte, 8-aligned stack slot of the calling native code.
+    #[allow(unsafe_code)]
+    unsafe {
+        *out = pair
+    };
+}
+
+unsafe extern "C" fn aggregate(scope: *const c_void, index: u32, out: *mut [u64; 2]) {
+    // SAFETY: native code passes back the `Scope` its `Ctx` was built from, alive for the call.
+    let scope = unsafe { &*scope.cast::<Scope<'_>>() };
+    write_out(scope.aggregate_by_id(index), out);
+}
+
+unsafe extern "C" fn eval(scope: *const c_void, expr: *const Expr, out: *mut [u64; 2]) {
+    // SAFETY: as in `aggregate`; `expr` is the address of a node of the IR the code was
+    // compiled from, which the `Jit` borrows.
+    let (scope, expr) = unsafe { (&*scope.cast::<Scope<'_>>(), &*expr) };
+    write_out(scope.eval(expr), out);
+}
+
+unsafe extern "C" fn account_score(scope: *const c_void, index: u32, out: *mut [u64; 2]) {
+    // SAFETY: as in `aggregate`.
+    let scope = unsafe { &*scope.cast::<Scope<'_>>() };
+    let v = scope
+        .account_scores
+        .get(index as usize)
+        .copied()
+        .flatten()
+        .map_or(V::Missing, V::Num);
+    write_out(v, out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use maclc_compiler::check::ConsentState;
+
+    /// The enum layout `repr(C, u8)` promises, as native code reads it.
+    #[test]
+    fn val_layout_is_the_one_the_backend_reads() {
+        let vals = [
+            Val::Missing,
+            Val::Bool(true),
+            Val::Num(1.5),
+            Val::Text("x".into()),
+            Val::Date(-3),
+            Val::Timestamp(7),
+            Val::Enum(9),
+            Val::Consent(ConsentState::Unknown),
+        ];
+        for (i, v) in vals.iter().enumerate() {
+            let base = (v as *const Val).cast::<u8>();
+            // SAFETY: reading bytes of a live `Val` within its size.
+            let tag = unsafe { *base.add(layout::VAL_TAG as usize) };
+            assert_eq!(i64::from(tag), i as i64);
+            // SAFETY: as above; the payload offset is 8-aligned.
+            let word = unsafe { *base.add(layout::VAL_PAYLOAD as usize).cast::<u64>() };
+            match v {
+                Val::Num(n) => assert_eq!(word, n.to_bits()),
+                Val::Date(d) | Val::Timestamp(d) => assert_eq!(word, *d as u64),
+                Val::Bool(_) | Val::Consent(_) => {
+                    assert_eq!(word as u8, if i == 1 { 1 } else { 2 })
+                }
+                Val::Enum(e) => assert_eq!(word as u32, *e),
+                _ => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,557 @@
+//! Native code against the reference interpreter: random well-typed conditions over the
+//! reference program's schema, random contact state, event and history; both must agree.
+//!
+//! proptest drives the seeds; the generator builds typed expression trees of every IR node the
+//! backend compiles (numbers go through arithmetic, `round`, `abs`, `min`/`max`, comparisons
+//! with awkward constants such as `-0.0`, `1e300` and `0.1`, so a float computed differently
+//! would flip a comparison somewhere). A condition holds natively exactly when it holds in the
+//! interpreter, for every generated case.
+
+mod support;
+
+use maclc_compiler::check::{ConsentState, ScoreId, SegmentId};
+use maclc_compiler::ir::{
+    AggregateId, ArithOp, CmpOp, Const, Expr, Func, Ir, Node, TextId, TextOp, ValType,
+};
+use maclc_compiler::syntax::ast::AggregateKind;
+use maclc_runtime::eval::{HistoryEntry, Scope, Val};
+use maclc_runtime::jit::Jit;
+use proptest::prelude::*;
+
+/// splitmix64: a small deterministic generator seeded by proptest.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn num(&mut self) -> f64 {
+        if self.chance(60) {
+            self.pick(FEW_NUMS)
+        } else {
+            self.pick(NUMS)
+        }
+    }
+    fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+    fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
+        xs[self.below(xs.len())]
+    }
+}
+
+const NUMS: &[f64] = &[
+    0.0,
+    -0.0,
+    1.0,
+    -1.0,
+    0.5,
+    2.5,
+    -2.5,
+    0.1,
+    0.2,
+    3.0,
+    7.25,
+    1e-300,
+    1e300,
+    86_400_000.0,
+    -86_400_001.5,
+    1.0 / 3.0,
+    100.0,
+    50.0,
+];
+/// Most numbers come from a few values, so equal operands (and `<` vs `<=`) are common.
+const FEW_NUMS: &[f64] = &[0.0, -0.0, 1.0, 2.5];
+
+const TIMES: &[i64] = &[
+    0,
+    1_767_225_600_000, // 2026-01-01
+    1_767_225_600_001,
+    1_767_312_000_000,
+    1_780_000_000_000,
+    -86_400_000,
+    -1,
+];
+const DATES: &[i64] = &[0, -1, 20_454, 20_455, 20_600, 19_000];
+const TEXTS: &[&str] = &[
+    "",
+    "/pricing",
+    "/PRICING",
+    "İstanbul",
+    "ß",
+    "/pricing/x",
+    "CTO",
+    "vp of sales",
+    "Head of Procurement",
+    "DE",
+    "ä€𝄞",
+    "a",
+];
+
+fn e(ty: ValType, node: Node) -> Expr {
+    Expr { ty, node }
+}
+
+/// Builds random well-typed expressions over `ir`'s slots.
+struct Gen<'a> {
+    ir: &'a Ir,
+    rng: Rng,
+    /// The event whose properties `Property` reads.
+    event: usize,
+}
+
+impl Gen<'_> {
+    fn contact_slots(&self, ty: ValType) -> Vec<u32> {
+        (0..self.ir.contact_slots.len() as u32)
+            .filter(|i| {
+                let s = &self.ir.contact_slots[*i as usize];
+                s.ty == ty && (ty == ValType::Text || !s.is_contact_id)
+            })
+            .collect()
+    }
+
+    fn properties(&self, ty: ValType) -> Vec<u32> {
+        self.ir.events[self.event]
+            .properties
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.ty == ty)
+            .map(|(i, _)| i as u32)
+            .collect()
+    }
+
+    fn leaf(&mut self, ty: ValType) -> Expr {
+        let contact = self.contact_slots(ty);
+        let props = self.properties(ty);
+        let r = self.rng.below(4);
+        if r == 1 && !contact.is_empty() {
+            return e(ty, Node::Contact(self.rng.pick(&contact)));
+        }
+        if r == 2 && !props.is_empty() {
+            return e(ty, Node::Property(self.rng.pick(&props)));
+        }
+        match ty {
+            ValType::Bool if r == 3 && !self.ir.segments.is_empty() => e(
+                ty,
+                Node::Segment(SegmentId(self.rng.below(self.ir.segments.len()) as u32)),
+            ),
+            ValType::Num if r == 3 => e(
+                ty,
+                Node::Score(ScoreId(self.rng.below(self.ir.scores.len() + 1) as u32)),
+            ),
+            ValType::Timestamp if r == 3 => e(
+                ty,
+                if self.rng.chance(50) {
+                    Node::Now
+                } else {
+                    Node::EventTime
+                },
+            ),
+            ValType::Consent if r != 0 => e(
+                ty,
+                Node::Consent(self.rng.below(self.ir.channels.len() + 1) as u32),
+            ),
+            _ => e(ty, Node::Const(self.constant(ty))),
+        }
+    }
+
+    fn constant(&mut self, ty: ValType) -> Const {
+        match ty {
+            ValType::Bool => Const::Bool(self.rng.chance(50)),
+            ValType::Num => Const::Num(self.rng.num()),
+            ValType::Text => Const::Text(TextId(self.rng.below(self.ir.texts.len()) as u32)),
+            ValType::Date => Const::Date(self.rng.pick(DATES)),
+            ValType::Timestamp => Const::Timestamp(self.rng.pick(TIMES)),
+            ValType::Enum => Const::Enum(self.rng.below(4) as u32),
+            ValType::Consent => Const::Consent(self.rng.pick(&[
+                ConsentState::Granted,
+                ConsentState::Denied,
+                ConsentState::Unknown,
+            ])),
+        }
+    }
+
+    fn any_type(&mut self) -> ValType {
+        self.rng.pick(&[
+            ValType::Bool,
+            ValType::Num,
+            ValType::Num,
+            ValType::Text,
+            ValType::Date,
+            ValType::Timestamp,
+            ValType::Enum,
+            ValType::Consent,
+        ])
+    }
+
+    fn boxed(&mut self, ty: ValType, depth: u32) -> Box<Expr> {
+        Box::new(self.expr(ty, depth))
+    }
+
+    fn expr(&mut self, ty: ValType, depth: u32) -> Expr {
+        if depth == 0 || self.rng.chance(25) {
+            return self.leaf(ty);
+        }
+        let d = depth - 1;
+        if self.rng.chance(10) {
+            return e(ty, Node::Default(self.boxed(ty, d), self.boxed(ty, d)));
+        }
+        match ty {
+            ValType::Bool => self.condition(d),
+            ValType::Num => match self.rng.below(9) {
+                0 => e(ty, Node::Neg(self.boxed(ty, d))),
+                1 => e(ty, Node::Call(Func::Abs, vec![self.expr(ty, d)])),
+                2 => e(ty, Node::Call(Func::Round, vec![self.expr(ty, d)])),
+                3 => {
+                    let f = self.rng.pick(&[Func::Min, Func::Max]);
+                    let n = 1 + self.rng.below(3);
+                    e(
+                        ty,
+                        Node::Call(f, (0..n).map(|_| self.expr(ty, d)).collect()),
+                    )
+                }
+                4 => e(
+                    ty,
+                    Node::Call(Func::Length, vec![self.expr(ValType::Text, d)]),
+                ),
+                5 => {
+                    let f = self.rng.pick(&[Func::DaysSince, Func::DaysUntil]);
+                    let arg = self.rng.pick(&[ValType::Date, ValType::Timestamp]);
+                    e(ty, Node::Call(f, vec![self.expr(arg, d)]))
+                }
+                6 => {
+                    let t = self.rng.pick(&[ValType::Date, ValType::Timestamp]);
+                    e(
+                        ty,
+                        Node::Arith(ArithOp::Sub, self.boxed(t, d), self.boxed(t, d)),
+                    )
+                }
+                7 => self.aggregate(ty).unwrap_or_else(|| self.leaf(ty)),
+                _ => {
+                    let op =
+                        self.rng
+                            .pick(&[ArithOp::Add, ArithOp::Sub, ArithOp::Mul, ArithOp::Div]);
+                    e(ty, Node::Arith(op, self.boxed(ty, d), self.boxed(ty, d)))
+                }
+            },
+            ValType::Date => {
+                let op = self.rng.pick(&[ArithOp::Add, ArithOp::Sub]);
+                e(
+                    ty,
+                    Node::Arith(op, self.boxed(ty, d), self.boxed(ValType::Num, d)),
+                )
+            }
+            ValType::Timestamp => match self.rng.below(3) {
+                0 => e(
+                    ty,
+                    Node::Arith(ArithOp::Add, self.boxed(ValType::Num, d), self.boxed(ty, d)),
+                ),
+                _ => {
+                    let op = self.rng.pick(&[ArithOp::Add, ArithOp::Sub]);
+                    e(
+                        ty,
+                        Node::Arith(op, self.boxed(ty, d), self.boxed(ValType::Num, d)),
+                    )
+                }
+            },
+            _ => self.leaf(ty),
+        }
+    }
+
+    fn aggregate(&mut self, ty: ValType) -> Option<Expr> {
+        let ids: Vec<usize> = (0..self.ir.aggregates.len())
+            .filter(|i| {
+                let k = self.ir.aggregates[*i].kind;
+                match ty {
+                    ValType::Bool => matches!(k, AggregateKind::Any | AggregateKind::No),
+                    ValType::Num => matches!(
+                        k,
+                        AggregateKind::Count
+                            | AggregateKind::Sum
+                            | AggregateKind::Min
+                            | AggregateKind::Max
+                            | AggregateKind::Average
+                    ),
+                    _ => false,
+                }
+            })
+            .collect();
+        if ids.is_empty() {
+            return None;
+        }
+        Some(e(
+            ty,
+            Node::Aggregate(AggregateId(self.rng.pick(&ids) as u32)),
+        ))
+    }
+
+    /// A text, sometimes through `lower`/`upper` (compiled where a comparison reads it).
+    fn text_maybe_cased(&mut self, d: u32) -> Expr {
+        let t = self.expr(ValType::Text, d);
+        match self.rng.below(4) {
+            0 => e(ValType::Text, Node::Call(Func::Lower, vec![t])),
+            1 => e(ValType::Text, Node::Call(Func::Upper, vec![t])),
+            _ => t,
+        }
+    }
+
+    fn condition(&mut self, d: u32) -> Expr {
+        let b = ValType::Bool;
+        match self.rng.below(13) {
+            0 => e(b, Node::Not(self.boxed(b, d))),
+            1 => e(b, Node::And(self.boxed(b, d), self.boxed(b, d))),
+            2 => e(b, Node::Or(self.boxed(b, d), self.boxed(b, d))),
+            3 => {
+                let op = self
+                    .rng
+                    .pick(&[TextOp::StartsWith, TextOp::EndsWith, TextOp::Contains]);
+                let (x, y) = (self.text_maybe_cased(d), self.text_maybe_cased(d));
+                e(b, Node::Text(op, Box::new(x), Box::new(y)))
+            }
+            4 if !self.ir.regexes.is_empty() => {
+                let r = self.rng.below(self.ir.regexes.len()) as u32;
+                e(
+                    b,
+                    Node::Matches(self.boxed(ValType::Text, d), maclc_compiler::ir::RegexId(r)),
+                )
+            }
+            5 => {
+                let t = self.any_type();
+                e(b, Node::IsKnown(self.boxed(t, d), self.rng.chance(50)))
+            }
+            6 => {
+                let t = self.any_type();
+                let n = self.rng.below(4);
+                e(
+                    b,
+                    Node::InList {
+                        operand: self.boxed(t, d),
+                        list: (0..n).map(|_| self.expr(t, d)).collect(),
+                        negated: self.rng.chance(50),
+                    },
+                )
+            }
+            7 => {
+                let t = self
+                    .rng
+                    .pick(&[ValType::Num, ValType::Date, ValType::Timestamp]);
+                e(
+                    b,
+                    Node::Between(self.boxed(t, d), self.boxed(t, d), self.boxed(t, d)),
+                )
+            }
+            8 => self.aggregate(b).unwrap_or_else(|| self.leaf(b)),
+            _ => {
+                let op = self.rng.pick(&[
+                    CmpOp::Eq,
+                    CmpOp::Ne,
+                    CmpOp::Lt,
+                    CmpOp::Le,
+                    CmpOp::Gt,
+                    CmpOp::Ge,
+                ]);
+                let (ta, tb) = if self.rng.chance(15) {
+                    self.rng.pick(&[
+                        (ValType::Date, ValType::Timestamp),
+                        (ValType::Timestamp, ValType::Date),
+                    ])
+                } else {
+                    let t = self.any_type();
+                    (t, t)
+                };
+                if ta == ValType::Text {
+                    let (x, y) = (self.text_maybe_cased(d), self.text_maybe_cased(d));
+                    return e(b, Node::Cmp(op, Box::new(x), Box::new(y)));
+                }
+                e(b, Node::Cmp(op, self.boxed(ta, d), self.boxed(tb, d)))
+            }
+        }
+    }
+
+    /// A random value of `ty` (often missing).
+    fn value(&mut self, ty: ValType) -> Val {
+        if self.rng.chance(20) {
+            return Val::Missing;
+        }
+        match ty {
+            ValType::Bool => Val::Bool(self.rng.chance(50)),
+            ValType::Num => Val::Num(self.rng.num()),
+            ValType::Text => {
+                // Often an IR text, so equality and prefixes hold sometimes.
+                if self.rng.chance(50) && !self.ir.texts.is_empty() {
+                    let t = &self.ir.texts[self.rng.below(self.ir.texts.len())];
+                    Val::Text(t.as_str().into())
+                } else {
+                    Val::Text(self.rng.pick(TEXTS).into())
+                }
+            }
+            ValType::Date => Val::Date(self.rng.pick(DATES)),
+            ValType::Timestamp => Val::Timestamp(self.rng.pick(TIMES)),
+            ValType::Enum => Val::Enum(self.rng.below(4) as u32),
+            ValType::Consent => Val::Consent(ConsentState::Granted),
+        }
+    }
+}
+
+/// One generated case: the state an expression reads.
+struct State {
+    profile: Vec<Val>,
+    props: Vec<Val>,
+    consent: Vec<ConsentState>,
+    scores: Vec<f64>,
+    segments: Vec<bool>,
+    history: Vec<HistoryEntry>,
+    has_event: bool,
+    ts: i64,
+    now: i64,
+    stage: Option<u32>,
+}
+
+fn state(g: &mut Gen<'_>) -> State {
+    let ir = g.ir;
+    let profile = ir.contact_slots.iter().map(|s| g.value(s.ty)).collect();
+    let props = ir.events[g.event]
+        .properties
+        .iter()
+        .map(|p| g.value(p.ty))
+        .collect();
+    let consent = ir
+        .channels
+        .iter()
+        .map(|_| {
+            g.rng.pick(&[
+                ConsentState::Granted,
+                ConsentState::Denied,
+                ConsentState::Unknown,
+            ])
+        })
+        .collect();
+    let scores = ir.scores.iter().map(|_| g.rng.num()).collect();
+    let segments = ir.segments.iter().map(|_| g.rng.chance(50)).collect();
+    let mut history: Vec<HistoryEntry> = (0..g.rng.below(12))
+        .map(|_| {
+            let event = g.rng.below(ir.events.len() + 1);
+            let properties = match ir.events.get(event) {
+                Some(layout) => layout.properties.iter().map(|p| g.value(p.ty)).collect(),
+                None => Vec::new(),
+            };
+            HistoryEntry {
+                ts: 1_767_225_600_000 + g.rng.below(200) as i64 * 3_600_000,
+                event: (event < ir.events.len()).then_some(event as u32),
+                properties: properties.into_boxed_slice(),
+            }
+        })
+        .collect();
+    history.sort_by_key(|h| h.ts);
+    State {
+        profile,
+        props,
+        consent,
+        scores,
+        segments,
+        history,
+        has_event: g.rng.chance(80),
+        stage: g.rng.chance(50).then(|| g.rng.below(4) as u32),
+        ts: g.rng.pick(TIMES),
+        now: 1_767_225_600_000 + g.rng.below(300) as i64 * 3_600_000,
+    }
+}
+
+fn reference_ir() -> Ir {
+    let analysis = support::load_project("examples/reference-r1");
+    maclc_compiler::ir::lower(&analysis.program).expect("the reference program lowers")
+}
+
+fn check_seed(ir: &Ir, seed: u64) -> Result<(), TestCaseError> {
+    let mut g = Gen {
+        ir,
+        rng: Rng(seed),
+        event: 0,
+    };
+    g.event = g.rng.below(ir.events.len());
+    let conditions: Vec<Expr> = (0..8).map(|_| g.expr(ValType::Bool, 4)).collect();
+    let list = conditions
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (format!("generated {i}"), c))
+        .collect();
+    let jit = Jit::compile_conditions(ir, list).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    for c in &jit.conditions {
+        prop_assert!(c.error.is_none(), "{}: {:?}", c.label, c.error);
+    }
+    for _ in 0..4 {
+        let s = state(&mut g);
+        let scope = Scope {
+            ir,
+            contact_id: "contact-1",
+            profile: &s.profile,
+            account: &[],
+            account_scores: &[],
+            consent: &s.consent,
+            scores: &s.scores,
+            segments: &s.segments,
+            history: &s.history,
+            event: s.has_event.then_some((&s.props[..], s.ts)),
+            now: s.now,
+            stage: s.stage,
+        };
+        for c in &conditions {
+            let native = jit.holds_native(&scope, c);
+            let interpreted = scope.holds(c);
+            prop_assert_eq!(native, Some(interpreted), "condition {:#?}", c);
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn native_conditions_agree_with_the_interpreter(seed in any::<u64>()) {
+        let ir = reference_ir();
+        check_seed(&ir, seed)?;
+    }
+}
+
+/// Runs inside `Jit::run` reach native code through `Scope::holds` (not only `holds_native`).
+#[test]
+fn holds_dispatches_to_native_code_while_running() {
+    let ir = reference_ir();
+    let jit = Jit::compile(&ir).expect("the JIT starts");
+    assert!(jit.compiled_count() > 0);
+    assert_eq!(jit.fallbacks().count(), 0, "{:#?}", jit.conditions);
+    let segment = &ir.segments[0].condition;
+    let profile: Vec<Val> = ir.contact_slots.iter().map(|_| Val::Missing).collect();
+    let scores = vec![0.0; ir.scores.len()];
+    let segments = vec![false; ir.segments.len()];
+    let consent = vec![ConsentState::Unknown; ir.channels.len()];
+    let scope = Scope {
+        ir: &ir,
+        contact_id: "c",
+        profile: &profile,
+        account: &[],
+        account_scores: &[],
+        consent: &consent,
+        scores: &scores,
+        segments: &segments,
+        history: &[],
+        event: None,
+        now: 0,
+        stage: None,
+    };
+    let native = jit.holds_native(&scope, segment);
+    assert_eq!(native, Some(scope.holds(segment)));
+    assert_eq!(jit.run(|| scope.holds(segment)), scope.holds(segment));
+}
