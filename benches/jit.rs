@@ -115,6 +115,7 @@ fn kernel_holds(ir: &Ir, decoded: &[(u32, Box<[Val]>, i64)]) -> Vec<f64> {
             event: Some((props, *ts)),
             now: *ts,
             stage: None,
+            entry: None,
         };
         for rule in &ir.rules_by_event[*event as usize] {
             if rule.condition.as_ref().is_none_or(|c| scope.holds(c)) {

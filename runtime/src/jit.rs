@@ -54,6 +54,10 @@ pub struct Ctx {
     contact_id: *const u8,
     contact_id_len: usize,
     scope: *const c_void,
+    entry: *const Val,
+    entry_len: usize,
+    has_entry: u64,
+    entry_ts: i64,
 }
 
 // The layout the backend assumes, checked when this crate compiles.
@@ -85,11 +89,19 @@ const _: () = {
     assert!(offset_of!(Ctx, contact_id) == ctx::CONTACT_ID as usize);
     assert!(offset_of!(Ctx, contact_id_len) == ctx::CONTACT_ID_LEN as usize);
     assert!(offset_of!(Ctx, scope) == ctx::SCOPE as usize);
+    assert!(offset_of!(Ctx, entry) == ctx::ENTRY as usize);
+    assert!(offset_of!(Ctx, entry_len) == ctx::ENTRY_LEN as usize);
+    assert!(offset_of!(Ctx, has_entry) == ctx::HAS_ENTRY as usize);
+    assert!(offset_of!(Ctx, entry_ts) == ctx::ENTRY_TS as usize);
 };
 
 impl Ctx {
     fn new(scope: &Scope<'_>) -> Ctx {
         let (props, props_len, has_event, event_ts) = match scope.event {
+            Some((p, ts)) => (p.as_ptr(), p.len(), 1, ts),
+            None => (std::ptr::null(), 0, 0, 0),
+        };
+        let (entry, entry_len, has_entry, entry_ts) = match scope.entry {
             Some((p, ts)) => (p.as_ptr(), p.len(), 1, ts),
             None => (std::ptr::null(), 0, 0, 0),
         };
@@ -114,6 +126,10 @@ impl Ctx {
             contact_id: scope.contact_id.as_ptr(),
             contact_id_len: scope.contact_id.len(),
             scope: (scope as *const Scope<'_>).cast(),
+            entry,
+            entry_len,
+            has_entry,
+            entry_ts,
         }
     }
 }

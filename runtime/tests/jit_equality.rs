@@ -139,7 +139,16 @@ impl Gen<'_> {
             return e(ty, Node::Contact(self.rng.pick(&contact)));
         }
         if r == 2 && !props.is_empty() {
-            return e(ty, Node::Property(self.rng.pick(&props)));
+            // A journey's `entry.…` reads the same layout as the event's properties.
+            let slot = self.rng.pick(&props);
+            return e(
+                ty,
+                if self.rng.chance(25) {
+                    Node::Entry(slot)
+                } else {
+                    Node::Property(slot)
+                },
+            );
         }
         match ty {
             ValType::Bool if r == 3 && !self.ir.segments.is_empty() => e(
@@ -152,10 +161,10 @@ impl Gen<'_> {
             ),
             ValType::Timestamp if r == 3 => e(
                 ty,
-                if self.rng.chance(50) {
-                    Node::Now
-                } else {
-                    Node::EventTime
+                match self.rng.below(3) {
+                    0 => Node::Now,
+                    1 => Node::EventTime,
+                    _ => Node::EntryTime,
                 },
             ),
             ValType::Consent if r != 0 => e(
@@ -492,6 +501,8 @@ fn check_seed(ir: &Ir, seed: u64) -> Result<(), TestCaseError> {
     }
     for _ in 0..4 {
         let s = state(&mut g);
+        // Inside a journey run or not; the entry reuses the generated properties.
+        let in_run = g.rng.chance(50);
         let scope = Scope {
             ir,
             contact_id: "contact-1",
@@ -505,6 +516,7 @@ fn check_seed(ir: &Ir, seed: u64) -> Result<(), TestCaseError> {
             event: s.has_event.then_some((&s.props[..], s.ts)),
             now: s.now,
             stage: s.stage,
+            entry: in_run.then_some((&s.props[..], s.now - 3_600_000)),
         };
         for c in &conditions {
             let native = jit.holds_native(&scope, c);
@@ -550,6 +562,7 @@ fn holds_dispatches_to_native_code_while_running() {
         event: None,
         now: 0,
         stage: None,
+        entry: None,
     };
     let native = jit.holds_native(&scope, segment);
     assert_eq!(native, Some(scope.holds(segment)));

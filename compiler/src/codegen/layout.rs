@@ -48,7 +48,13 @@ pub mod ctx {
     pub const CONTACT_ID_LEN: i32 = 144;
     /// The interpreter's scope, handed back to helpers that reuse it (aggregates).
     pub const SCOPE: i32 = 152;
-    pub const SIZE: usize = 160;
+    /// A journey run's entry event properties (`entry.cart_id`); length 0 outside a run.
+    pub const ENTRY: i32 = 160;
+    pub const ENTRY_LEN: i32 = 168;
+    /// 1 inside a journey run (`ENTRY_TS` is meaningful).
+    pub const HAS_ENTRY: i32 = 176;
+    pub const ENTRY_TS: i32 = 184;
+    pub const SIZE: usize = 192;
 }
 
 /// Runtime helpers compiled code calls, by symbol name. Signatures are in `codegen::Helpers`.

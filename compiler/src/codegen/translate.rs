@@ -507,8 +507,9 @@ impl<'a> FunctionTranslator<'a> {
         match &e.node {
             Node::Const(c) => self.translate_const(c),
             Node::Contact(slot) => self.translate_contact(*slot, e.ty),
-            // Journey entry values are read by the interpreter: they are off the hot path.
-            Node::Lookup { .. } | Node::Entry(_) | Node::EntryTime => self.interpreted(e),
+            Node::Lookup { .. } => self.interpreted(e),
+            Node::Entry(p) => self.load_val_slot(ctx::ENTRY, ctx::ENTRY_LEN, *p, e.ty),
+            Node::EntryTime => self.translate_entry_time(),
             Node::AccountScore(i) => {
                 let f = self.helpers.account_score;
                 self.call_out(f, *i, e.ty)
@@ -635,6 +636,17 @@ impl<'a> FunctionTranslator<'a> {
         let has = self.load_ctx(ctx::HAS_EVENT, I64);
         let missing = self.b.ins().icmp_imm_s(IntCC::Equal, has, 0);
         let a = self.load_ctx(ctx::EVENT_TS, I64);
+        Ok(Tv {
+            missing,
+            a,
+            len: None,
+        })
+    }
+
+    fn translate_entry_time(&mut self) -> Result<Tv> {
+        let has = self.load_ctx(ctx::HAS_ENTRY, I64);
+        let missing = self.b.ins().icmp_imm_s(IntCC::Equal, has, 0);
+        let a = self.load_ctx(ctx::ENTRY_TS, I64);
         Ok(Tv {
             missing,
             a,
