@@ -563,6 +563,33 @@ pub fn wrong_value_type(span: Span, what: &str, expected: &str, found: &str) -> 
     .with_help(format!("write {expected} here"))
 }
 
+/// A date trigger (`trigger 7d before contact.X`) on a field that is not a date: `date_fields`
+/// are the contact's date fields, offered instead.
+pub fn date_trigger_not_a_date(span: Span, found: &str, date_fields: &[String]) -> Diagnostic {
+    let help = match date_fields {
+        [] => "a date trigger counts from a date of the contact: declare one in `contact { … }`, \
+               such as `contract_end: optional date`"
+            .to_string(),
+        [one] => format!(
+            "a date trigger counts from a date of the contact: did you mean `contact.{one}`?"
+        ),
+        many => format!(
+            "a date trigger counts from a date of the contact: {}",
+            many.iter()
+                .map(|f| format!("`contact.{f}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    Diagnostic::new(
+        c::WRONG_VALUE_TYPE,
+        "a date trigger's field must be a date",
+        span,
+        format!("this is {found}"),
+    )
+    .with_help(help)
+}
+
 pub fn not_constant(span: Span, what: &str) -> Diagnostic {
     Diagnostic::new(
         c::NOT_CONSTANT,

@@ -122,11 +122,14 @@ impl<'a> Checker<'a> {
                     .map_or(Type::Error, |f| f.ty.clone());
                 if !matches!(ty, Type::Date | Type::Timestamp | Type::Error) {
                     let found = self.type_name(&ty);
-                    self.report(errors::wrong_value_type(
+                    let date_fields: Vec<String> = (self.program.schema.contact_fields.iter())
+                        .filter(|f| matches!(f.ty, Type::Date | Type::Timestamp))
+                        .map(|f| f.name.clone())
+                        .collect();
+                    self.report(errors::date_trigger_not_a_date(
                         field.span,
-                        "a date trigger's field",
-                        "a date",
                         &found,
+                        &date_fields,
                     ));
                     return None;
                 }
