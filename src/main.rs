@@ -35,6 +35,8 @@ enum Command {
     Run(cmd::run::Args),
     /// Run the `test` blocks of a project and report the expectations that do not hold
     Test(cmd::test::Args),
+    /// Run the language server for editors (LSP over standard input and output)
+    Lsp(cmd::lsp::Args),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +47,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => cmd::explain::run(&args),
         Command::Run(args) => cmd::run::run(&args),
         Command::Test(args) => cmd::test::run(&args),
+        Command::Lsp(args) => cmd::lsp::run(&args),
     };
     ExitCode::from(code)
 }
