@@ -149,7 +149,20 @@ impl Backend {
 }
 
 impl LanguageServer for Backend {
-    async fn initialize(&self, _: InitializeParams) -> Result<InitializeResult> {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        let mut folders: Vec<std::path::PathBuf> = params
+            .workspace_folders
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|f| f.uri.to_file_path().map(|p| p.into_owned()))
+            .collect();
+        #[allow(deprecated)] // older clients only send `rootUri`
+        if let Some(root) = params.root_uri.as_ref().and_then(|u| u.to_file_path()) {
+            folders.push(root.into_owned());
+        }
+        let _ = self
+            .guarded("initialize", |world| world.set_workspace(folders))
+            .await;
         Ok(InitializeResult {
             capabilities: ServerCapabilities {
                 text_document_sync: Some(TextDocumentSyncCapability::Kind(
@@ -233,7 +246,12 @@ impl LanguageServer for Backend {
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
         let p = params.text_document_position;
         let items = self
-            .at("completion", &p.text_document.uri, p.position, completion::complete)
+            .at(
+                "completion",
+                &p.text_document.uri,
+                p.position,
+                completion::complete,
+            )
             .await?;
         Ok(items.map(CompletionResponse::Array))
     }
@@ -252,7 +270,12 @@ impl LanguageServer for Backend {
     ) -> Result<Option<GotoDefinitionResponse>> {
         let p = params.text_document_position_params;
         Ok(self
-            .at("definition", &p.text_document.uri, p.position, navigate::definition)
+            .at(
+                "definition",
+                &p.text_document.uri,
+                p.position,
+                navigate::definition,
+            )
             .await?
             .flatten()
             .map(GotoDefinitionResponse::Scalar))
@@ -317,7 +340,11 @@ impl LanguageServer for Backend {
         params: DocumentSymbolParams,
     ) -> Result<Option<DocumentSymbolResponse>> {
         Ok(self
-            .whole("documentSymbol", &params.text_document.uri, document::symbols)
+            .whole(
+                "documentSymbol",
+                &params.text_document.uri,
+                document::symbols,
+            )
             .await?
             .map(DocumentSymbolResponse::Nested))
     }

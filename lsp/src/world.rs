@@ -18,6 +18,9 @@ use tower_lsp_server::ls_types::Uri;
 
 /// How many folders up a project may reach from the opened file.
 const MAX_CLIMB: usize = 8;
+/// A folder with more `.marketing` files than this is not one project (a home folder opened by
+/// mistake): the rest are left out rather than freezing the editor.
+const MAX_FILES: usize = 2000;
 
 /// The server's state: open documents and cached analyses.
 #[derive(Debug, Default)]
@@ -29,6 +32,8 @@ pub struct World {
     /// The files diagnostics were last published for, per project root, so a file that leaves a
     /// project gets its diagnostics cleared.
     published: HashMap<PathBuf, BTreeSet<PathBuf>>,
+    /// The editor's workspace folders: a project may reach up to one of them, never above.
+    workspace: Vec<PathBuf>,
 }
 
 #[derive(Debug)]
@@ -96,6 +101,12 @@ impl World {
         World::default()
     }
 
+    /// The workspace folders the editor opened (from `initialize`).
+    pub fn set_workspace(&mut self, folders: Vec<PathBuf>) {
+        self.workspace = folders;
+        self.projects.clear();
+    }
+
     pub fn open(&mut self, uri: Uri, text: String) {
         let (path, detached) = path_of(&uri);
         self.open.insert(
@@ -147,7 +158,7 @@ impl World {
         let root = if detached {
             path.clone()
         } else {
-            project_root(&path)
+            project_root(&path, &self.workspace)
         };
         let view = match self.projects.get(&root) {
             Some(view) => view.clone(),
@@ -273,14 +284,17 @@ fn has_own_files(dir: &Path) -> bool {
 }
 
 /// The project folder of a file: its folder, or a folder above while that one also holds
-/// `.marketing` files (as `maclc check FOLDER` takes a folder with its subfolders).
-pub fn project_root(path: &Path) -> PathBuf {
+/// `.marketing` files (as `maclc check FOLDER` takes a folder with its subfolders) and is still
+/// inside one of the editor's workspace folders.
+pub fn project_root(path: &Path, workspace: &[PathBuf]) -> PathBuf {
     let Some(mut dir) = path.parent().map(Path::to_path_buf) else {
         return path.to_path_buf();
     };
     for _ in 0..MAX_CLIMB {
         match dir.parent() {
-            Some(up) if has_own_files(up) => dir = up.to_path_buf(),
+            Some(up) if workspace.iter().any(|w| up.starts_with(w)) && has_own_files(up) => {
+                dir = up.to_path_buf()
+            }
             _ => break,
         }
     }
@@ -294,6 +308,9 @@ fn walk(dir: &Path, found: &mut BTreeSet<PathBuf>) {
         return;
     };
     for entry in entries.filter_map(Result::ok) {
+        if found.len() >= MAX_FILES {
+            return;
+        }
         let path = entry.path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if path.is_dir() {

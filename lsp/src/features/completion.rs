@@ -8,8 +8,7 @@
 use maclc_compiler::check::{Program, Type};
 use maclc_compiler::source::FileId;
 use tower_lsp_server::ls_types::{
-    CompletionItem, CompletionItemKind, Documentation, InsertTextFormat, MarkupContent,
-    MarkupKind,
+    CompletionItem, CompletionItemKind, Documentation, InsertTextFormat, MarkupContent, MarkupKind,
 };
 
 use super::describe::{event_source_text, field_type_text, type_text, value_text};
@@ -32,12 +31,15 @@ struct Items {
 
 impl Items {
     fn push(&mut self, label: &str, kind: CompletionItemKind, detail: String, rank: Rank) {
-        self.push_item(CompletionItem {
-            label: label.to_string(),
-            kind: Some(kind),
-            detail: (!detail.is_empty()).then_some(detail),
-            ..CompletionItem::default()
-        }, rank);
+        self.push_item(
+            CompletionItem {
+                label: label.to_string(),
+                kind: Some(kind),
+                detail: (!detail.is_empty()).then_some(detail),
+                ..CompletionItem::default()
+            },
+            rank,
+        );
     }
 
     fn push_item(&mut self, mut item: CompletionItem, rank: Rank) {
@@ -188,7 +190,12 @@ pub fn complete(view: &ProjectView, file: FileId, offset: usize) -> Vec<Completi
         }
         ("route", "with") => {
             for r in &program.routes {
-                items.push(&r.name, CompletionItemKind::MODULE, "routing".into(), Rank::Context);
+                items.push(
+                    &r.name,
+                    CompletionItemKind::MODULE,
+                    "routing".into(),
+                    Rank::Context,
+                );
             }
             return items.list;
         }
@@ -208,12 +215,26 @@ pub fn complete(view: &ProjectView, file: FileId, offset: usize) -> Vec<Completi
     }
     if words.first() == Some(&"journey") && words.len() == 3 && last == "=" {
         for t in &program.templates {
-            items.push(&t.name, CompletionItemKind::CLASS, "journey template".into(), Rank::Context);
+            items.push(
+                &t.name,
+                CompletionItemKind::CLASS,
+                "journey template".into(),
+                Rank::Context,
+            );
         }
         return items.list;
     }
     if block.kind == BlockKind::Test && words.first() == Some(&"expect") && words.len() == 1 {
-        items.keywords(&["sent", "suppressed", "routed to", "stage ==", "journey", "in", "not in", "no actions"]);
+        items.keywords(&[
+            "sent",
+            "suppressed",
+            "routed to",
+            "stage ==",
+            "journey",
+            "in",
+            "not in",
+            "no actions",
+        ]);
         scores(program, &mut items, Rank::Name);
         return items.list;
     }
@@ -227,8 +248,14 @@ pub fn complete(view: &ProjectView, file: FileId, offset: usize) -> Vec<Completi
         if let Some(Type::Enum(id)) = operand_type(program, &lhs, &statement) {
             if let Some(e) = program.schema.enum_type(id) {
                 for v in &e.variants {
-                    items.push(v, CompletionItemKind::ENUM_MEMBER, format!("value of {}", e.name), Rank::Context);
+                    items.push(
+                        v,
+                        CompletionItemKind::ENUM_MEMBER,
+                        format!("value of {}", e.name),
+                        Rank::Context,
+                    );
                 }
+                return items.list;
             }
         }
     }
@@ -240,7 +267,11 @@ pub fn complete(view: &ProjectView, file: FileId, offset: usize) -> Vec<Completi
                 items.push(
                     &p.name,
                     CompletionItemKind::PROPERTY,
-                    format!("{}: {}", e.name, field_type_text(&program.schema, &p.ty, p.optional)),
+                    format!(
+                        "{}: {}",
+                        e.name,
+                        field_type_text(&program.schema, &p.ty, p.optional)
+                    ),
                     Rank::Context,
                 );
             }
@@ -309,7 +340,12 @@ fn after_dot(program: &Program, before_dot: &str, block: &Block, items: &mut Ite
         }
         ["consent"] => {
             for c in &schema.channels {
-                items.push(&c.name, CompletionItemKind::FIELD, "consent".into(), Rank::Context);
+                items.push(
+                    &c.name,
+                    CompletionItemKind::FIELD,
+                    "consent".into(),
+                    Rank::Context,
+                );
             }
         }
         ["entry"] => {
@@ -322,7 +358,8 @@ fn after_dot(program: &Program, before_dot: &str, block: &Block, items: &mut Ite
                 None => true,
             }) {
                 for p in &e.properties {
-                    let detail = format!("{}: {}", e.name, field_type_text(schema, &p.ty, p.optional));
+                    let detail =
+                        format!("{}: {}", e.name, field_type_text(schema, &p.ty, p.optional));
                     items.push(&p.name, CompletionItemKind::PROPERTY, detail, Rank::Context);
                 }
             }
@@ -342,7 +379,12 @@ fn after_dot(program: &Program, before_dot: &str, block: &Block, items: &mut Ite
                     let detail = field_type_text(schema, &p.ty, p.optional);
                     items.push(&p.name, CompletionItemKind::PROPERTY, detail, Rank::Context);
                 }
-                items.push("timestamp", CompletionItemKind::PROPERTY, "timestamp".into(), Rank::Context);
+                items.push(
+                    "timestamp",
+                    CompletionItemKind::PROPERTY,
+                    "timestamp".into(),
+                    Rank::Context,
+                );
             }
         }
         _ => {}
@@ -363,8 +405,16 @@ fn trigger_event<'a>(program: &Program, journey_text: &'a str) -> Option<&'a str
 fn statement_start(block: &Block, items: &mut Items) {
     match block.kind {
         BlockKind::TopLevel => {
-            items.snippet("score", "score ${1:name} \"${2:Title}\" {\n  +${3:10} on ${4:event}\n}", "a score and its rules");
-            items.snippet("segment", "segment ${1:name} = ${2:condition}", "a segment of contacts");
+            items.snippet(
+                "score",
+                "score ${1:name} \"${2:Title}\" {\n  +${3:10} on ${4:event}\n}",
+                "a score and its rules",
+            );
+            items.snippet(
+                "segment",
+                "segment ${1:name} = ${2:condition}",
+                "a segment of contacts",
+            );
             items.snippet(
                 "journey",
                 "journey ${1:name} \"${2:Title}\" {\n  trigger on ${3:event}\n  entry once\n  send ${4:email} \"${5:template}\"\n}",
@@ -380,46 +430,137 @@ fn statement_start(block: &Block, items: &mut Items) {
                 "test \"${1:what it shows}\" {\n  contact { ${2:field}: ${3:value} }\n  at 2026-01-01T09:00:00Z ${4:event}\n  expect ${5:score} >= ${6:10}\n}",
                 "a test of the rules",
             );
-            items.snippet("event", "event ${1:name} from track \"${2:Wire Name}\" {\n  ${3:property}: ${4:text}\n}", "an event type");
-            items.snippet("contact", "contact {\n  ${1:field}: ${2:text}\n}", "the contact's fields");
-            items.snippet("enum", "enum ${1:name} { ${2:a}, ${3:b} }", "a list of values");
+            items.snippet(
+                "event",
+                "event ${1:name} from track \"${2:Wire Name}\" {\n  ${3:property}: ${4:text}\n}",
+                "an event type",
+            );
+            items.snippet(
+                "contact",
+                "contact {\n  ${1:field}: ${2:text}\n}",
+                "the contact's fields",
+            );
+            items.snippet(
+                "enum",
+                "enum ${1:name} { ${2:a}, ${3:b} }",
+                "a list of values",
+            );
             items.snippet("const", "const ${1:NAME} = ${2:value}", "a constant");
             items.snippet("lifecycle", "lifecycle {\n  stages ${1:subscriber} > ${2:lead}\n  move to ${2:lead} when ${3:condition}\n}", "the lifecycle stages");
-            items.snippet("queue", "queue ${1:name} \"${2:Title}\"", "a queue of leads");
-            items.snippet("channel", "channel ${1:email} ${2|opt_in,opt_out|}", "a channel and its consent");
-            items.snippet("template", "template ${1:name}(${2:param}: ${3:text}) {\n  $0\n}", "a journey template");
-            items.keywords(&["import", "account", "table", "quiet hours", "cap", "default time_zone", "account score"]);
+            items.snippet(
+                "queue",
+                "queue ${1:name} \"${2:Title}\"",
+                "a queue of leads",
+            );
+            items.snippet(
+                "channel",
+                "channel ${1:email} ${2|opt_in,opt_out|}",
+                "a channel and its consent",
+            );
+            items.snippet(
+                "template",
+                "template ${1:name}(${2:param}: ${3:text}) {\n  $0\n}",
+                "a journey template",
+            );
+            items.keywords(&[
+                "import",
+                "account",
+                "table",
+                "quiet hours",
+                "cap",
+                "default time_zone",
+                "account score",
+            ]);
         }
         BlockKind::Score => {
-            items.snippet("+ on", "+${1:10} on ${2:event}", "points each time an event happens");
-            items.snippet("+ when", "+${1:10} when ${2:condition}", "points while the profile matches");
-            items.snippet("decay half_life", "decay half_life ${1:60d}", "points halve over time");
-            items.snippet("decay every", "decay ${1:10}% every ${2:30d} of inactivity", "points fade without activity");
+            items.snippet(
+                "+ on",
+                "+${1:10} on ${2:event}",
+                "points each time an event happens",
+            );
+            items.snippet(
+                "+ when",
+                "+${1:10} when ${2:condition}",
+                "points while the profile matches",
+            );
+            items.snippet(
+                "decay half_life",
+                "decay half_life ${1:60d}",
+                "points halve over time",
+            );
+            items.snippet(
+                "decay every",
+                "decay ${1:10}% every ${2:30d} of inactivity",
+                "points fade without activity",
+            );
             items.keywords(&["at least", "at most", "time_zone"]);
         }
         BlockKind::Journey => {
+            items.snippet(
+                "if",
+                "if ${1:condition} {\n  $0\n}",
+                "steps for some contacts",
+            );
+            items.snippet(
+                "send",
+                "send ${1:email} \"${2:template}\"",
+                "send a message",
+            );
             items.keywords(&[
-                "trigger", "entry", "goal", "exit", "quiet hours", "cap", "send", "wait", "wait until",
-                "if", "split", "random split", "set", "add", "remove", "move to stage", "route to queue",
-                "route with", "notify", "call webhook", "go to", "end",
+                "trigger",
+                "entry",
+                "goal",
+                "exit",
+                "quiet hours",
+                "cap",
+                "send",
+                "wait",
+                "wait until",
+                "if",
+                "split",
+                "random split",
+                "set",
+                "add",
+                "remove",
+                "move to stage",
+                "route to queue",
+                "route with",
+                "notify",
+                "call webhook",
+                "go to",
+                "end",
             ]);
-            items.snippet("if", "if ${1:condition} {\n  $0\n}", "steps for some contacts");
-            items.snippet("send", "send ${1:email} \"${2:template}\"", "send a message");
         }
         BlockKind::Route => {
-            items.snippet("when", "when ${1:condition} => queue ${2:queue}", "a routing rule");
-            items.snippet("otherwise", "otherwise => queue ${1:queue}", "the fallback rule");
+            items.snippet(
+                "when",
+                "when ${1:condition} => queue ${2:queue}",
+                "a routing rule",
+            );
+            items.snippet(
+                "otherwise",
+                "otherwise => queue ${1:queue}",
+                "the fallback rule",
+            );
         }
         BlockKind::Lifecycle => {
             items.keywords(&["stages", "move to", "move back to", "sla"]);
         }
         BlockKind::Test => {
-            items.snippet("contact", "contact { ${1:field}: ${2:value} }", "the test contact");
+            items.snippet(
+                "contact",
+                "contact { ${1:field}: ${2:value} }",
+                "the test contact",
+            );
             items.snippet("at", "at ${1:+1h} ${2:event}", "an event at a time");
             items.keywords(&["expect"]);
         }
         BlockKind::Split => {
-            items.snippet("when", "when ${1:condition} => ${2:step}", "an arm of the split");
+            items.snippet(
+                "when",
+                "when ${1:condition} => ${2:step}",
+                "an arm of the split",
+            );
             items.snippet("otherwise", "otherwise => ${1:step}", "the last arm");
         }
         BlockKind::Fields | BlockKind::Other => {}
@@ -428,77 +569,154 @@ fn statement_start(block: &Block, items: &mut Items) {
 
 fn types(program: &Program, items: &mut Items) {
     for t in [
-        "text", "number", "bool", "date", "timestamp", "duration", "time", "money", "percent",
+        "text",
+        "number",
+        "bool",
+        "date",
+        "timestamp",
+        "duration",
+        "time",
+        "money",
+        "percent",
     ] {
-        items.push(t, CompletionItemKind::TYPE_PARAMETER, "type".into(), Rank::Context);
+        items.push(
+            t,
+            CompletionItemKind::TYPE_PARAMETER,
+            "type".into(),
+            Rank::Context,
+        );
     }
     items.keywords(&["optional", "list of"]);
     for e in &program.schema.enums {
-        items.push(&e.name, CompletionItemKind::ENUM, format!("enum {{ {} }}", e.variants.join(", ")), Rank::Context);
+        items.push(
+            &e.name,
+            CompletionItemKind::ENUM,
+            format!("enum {{ {} }}", e.variants.join(", ")),
+            Rank::Context,
+        );
     }
     for a in &program.schema.accounts {
-        items.push(&a.name, CompletionItemKind::STRUCT, "account".into(), Rank::Context);
+        items.push(
+            &a.name,
+            CompletionItemKind::STRUCT,
+            "account".into(),
+            Rank::Context,
+        );
     }
 }
 
 fn events(program: &Program, items: &mut Items, rank: Rank) {
     for e in &program.schema.events {
-        items.push(&e.name, CompletionItemKind::EVENT, format!("event {}", event_source_text(&e.source)), rank);
+        items.push(
+            &e.name,
+            CompletionItemKind::EVENT,
+            format!("event {}", event_source_text(&e.source)),
+            rank,
+        );
     }
 }
 
 fn stages(program: &Program, items: &mut Items) {
     if let Some(l) = &program.lifecycle {
         for (i, s) in l.stages.iter().enumerate() {
-            items.push(&s.name, CompletionItemKind::ENUM_MEMBER, format!("stage {} of {}", i + 1, l.stages.len()), Rank::Context);
+            items.push(
+                &s.name,
+                CompletionItemKind::ENUM_MEMBER,
+                format!("stage {} of {}", i + 1, l.stages.len()),
+                Rank::Context,
+            );
         }
     }
 }
 
 fn segments(program: &Program, items: &mut Items, rank: Rank) {
     for s in &program.segments {
-        items.push(&s.name, CompletionItemKind::CLASS, s.title.clone().unwrap_or_else(|| "segment".into()), rank);
+        items.push(
+            &s.name,
+            CompletionItemKind::CLASS,
+            s.title.clone().unwrap_or_else(|| "segment".into()),
+            rank,
+        );
     }
 }
 
 fn scores(program: &Program, items: &mut Items, rank: Rank) {
     for s in &program.scores {
-        items.push(&s.name, CompletionItemKind::VARIABLE, s.title.clone().unwrap_or_else(|| "score".into()), rank);
+        items.push(
+            &s.name,
+            CompletionItemKind::VARIABLE,
+            s.title.clone().unwrap_or_else(|| "score".into()),
+            rank,
+        );
     }
 }
 
 fn queues(program: &Program, items: &mut Items) {
     for q in &program.queues {
-        items.push(&q.name, CompletionItemKind::MODULE, q.title.clone().unwrap_or_else(|| "queue".into()), Rank::Context);
+        items.push(
+            &q.name,
+            CompletionItemKind::MODULE,
+            q.title.clone().unwrap_or_else(|| "queue".into()),
+            Rank::Context,
+        );
     }
 }
 
 fn channels(program: &Program, items: &mut Items) {
     for c in &program.schema.channels {
-        items.push(&c.name, CompletionItemKind::INTERFACE, "channel".into(), Rank::Context);
+        items.push(
+            &c.name,
+            CompletionItemKind::INTERFACE,
+            "channel".into(),
+            Rank::Context,
+        );
     }
 }
 
 fn journeys(program: &Program, items: &mut Items) {
     for j in &program.journeys {
-        items.push(&j.name, CompletionItemKind::MODULE, j.title.clone().unwrap_or_else(|| "journey".into()), Rank::Context);
+        items.push(
+            &j.name,
+            CompletionItemKind::MODULE,
+            j.title.clone().unwrap_or_else(|| "journey".into()),
+            Rank::Context,
+        );
     }
 }
 
 /// Every name a condition can use.
 fn expression_names(program: &Program, items: &mut Items) {
     let schema = &program.schema;
-    items.push("contact", CompletionItemKind::MODULE, "the contact's fields: `contact.`".into(), Rank::Name);
+    items.push(
+        "contact",
+        CompletionItemKind::MODULE,
+        "the contact's fields: `contact.`".into(),
+        Rank::Name,
+    );
     if !schema.channels.is_empty() {
-        items.push("consent", CompletionItemKind::MODULE, "consent per channel: `consent.`".into(), Rank::Name);
+        items.push(
+            "consent",
+            CompletionItemKind::MODULE,
+            "consent per channel: `consent.`".into(),
+            Rank::Name,
+        );
     }
     scores(program, items, Rank::Name);
     for s in &program.account_scores {
-        items.push(&s.name, CompletionItemKind::VARIABLE, "account score".into(), Rank::Name);
+        items.push(
+            &s.name,
+            CompletionItemKind::VARIABLE,
+            "account score".into(),
+            Rank::Name,
+        );
     }
     segments(program, items, Rank::Name);
     for c in &program.constants {
-        let value = c.value.as_ref().map(|v| value_text(program, v)).unwrap_or_default();
+        let value = c
+            .value
+            .as_ref()
+            .map(|v| value_text(program, v))
+            .unwrap_or_default();
         let mut item = CompletionItem {
             label: c.name.clone(),
             kind: Some(CompletionItemKind::CONSTANT),
@@ -514,24 +732,70 @@ fn expression_names(program: &Program, items: &mut Items) {
         items.push_item(item, Rank::Name);
     }
     for t in &schema.tables {
-        items.push(&t.name, CompletionItemKind::STRUCT, "table: `name[key].column`".into(), Rank::Name);
+        items.push(
+            &t.name,
+            CompletionItemKind::STRUCT,
+            "table: `name[key].column`".into(),
+            Rank::Name,
+        );
     }
     if program.lifecycle.is_some() {
-        items.push("stage", CompletionItemKind::KEYWORD, "the contact's lifecycle stage".into(), Rank::Name);
+        items.push(
+            "stage",
+            CompletionItemKind::KEYWORD,
+            "the contact's lifecycle stage".into(),
+            Rank::Name,
+        );
     }
-    for f in ["days_since", "days_until", "lower", "upper", "length", "abs", "min", "max", "round"] {
-        items.push(f, CompletionItemKind::FUNCTION, "function".into(), Rank::Keyword);
+    for f in [
+        "days_since",
+        "days_until",
+        "lower",
+        "upper",
+        "length",
+        "abs",
+        "min",
+        "max",
+        "round",
+    ] {
+        items.push(
+            f,
+            CompletionItemKind::FUNCTION,
+            "function".into(),
+            Rank::Keyword,
+        );
     }
     items.keywords(&[
-        "and", "or", "not", "is known", "is unknown", "in", "between", "starts_with", "ends_with",
-        "contains", "matches", "count", "any", "no", "sum", "average", "last", "now", "true", "false",
+        "and",
+        "or",
+        "not",
+        "is known",
+        "is unknown",
+        "in",
+        "between",
+        "starts_with",
+        "ends_with",
+        "contains",
+        "matches",
+        "count",
+        "any",
+        "no",
+        "sum",
+        "average",
+        "last",
+        "now",
+        "true",
+        "false",
     ]);
 }
 
 /// The operand before a trailing `==` / `!=` / `in [a, b, `: its text.
 fn compared_operand(before: &str) -> Option<String> {
     let trimmed = before.trim_end();
-    let rest = if let Some(r) = trimmed.strip_suffix("==").or_else(|| trimmed.strip_suffix("!=")) {
+    let rest = if let Some(r) = trimmed
+        .strip_suffix("==")
+        .or_else(|| trimmed.strip_suffix("!="))
+    {
         r
     } else {
         // `x in [a, b, ` or `x in [`
@@ -607,7 +871,10 @@ fn operand_type(program: &Program, operand: &str, statement: &str) -> Option<Typ
 
 /// The event whose `where` condition the statement is in: `on EVENT where …`,
 /// `wait until [on] EVENT where …`, `count EVENT where …`.
-fn event_in_condition(program: &Program, statement: &str) -> Option<maclc_compiler::check::EventId> {
+fn event_in_condition(
+    program: &Program,
+    statement: &str,
+) -> Option<maclc_compiler::check::EventId> {
     let words: Vec<&str> = statement
         .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .filter(|w| !w.is_empty())

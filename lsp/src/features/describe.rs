@@ -86,13 +86,31 @@ pub fn name_of(view: &ProjectView, symbol: Symbol) -> Option<String> {
     let name = match symbol {
         Symbol::ContactField(f) => s.contact_fields.get(f.index())?.name.clone(),
         Symbol::Account(a) => s.accounts.get(a.index())?.name.clone(),
-        Symbol::AccountField(a, i) => s.accounts.get(a.index())?.fields.get(i as usize)?.name.clone(),
+        Symbol::AccountField(a, i) => s
+            .accounts
+            .get(a.index())?
+            .fields
+            .get(i as usize)?
+            .name
+            .clone(),
         Symbol::Event(e) => s.events.get(e.index())?.name.clone(),
-        Symbol::EventProperty(e, i) => s.events.get(e.index())?.properties.get(i as usize)?.name.clone(),
+        Symbol::EventProperty(e, i) => s
+            .events
+            .get(e.index())?
+            .properties
+            .get(i as usize)?
+            .name
+            .clone(),
         Symbol::Enum(e) => s.enums.get(e.index())?.name.clone(),
         Symbol::EnumVariant(e, i) => s.enums.get(e.index())?.variants.get(i as usize)?.clone(),
         Symbol::Table(t) => s.tables.get(t.index())?.name.clone(),
-        Symbol::TableColumn(t, i) => s.tables.get(t.index())?.columns.get(i as usize)?.name.clone(),
+        Symbol::TableColumn(t, i) => s
+            .tables
+            .get(t.index())?
+            .columns
+            .get(i as usize)?
+            .name
+            .clone(),
         Symbol::Channel(c) => s.channels.get(c.index())?.name.clone(),
         Symbol::Constant(c) => p.constants.get(c.index())?.name.clone(),
         Symbol::Score(c) => p.scores.get(c.index())?.name.clone(),
@@ -103,7 +121,13 @@ pub fn name_of(view: &ProjectView, symbol: Symbol) -> Option<String> {
         Symbol::Route(c) => p.routes.get(c.index())?.name.clone(),
         Symbol::Journey(c) => p.journeys.get(c.index())?.name.clone(),
         Symbol::Template(c) => p.templates.get(c.index())?.name.clone(),
-        Symbol::TemplateParam(t, i) => p.templates.get(t.index())?.params.get(i as usize)?.name.clone(),
+        Symbol::TemplateParam(t, i) => p
+            .templates
+            .get(t.index())?
+            .params
+            .get(i as usize)?
+            .name
+            .clone(),
         Symbol::StepLabel(..) | Symbol::TestContact(..) => {
             let span = p.definition_of(symbol)?;
             view.sources.get(span.file)?.slice(span).to_string()
@@ -193,7 +217,10 @@ pub fn duration_literal_words(literal: &str) -> Option<String> {
     if matches!(unit, "w" | "mo" | "y" | "h") && millis % 86_400_000 == 0 && amount > 0 {
         let days = millis / 86_400_000;
         if unit != "h" || days > 0 {
-            text.push_str(&format!(" ({days} day{})", if days == 1 { "" } else { "s" }));
+            text.push_str(&format!(
+                " ({days} day{})",
+                if days == 1 { "" } else { "s" }
+            ));
         }
     } else if unit == "h" && millis % 86_400_000 != 0 && millis > 86_400_000 {
         text.push_str(&format!(" ({})", duration_words(millis)));
@@ -315,8 +342,14 @@ mod tests {
         assert_eq!(duration_words(60 * 86_400_000), "60 days");
         assert_eq!(duration_words(90 * 60_000), "90 minutes");
         assert_eq!(duration_words(86_400_000), "1 day");
-        assert_eq!(duration_literal_words("3mo").as_deref(), Some("3 months (90 days)"));
-        assert_eq!(duration_literal_words("48h").as_deref(), Some("48 hours (2 days)"));
+        assert_eq!(
+            duration_literal_words("3mo").as_deref(),
+            Some("3 months (90 days)")
+        );
+        assert_eq!(
+            duration_literal_words("48h").as_deref(),
+            Some("48 hours (2 days)")
+        );
         assert_eq!(duration_literal_words("30m").as_deref(), Some("30 minutes"));
         assert_eq!(duration_literal_words("1d").as_deref(), Some("1 day"));
         assert_eq!(duration_literal_words("x"), None);

@@ -101,7 +101,11 @@ pub fn symbols(view: &ProjectView, file: FileId) -> Vec<DocumentSymbol> {
             selection_range = range;
         }
         DocumentSymbol {
-            name: if name.is_empty() { "(unnamed)".into() } else { name },
+            name: if name.is_empty() {
+                "(unnamed)".into()
+            } else {
+                name
+            },
             detail,
             kind,
             tags: None,
@@ -141,7 +145,13 @@ pub fn symbols(view: &ProjectView, file: FileId) -> Vec<DocumentSymbol> {
                             if f.ty.is_list { "list of " } else { "" },
                             f.ty.name.name
                         );
-                        symbol(f.name.name.clone(), SymbolKind::FIELD, Some(ty), f.span, f.name.span)
+                        symbol(
+                            f.name.name.clone(),
+                            SymbolKind::FIELD,
+                            Some(ty),
+                            f.span,
+                            f.name.span,
+                        )
                     })
                     .collect();
                 if !children.is_empty() {
@@ -172,9 +182,13 @@ pub fn folding(view: &ProjectView, file: FileId) -> Vec<FoldingRange> {
     }
     let mut run: Option<(u32, u32)> = None;
     for comment in parsed.comments.iter().filter(|c| c.own_line) {
-        let line = range_of(text, comment.span.start as usize, comment.span.start as usize)
-            .start
-            .line;
+        let line = range_of(
+            text,
+            comment.span.start as usize,
+            comment.span.start as usize,
+        )
+        .start
+        .line;
         run = match run {
             Some((first, last)) if last + 1 == line => Some((first, line)),
             Some((first, last)) => {
@@ -202,8 +216,9 @@ fn push_comment_fold(ranges: &mut Vec<FoldingRange>, first: u32, last: u32) {
     }
 }
 
-/// Quick fixes: every diagnostic of `file` touching `range` that carries a fix (the did-you-mean
-/// of an unknown name, the missing `otherwise` of a routing, …).
+/// Quick fixes: every diagnostic of `file` on the lines of `range` that carries a fix (the
+/// did-you-mean of an unknown name, "add an `otherwise` rule" for a routing without a fallback).
+/// Lines rather than exact ranges, so the fix is offered wherever the cursor is on that line.
 pub fn code_actions(view: &ProjectView, file: FileId, range: Range) -> Vec<CodeActionOrCommand> {
     let mut actions = Vec::new();
     for d in view
@@ -216,7 +231,8 @@ pub fn code_actions(view: &ProjectView, file: FileId, range: Range) -> Vec<CodeA
             continue;
         };
         let diagnostic = convert(view, d);
-        let touches = diagnostic.range.start <= range.end && range.start <= diagnostic.range.end;
+        let touches = diagnostic.range.start.line <= range.end.line
+            && range.start.line <= diagnostic.range.end.line;
         if !touches {
             continue;
         }

@@ -8,8 +8,8 @@ use maclc_compiler::source::{FileId, Span};
 use tower_lsp_server::ls_types::{Hover, HoverContents, MarkupContent, MarkupKind};
 
 use super::describe::{
-    decay_words, doc_above, duration_literal_words, event_source_text, field_type_text,
-    kind_word, limit_words, name_of, number_text, type_text, value_text,
+    decay_words, doc_above, duration_literal_words, event_source_text, field_type_text, kind_word,
+    limit_words, name_of, number_text, type_text, value_text,
 };
 use super::diagnostics::span_range;
 use crate::world::ProjectView;
@@ -171,7 +171,12 @@ pub fn describe_symbol(view: &ProjectView, symbol: Symbol) -> Option<String> {
                     let source = view
                         .sources
                         .get(rule.span.file)
-                        .map(|f| f.slice(rule.span).split_whitespace().collect::<Vec<_>>().join(" "))
+                        .map(|f| {
+                            f.slice(rule.span)
+                                .split_whitespace()
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        })
                         .unwrap_or_default();
                     let kind = match rule.trigger {
                         RuleTrigger::Event { .. } => "",
@@ -255,11 +260,7 @@ pub fn describe_symbol(view: &ProjectView, symbol: Symbol) -> Option<String> {
         }
         Symbol::TemplateParam(t, i) => {
             let p = program.templates.get(t.index())?.params.get(i as usize)?;
-            out.push_str(&code(&format!(
-                "{}: {}",
-                p.name,
-                type_text(schema, &p.ty)
-            )));
+            out.push_str(&code(&format!("{}: {}", p.name, type_text(schema, &p.ty))));
             if let Some(default) = &p.default {
                 let _ = writeln!(out, "\ndefault: {}", value_text(program, default));
             }
@@ -286,9 +287,7 @@ fn count_steps(steps: &[maclc_compiler::check::Step]) -> usize {
                     then, otherwise, ..
                 } => count_steps(then) + count_steps(otherwise),
                 StepKind::Split { arms } => arms.iter().map(|(_, s)| count_steps(s)).sum(),
-                StepKind::RandomSplit { arms } => {
-                    arms.iter().map(|(_, _, s)| count_steps(s)).sum()
-                }
+                StepKind::RandomSplit { arms } => arms.iter().map(|(_, _, s)| count_steps(s)).sum(),
                 StepKind::WaitForEvent { on_timeout, .. } => count_steps(on_timeout),
                 _ => 0,
             }

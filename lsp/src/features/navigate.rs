@@ -58,7 +58,11 @@ pub fn prepare_rename(
     let (span, symbol) = occurrence_at(view, file, offset)
         .ok_or_else(|| RenameRefused("there is no name here to rename".into()))?;
     if view.analysis.program.definition_of(symbol).is_none() {
-        let name = view.sources.get(span.file).map(|f| f.slice(span)).unwrap_or("");
+        let name = view
+            .sources
+            .get(span.file)
+            .map(|f| f.slice(span))
+            .unwrap_or("");
         return Err(RenameRefused(format!(
             "`{name}` is built in and cannot be renamed"
         )));
@@ -67,7 +71,17 @@ pub fn prepare_rename(
 }
 
 const RESERVED: [&str; 11] = [
-    "and", "or", "not", "true", "false", "is", "known", "unknown", "in", "otherwise", "else",
+    "and",
+    "or",
+    "not",
+    "true",
+    "false",
+    "is",
+    "known",
+    "unknown",
+    "in",
+    "otherwise",
+    "else",
 ];
 
 pub fn rename(
@@ -123,6 +137,14 @@ pub fn rename(
         return Ok(WorkspaceEdit::default());
     }
     let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
+    if let Some((at, old)) = keep_wire_name(view, symbol) {
+        if let Some(uri) = view.uri(at.file) {
+            changes.entry(uri.clone()).or_default().push(TextEdit::new(
+                span_range(view, at),
+                format!(" from {old:?}"),
+            ));
+        }
+    }
     for span in occurrences(view, symbol, true) {
         let Some(uri) = view.uri(span.file) else {
             continue;
@@ -133,4 +155,33 @@ pub fn rename(
             .push(TextEdit::new(span_range(view, span), new_name.to_string()));
     }
     Ok(WorkspaceEdit::new(changes))
+}
+
+/// A field read from incoming records under its own name (no `from`) would be read under the
+/// new name after a rename, silently changing what the rules see: the rename writes
+/// `from "old_name"` after the type so the field keeps reading the same data.
+fn keep_wire_name(view: &ProjectView, symbol: Symbol) -> Option<(Span, String)> {
+    use maclc_compiler::syntax::ast::ItemKind;
+    if !matches!(
+        symbol,
+        Symbol::ContactField(_) | Symbol::EventProperty(..) | Symbol::AccountField(..)
+    ) {
+        return None;
+    }
+    let definition = view.analysis.program.definition_of(symbol)?;
+    let parsed = view.parsed(definition.file)?;
+    let decl = parsed.ast.items.iter().find_map(|item| {
+        let fields = match &item.kind {
+            ItemKind::Contact(r) => &r.fields,
+            ItemKind::Account(a) => &a.fields,
+            ItemKind::Event(e) => &e.properties,
+            _ => return None,
+        };
+        fields.iter().find(|f| f.name.span == definition)
+    })?;
+    if decl.wire_name.is_some() {
+        return None;
+    }
+    let end = decl.ty.span.end as usize;
+    Some((Span::new(definition.file, end, end), decl.name.name.clone()))
 }
