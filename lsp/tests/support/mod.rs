@@ -18,6 +18,11 @@ pub struct TestClient {
     pub diagnostics: BTreeMap<String, Value>,
     /// `window/logMessage` texts, in order.
     pub logs: Vec<String>,
+    /// How many times diagnostics were published per URI, and those counts when the last open or
+    /// change was sent: waiting is for publications after that edit, even if some arrived while
+    /// the client was waiting for the answer to a request.
+    published: BTreeMap<String, usize>,
+    mark: BTreeMap<String, usize>,
 }
 
 impl TestClient {
@@ -32,6 +37,8 @@ impl TestClient {
             next_id: 0,
             diagnostics: BTreeMap::new(),
             logs: Vec::new(),
+            published: BTreeMap::new(),
+            mark: BTreeMap::new(),
         };
         let init = client
             .request("initialize", json!({ "capabilities": {} }))
@@ -88,6 +95,7 @@ impl TestClient {
             Some("textDocument/publishDiagnostics") => {
                 let params = &message["params"];
                 let uri = params["uri"].as_str().unwrap_or_default().to_string();
+                *self.published.entry(uri.clone()).or_default() += 1;
                 self.diagnostics.insert(uri, params["diagnostics"].clone());
             }
             Some("window/logMessage") => {
@@ -122,27 +130,26 @@ impl TestClient {
         }
     }
 
-    /// Reads messages until diagnostics have been published for every URI of `uris` since
-    /// this call (the server publishes each file of the project after an open or a change).
+    /// Reads messages until diagnostics have been published for every URI of `uris` since the
+    /// last open or change (the server publishes each file of the project after an edit).
     pub async fn wait_for_diagnostics(&mut self, uris: &BTreeSet<String>) {
-        let mut seen = BTreeSet::new();
-        while !uris.is_subset(&seen) {
+        loop {
+            let done = uris.iter().all(|u| {
+                self.published.get(u).copied().unwrap_or(0) > self.mark.get(u).copied().unwrap_or(0)
+            });
+            if done {
+                return;
+            }
             let message = self.receive().await;
             if std::env::var_os("LSP_TEST_TRACE").is_some() {
                 eprintln!("<- {message}");
-            }
-            if message.get("method").and_then(Value::as_str)
-                == Some("textDocument/publishDiagnostics")
-            {
-                if let Some(uri) = message["params"]["uri"].as_str() {
-                    seen.insert(uri.to_string());
-                }
             }
             self.note(&message);
         }
     }
 
     pub async fn open(&mut self, uri: &str, text: &str) {
+        self.mark = self.published.clone();
         self.notify(
             "textDocument/didOpen",
             json!({ "textDocument": { "uri": uri, "languageId": "marketing", "version": 1, "text": text } }),
@@ -151,6 +158,7 @@ impl TestClient {
     }
 
     pub async fn change(&mut self, uri: &str, version: i64, text: &str) {
+        self.mark = self.published.clone();
         self.notify(
             "textDocument/didChange",
             json!({ "textDocument": { "uri": uri, "version": version }, "contentChanges": [{ "text": text }] }),
