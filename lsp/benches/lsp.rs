@@ -114,7 +114,10 @@ async fn main() {
         std::fs::write(dir.path().join(name), text).expect("writing the project");
         lines += text.lines().count();
     }
-    let uris: BTreeSet<String> = files.iter().map(|(n, _)| uri_of(&dir.path().join(n))).collect();
+    let uris: BTreeSet<String> = files
+        .iter()
+        .map(|(n, _)| uri_of(&dir.path().join(n)))
+        .collect();
     let scores_uri = uri_of(&dir.path().join("scores.marketing"));
     let schema_uri = uri_of(&dir.path().join("schema.marketing"));
     let scores_text = &files[1].1;
@@ -136,12 +139,19 @@ async fn main() {
         open_times.push(start.elapsed());
         client.open(&schema_uri, schema_text).await;
         client.wait_for_diagnostics(&uris).await;
-        diagnostics = client.diagnostics.values().map(|d| d.as_array().map_or(0, Vec::len)).sum();
+        diagnostics = client
+            .diagnostics
+            .values()
+            .map(|d| d.as_array().map_or(0, Vec::len))
+            .sum();
 
         // An edit in a rule file: one more rule at the end of the first score.
         let edited = scores_text.replacen(
             "  at least 0\n",
-            &format!("  +{} when contact.email ends_with \"@x.example\"\n  at least 0\n", run + 1),
+            &format!(
+                "  +{} when contact.email ends_with \"@x.example\"\n  at least 0\n",
+                run + 1
+            ),
             1,
         );
         let start = Instant::now();
@@ -150,7 +160,11 @@ async fn main() {
         edit_rules.push(start.elapsed());
 
         // An edit in the schema: every rule file is re-checked.
-        let edited_schema = schema_text.replacen("  country: text\n", "  country: text\n  region: optional text\n", 1);
+        let edited_schema = schema_text.replacen(
+            "  country: text\n",
+            "  country: text\n  region: optional text\n",
+            1,
+        );
         let start = Instant::now();
         client.change(&schema_uri, 2, &edited_schema).await;
         client.wait_for_diagnostics(&uris).await;
@@ -167,7 +181,10 @@ async fn main() {
             )
             .await;
         complete_cached.push(start.elapsed());
-        assert!(answer["result"].as_array().is_some_and(|a| a.len() > 40), "{answer}");
+        assert!(
+            answer["result"].as_array().is_some_and(|a| a.len() > 40),
+            "{answer}"
+        );
 
         // Completion in a condition (every name), on the cached analysis.
         let start = Instant::now();
@@ -181,7 +198,10 @@ async fn main() {
 
         // What typing feels like: an edit, then completion, until its answer.
         let typed = edited.replacen("  at least 0\n", "  +1 when contact.\n  at least 0\n", 1);
-        let typed_line = typed.lines().position(|l| l == "  +1 when contact.").unwrap_or(0);
+        let typed_line = typed
+            .lines()
+            .position(|l| l == "  +1 when contact.")
+            .unwrap_or(0);
         let start = Instant::now();
         client.change(&scores_uri, 3, &typed).await;
         let answer = client
@@ -191,7 +211,10 @@ async fn main() {
             )
             .await;
         complete_after_edit.push(start.elapsed());
-        assert!(answer["result"].as_array().is_some_and(|a| a.len() > 40), "{answer}");
+        assert!(
+            answer["result"].as_array().is_some_and(|a| a.len() > 40),
+            "{answer}"
+        );
         client.wait_for_diagnostics(&uris).await;
 
         let start = Instant::now();
@@ -212,12 +235,30 @@ async fn main() {
     println!("| request | median of {RUNS} runs | best |");
     println!("|---|---|---|");
     for (name, times) in [
-        ("open a file: whole project parsed, checked, diagnostics of 4 files published", &mut open_times),
-        ("edit a rule file → diagnostics of every file", &mut edit_rules),
-        ("edit the schema → diagnostics of every file", &mut edit_schema),
-        ("completion after `contact.` (analysis cached)", &mut complete_cached),
-        ("completion in a condition, every name (cached)", &mut complete_field),
-        ("edit + completion after `contact.` (re-check included)", &mut complete_after_edit),
+        (
+            "open a file: whole project parsed, checked, diagnostics of 4 files published",
+            &mut open_times,
+        ),
+        (
+            "edit a rule file → diagnostics of every file",
+            &mut edit_rules,
+        ),
+        (
+            "edit the schema → diagnostics of every file",
+            &mut edit_schema,
+        ),
+        (
+            "completion after `contact.` (analysis cached)",
+            &mut complete_cached,
+        ),
+        (
+            "completion in a condition, every name (cached)",
+            &mut complete_field,
+        ),
+        (
+            "edit + completion after `contact.` (re-check included)",
+            &mut complete_after_edit,
+        ),
         ("hover on a score (cached)", &mut hover_times),
     ] {
         let best = times.iter().min().copied().unwrap_or_default();
