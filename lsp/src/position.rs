@@ -58,11 +58,11 @@ mod tests {
 
     #[test]
     fn non_ascii_text_counts_utf16_units() {
-        // `é` is 2 bytes and 1 unit; `🎯` is 4 bytes and 2 units.
+        // `é` is 2 bytes and 1 unit; `🎯` is 4 bytes and 2 units: `x` is at unit 6.
         let text = "a\n\"é🎯\" x\n";
         let x = text.find('x').unwrap_or(0);
-        assert_eq!(position_of(text, x), Position::new(1, 5));
-        assert_eq!(offset_of(text, Position::new(1, 5)), x);
+        assert_eq!(position_of(text, x), Position::new(1, 6));
+        assert_eq!(offset_of(text, Position::new(1, 6)), x);
         // Inside the surrogate pair: the start of the emoji.
         let emoji = text.find('🎯').unwrap_or(0);
         assert_eq!(offset_of(text, Position::new(1, 3)), emoji);
