@@ -40,6 +40,8 @@ enum Command {
     Compile(cmd::compile::Args),
     /// Show what a compiled program file holds: versions, content hash, files, rules, tests
     Inspect(cmd::inspect::Args),
+    /// Run the language server for editors (LSP over standard input and output)
+    Lsp(cmd::lsp::Args),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +54,7 @@ fn main() -> ExitCode {
         Command::Test(args) => cmd::test::run(&args),
         Command::Compile(args) => cmd::compile::run(&args),
         Command::Inspect(args) => cmd::inspect::run(&args),
+        Command::Lsp(args) => cmd::lsp::run(&args),
     };
     ExitCode::from(code)
 }

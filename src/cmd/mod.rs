@@ -6,6 +6,7 @@ pub mod engine;
 pub mod explain;
 pub mod fmt;
 pub mod inspect;
+pub mod lsp;
 pub mod run;
 pub mod test;
 
