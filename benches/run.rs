@@ -4,7 +4,10 @@
 //! `cargo bench --bench run` prints one table: the whole command (wall time, events/s, MB/s of
 //! input, peak memory) as a child process, then decoding and evaluation timed separately in
 //! process, then bytes per contact; then the command again with `--state DIR` (the run store:
-//! checkpoints, final states stored), with the size of the store per contact. The events come
+//! checkpoints, final states stored), with the size of the store per contact; then the same
+//! program with three journeys added (`benches/journeys.marketing`: an abandoned cart keyed per
+//! cart, a webinar follow-up waiting for attendance, an MQL hand-off), to show what journeys
+//! cost in time and in state per contact. The events come
 //! from `../shared/workload/gen_events.py` (`MACLC_WORKLOAD_DIR` overrides the folder) and are
 //! generated once into `target/bench-run/`.
 //! It measures and prints; it never asserts.
@@ -111,6 +114,7 @@ fn maclc_binary() -> Option<PathBuf> {
 /// is there to report the child's maximum RSS (from the kernel's `wait4` rusage).
 fn run_command(
     binary: &Path,
+    project: &Path,
     events: &Path,
     state_out: &Path,
     extra: &[&std::ffi::OsStr],
@@ -126,7 +130,7 @@ fn run_command(
     };
     command
         .arg("run")
-        .arg(manifest_dir().join(PROJECT))
+        .arg(project)
         .arg("--events")
         .arg(events)
         .arg("--state-out")
@@ -208,9 +212,8 @@ struct InProcess {
 
 /// Decoding and evaluation timed apart, in this process, the way `src/cmd/run.rs` drives them
 /// (decode every line, push every valid record, then `finish`).
-fn in_process(events: &Path) -> Result<InProcess, String> {
-    let dir = manifest_dir().join(PROJECT);
-    let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
+fn in_process(dir: &Path, events: &Path) -> Result<InProcess, String> {
+    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "marketing"))
@@ -280,10 +283,11 @@ fn main() {
         .unwrap_or(0);
     let state_out = events.with_file_name("state.jsonl");
 
+    let project = manifest_dir().join(PROJECT);
     let mut walls = Vec::new();
     let mut peaks = Vec::new();
     for _ in 0..RUNS {
-        match run_command(&binary, &events, &state_out, &[]) {
+        match run_command(&binary, &project, &events, &state_out, &[]) {
             Some((wall, rss)) => {
                 walls.push(wall);
                 peaks.extend(rss);
@@ -307,7 +311,7 @@ fn main() {
     for _ in 0..RUNS {
         let _ = std::fs::remove_dir_all(&store_dir);
         let extra = ["--state".as_ref(), store_dir.as_os_str()];
-        match run_command(&binary, &events, &state_out, &extra) {
+        match run_command(&binary, &project, &events, &state_out, &extra) {
             Some((wall, rss)) => {
                 store_walls.push(wall);
                 store_peaks.extend(rss);
@@ -322,13 +326,14 @@ fn main() {
         .map(|m| m.len())
         .unwrap_or(0);
 
-    let inproc = match in_process(&events) {
+    let inproc = match in_process(&project, &events) {
         Ok(r) => Some(r),
         Err(e) => {
             println!("in-process timing skipped: {e}");
             None
         }
     };
+    let journeys = with_journeys(&binary, &events, &state_out);
 
     let secs = wall.as_secs_f64();
     println!(
@@ -413,4 +418,86 @@ fn main() {
             kb as f64 / state_contacts as f64
         );
     }
+    if let Some(j) = &journeys {
+        println!();
+        println!(
+            "with the 3 journeys of `benches/journeys.marketing` added to {PROJECT}, same input"
+        );
+        println!("| measure | value |");
+        println!("|---|---|");
+        let secs = j.wall.as_secs_f64();
+        println!(
+            "| whole command, wall time (median of {RUNS}) | {secs:.2} s (without journeys: {:.2} s) |",
+            wall.as_secs_f64()
+        );
+        println!(
+            "| events/s (input lines / wall time) | {:.0} |",
+            lines as f64 / secs
+        );
+        if let Some(kb) = j.peak_kb {
+            println!("| peak memory (max RSS) | {:.0} MiB |", kb as f64 / 1024.0);
+        }
+        println!("| actions written | {} |", j.actions);
+        if let Some(r) = &j.inproc {
+            println!(
+                "| in process: evaluate (push + finish) | {:.2} s |",
+                r.evaluate.as_secs_f64()
+            );
+            println!(
+                "| contact state as stored (`store::encode_contact`), per contact | {:.0} B |",
+                r.stored_bytes as f64 / r.contacts.max(1) as f64
+            );
+        }
+    }
+}
+
+struct WithJourneys {
+    wall: Duration,
+    peak_kb: Option<u64>,
+    actions: usize,
+    inproc: Option<InProcess>,
+}
+
+/// R1 with three journeys: the project is copied next to the events with
+/// `benches/journeys.marketing` added, then run like the plain one (with `--actions`).
+fn with_journeys(binary: &Path, events: &Path, state_out: &Path) -> Option<WithJourneys> {
+    let dir = events.with_file_name("r1-with-journeys");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).ok()?;
+    let r1 = manifest_dir().join(PROJECT);
+    for entry in std::fs::read_dir(&r1).ok()?.flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|x| x == "marketing") {
+            std::fs::copy(&path, dir.join(entry.file_name())).ok()?;
+        }
+    }
+    std::fs::copy(
+        manifest_dir().join("benches/journeys.marketing"),
+        dir.join("journeys.marketing"),
+    )
+    .ok()?;
+    let actions = events.with_file_name("actions-journeys.jsonl");
+    let extra = ["--actions".as_ref(), actions.as_os_str()];
+    let mut walls = Vec::new();
+    let mut peaks = Vec::new();
+    for _ in 0..RUNS {
+        let (wall, rss) = run_command(binary, &dir, events, state_out, &extra)?;
+        walls.push(wall);
+        peaks.extend(rss);
+    }
+    let inproc = match in_process(&dir, events) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            println!("in-process timing with journeys skipped: {e}");
+            None
+        }
+    };
+    Some(WithJourneys {
+        wall: median(&mut walls),
+        peak_kb: peaks.iter().copied().max(),
+        actions: std::fs::read_to_string(&actions)
+            .map(|t| t.lines().count())
+            .unwrap_or(0),
+        inproc,
+    })
 }
