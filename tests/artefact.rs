@@ -203,7 +203,7 @@ fn the_tests_of_a_compiled_program_run() {
     let output = maclc(&["test", "--program", &path_arg(&program)]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stdout));
     let out = text(&output.stdout);
-    assert!(out.contains("5 passed, 0 failed"), "{out}");
+    assert!(out.contains("8 passed, 0 failed"), "{out}");
     assert!(
         out.contains("the autumn webinar, made from the same template"),
         "{out}"
