@@ -184,29 +184,42 @@ pub fn decode_contact_lines<R: BufRead>(reader: R, schema: &InputSchema) -> Deco
 
 /// Decodes one line (its bytes without the `\n`, and its 1-based number).
 pub fn decode_line(line: u64, raw: &[u8], schema: &InputSchema) -> Result<Record, Reject> {
-    let reject = |reason, detail: String| Reject {
+    let text = line_text(line, raw)?;
+    decode_text(line, text, schema)
+        .map_err(|(reason, detail)| line_reject(line, raw, reason, detail))
+}
+
+/// A reject of line `line` (its bytes `raw`).
+fn line_reject(line: u64, raw: &[u8], reason: RejectReason, detail: String) -> Reject {
+    Reject {
         line,
         reason,
         detail,
         raw: raw.to_vec(),
         length: raw.len() as u64,
-    };
-    let text = match std::str::from_utf8(raw) {
-        Ok(text) => text,
-        Err(e) => {
-            return Err(reject(
-                RejectReason::InvalidUtf8,
-                utf8_detail(raw, e.valid_up_to()),
-            ))
-        }
-    };
+    }
+}
+
+/// The text of a line, checked the same way for events and for a contact snapshot: valid
+/// UTF-8, then not longer than [`MAX_LINE_BYTES`].
+fn line_text(line: u64, raw: &[u8]) -> Result<&str, Reject> {
+    let text = std::str::from_utf8(raw).map_err(|e| {
+        line_reject(
+            line,
+            raw,
+            RejectReason::InvalidUtf8,
+            utf8_detail(raw, e.valid_up_to()),
+        )
+    })?;
     if raw.len() > MAX_LINE_BYTES {
-        return Err(reject(
+        return Err(line_reject(
+            line,
+            raw,
             RejectReason::TooLong,
             too_long_detail(raw.len() as u64),
         ));
     }
-    decode_text(line, text, schema).map_err(|(reason, detail)| reject(reason, detail))
+    Ok(text)
 }
 
 /// Decodes one line of a contact snapshot (`--contacts`, a CRM export): an object with a
@@ -215,28 +228,8 @@ pub fn decode_line(line: u64, raw: &[u8], schema: &InputSchema) -> Result<Record
 /// comes before every event). Rejects use the events' reasons: `missing_identity` without a
 /// `userId`, `wrong_property_type` for `traits`.
 pub fn decode_contact_line(line: u64, raw: &[u8], schema: &InputSchema) -> Result<Record, Reject> {
-    let reject = |reason, detail: String| Reject {
-        line,
-        reason,
-        detail,
-        raw: raw.to_vec(),
-        length: raw.len() as u64,
-    };
-    let text = match std::str::from_utf8(raw) {
-        Ok(text) => text,
-        Err(e) => {
-            return Err(reject(
-                RejectReason::InvalidUtf8,
-                utf8_detail(raw, e.valid_up_to()),
-            ))
-        }
-    };
-    if raw.len() > MAX_LINE_BYTES {
-        return Err(reject(
-            RejectReason::TooLong,
-            too_long_detail(raw.len() as u64),
-        ));
-    }
+    let reject = |reason, detail: String| line_reject(line, raw, reason, detail);
+    let text = line_text(line, raw)?;
     let root =
         json::parse(text).map_err(|e| reject(RejectReason::InvalidJson, e.describe(text)))?;
     if !matches!(root, Json::Object(_)) {
