@@ -15,83 +15,27 @@
 //! by `../shared/workload/gen_events.py`; `MACLC_WORKLOAD_DIR` overrides the folder). It
 //! measures and prints; it never asserts on time.
 
+mod support;
+
 use std::fs::File;
 use std::hint::black_box;
 use std::io::BufReader;
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use maclc_compiler::check::ConsentState;
 use maclc_compiler::ir::Ir;
-use maclc_compiler::source::Sources;
-use maclc_compiler::syntax::parse_file;
 use maclc_runtime::engine::{decode_events, Engine, EventMap, RunOutput};
 use maclc_runtime::eval::{Scope, Val};
 use maclc_runtime::input::{decode_lines, Record};
 use maclc_runtime::jit::Jit;
 use maclc_runtime::program_schema::input_schema;
+use support::{events_file, load_project, manifest_dir};
 
-const CONTACTS: usize = 25_000;
-const EVENTS: usize = 1_000_000;
 const RUNS: usize = 5;
 const PROJECT: &str = "examples/reference-r1";
 
-fn manifest_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The events file of `benches/run.rs`, generated once if missing.
-fn events_file() -> Option<PathBuf> {
-    let out_dir = manifest_dir().join("target/bench-run");
-    let file = out_dir.join(format!("events-{CONTACTS}c-{EVENTS}e.jsonl"));
-    if file.is_file() {
-        return Some(file);
-    }
-    let workload = std::env::var_os("MACLC_WORKLOAD_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| manifest_dir().join("../shared/workload"));
-    let generator = workload.join("gen_events.py");
-    if !generator.is_file() || std::fs::create_dir_all(&out_dir).is_err() {
-        println!(
-            "skipped: no generator at {} (set MACLC_WORKLOAD_DIR)",
-            generator.display()
-        );
-        return None;
-    }
-    let partial = out_dir.join("events.partial");
-    println!("generating {} (once)…", file.display());
-    let ok = Command::new("python3")
-        .arg(&generator)
-        .args(["--contacts", &CONTACTS.to_string()])
-        .args(["--events", &EVENTS.to_string()])
-        .arg("--out")
-        .arg(&partial)
-        .status()
-        .is_ok_and(|s| s.success());
-    (ok && std::fs::rename(&partial, &file).is_ok()).then_some(file)
-}
-
 fn load_ir() -> Result<Ir, String> {
-    let dir = manifest_dir().join(PROJECT);
-    let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "marketing"))
-        .collect();
-    names.sort();
-    let mut sources = Sources::new();
-    for name in &names {
-        let text = std::fs::read_to_string(name).map_err(|e| e.to_string())?;
-        sources.add(name.display().to_string(), text);
-    }
-    let parsed = sources.iter().map(|f| parse_file(f)).collect();
-    let analysis = maclc_compiler::analyze_parsed(&sources, parsed);
-    if analysis.has_errors() {
-        return Err("the project has check errors".into());
-    }
-    maclc_compiler::ir::lower_with(&analysis.program, &maclc_runtime::zone::load_zone)
-        .map_err(|e| format!("cannot lower the project: {e}"))
+    load_project(&manifest_dir().join(PROJECT)).map(|(_, ir)| ir)
 }
 
 /// The rule kernel through `Scope::holds`: points per score (a sum, so nothing is skipped).
