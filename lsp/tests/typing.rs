@@ -2,10 +2,13 @@
 //! is being typed. For every example file: a sample of its prefixes — 10 ending at line ends
 //! spread over the file and 6 at seeded random bytes (mid-word, mid-string) — then 10 seeded
 //! pseudo-random edits (insertions of language fragments, deletions, line duplications).
-//! A sample, not every prefix: each step re-checks the whole example project, about 40 ms in a
-//! debug build, so every byte of every example would take several minutes; the parser's own
-//! test (`tests/parser_robustness.rs`) does cover every prefix of every file. Set
-//! `MACLC_TYPING_ALL=1` to run every line end and every 7th byte (several minutes). After each step every
+//! Prefixes are sampled because each step re-checks the whole example project (about 40 ms in
+//! a debug build), so every byte of every example would take several minutes; two other tests
+//! cover the rest: `every_position_of_every_example_gets_answers` puts the cursor at every
+//! character of every whole example (completion reads the text before the cursor just as in a
+//! prefix typed so far), and the parser's own test (`tests/parser_robustness.rs`) parses every
+//! prefix of every file. Set `MACLC_TYPING_ALL=1` to try every line end and every 7th byte as a
+//! prefix (several minutes). After each step every
 //! feature runs on the project — diagnostics of each file, completion, hover, definition,
 //! references, rename, formatting, outline, folding, code actions — at the cursor and at a few
 //! other places. The feature functions are called directly, without the server's
@@ -178,4 +181,28 @@ fn random_edits_get_answers() {
             exercise(&mut world, &uri, &offsets);
         }
     }
+}
+
+/// The other half of "every prefix": the cursor at every character of every whole example,
+/// where completion reads the text before the cursor exactly as it would in a prefix typed so
+/// far (the analysis is of the whole project, checked once per file, so this stays fast).
+#[test]
+fn every_position_of_every_example_gets_answers() {
+    let mut positions = 0;
+    for path in examples() {
+        let text = std::fs::read_to_string(&path).expect("an example file");
+        let uri = Uri::from_file_path(&path).expect("a file URI");
+        let mut world = World::new();
+        world.open(uri.clone(), text.clone());
+        let (view, file) = world.project_of(&uri);
+        let file = file.expect("the open file is part of its project");
+        for offset in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+            let _ = completion::complete(&view, file, offset);
+            let _ = hover::hover(&view, file, offset);
+            let _ = navigate::definition(&view, file, offset);
+            let _ = navigate::prepare_rename(&view, file, offset);
+            positions += 1;
+        }
+    }
+    assert!(positions > 50_000, "only {positions} positions were tried");
 }
