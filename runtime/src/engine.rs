@@ -125,6 +125,9 @@ pub struct ContactState {
     pub scores_checked: Vec<f64>,
     /// Journey runs and what journey triggers and entry rules remember.
     pub journeys: crate::journey::JourneyState,
+    /// The latest time up to which changes that time alone makes (a record leaving a window)
+    /// have been looked at; see `lifecycle::fire_timers`.
+    pub time_seen: i64,
 }
 
 impl ContactState {
@@ -149,6 +152,7 @@ impl ContactState {
             actions: Vec::new(),
             scores_checked: vec![0.0; ir.scores.len()],
             journeys: crate::journey::JourneyState::new(ir),
+            time_seen: i64::MIN,
         }
     }
 
@@ -490,6 +494,7 @@ pub fn replay(
 /// (and the lifecycle and routings they trigger).
 pub fn finish_contact(ir: &Ir, state: &mut ContactState, until: i64) {
     fire_timers(ir, state, until);
+    state.time_seen = state.time_seen.max(until);
     advance(ir, state, until);
     refresh_profile_points(ir, state, until, 0);
     if ir.live_segments {
@@ -567,6 +572,8 @@ pub fn begin_record(ir: &Ir, state: &mut ContactState, ts: i64) {
     // SLA deadlines strictly before this record have passed ("within 48h" includes 48h).
     fire_timers(ir, state, ts - 1);
     advance(ir, state, ts);
+    // The record's own evaluation sees every window as of `ts`.
+    state.time_seen = state.time_seen.max(ts);
     state.last_activity = Some(ts);
     for s in &mut state.scores {
         s.steps_done = 0;

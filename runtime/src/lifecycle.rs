@@ -284,13 +284,23 @@ pub fn fire_timers(ir: &Ir, state: &mut ContactState, to: i64) {
             .filter(|(_, t)| t.due <= to)
             .min_by_key(|(i, t)| (t.due, *i))
             .map(|(i, t)| (i, *t));
-        let next_journey = crate::journey::next_due(state).filter(|d| *d <= to);
+        // A window closing on a record is a wake-up too: with it, "3 pricing views in the
+        // last 7 days" stops holding 7 days after the first view, not at the next record.
+        let next_journey = [
+            crate::journey::next_due(state),
+            next_window_closing(ir, state),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|d| *d <= to)
+        .min();
         match (next_sla, next_journey) {
             (Some((index, timer)), j) if j.is_none_or(|d| timer.due <= d) => {
                 state.timers.remove(index);
                 fire_sla(ir, state, timer);
             }
             (_, Some(due)) => {
+                state.time_seen = state.time_seen.max(due);
                 if same_time.0 == due {
                     same_time.1 += 1;
                     if same_time.1 > 64 {
@@ -309,6 +319,33 @@ pub fn fire_timers(ir: &Ir, state: &mut ContactState, to: i64) {
             _ => break,
         }
     }
+}
+
+/// The next moment after `state.time_seen` at which a record of the contact's history leaves
+/// the window of an aggregate (windows are `now - D < ts <= now`, so a record at `ts` leaves
+/// at `ts + D`). Only programs whose segments are watched (lifecycle, routing, journeys) need
+/// it; for the others segments are evaluated once, at the end.
+fn next_window_closing(ir: &Ir, state: &ContactState) -> Option<i64> {
+    if !ir.live_segments {
+        return None;
+    }
+    let mut next: Option<i64> = None;
+    for aggregate in &ir.aggregates {
+        let Some(window) = aggregate.window_millis else {
+            continue;
+        };
+        for entry in &state.history {
+            let matches = match aggregate.event {
+                None => true,
+                Some(event) => entry.event == Some(event.0),
+            };
+            let leaves = entry.ts.saturating_add(window);
+            if matches && leaves > state.time_seen && next.is_none_or(|n| leaves < n) {
+                next = Some(leaves);
+            }
+        }
+    }
+    next
 }
 
 fn fire_sla(ir: &Ir, state: &mut ContactState, timer: Timer) {

@@ -35,7 +35,7 @@ pub const STORE_FILE: &str = "maclc-state.redb";
 
 /// Bumped when what is stored changes meaning: an old store is then refused with a clear
 /// message rather than misread.
-const FORMAT: &str = "maclc-state 2";
+const FORMAT: &str = "maclc-state 3";
 
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const BATCHES: TableDefinition<u64, &[u8]> = TableDefinition::new("batches");
@@ -676,6 +676,7 @@ pub fn encode_contact(c: &ContactState) -> Vec<u8> {
         actions: _,
         scores_checked,
         journeys,
+        time_seen,
     } = c;
     let mut enc = Enc::default();
     enc.bytes(id.as_bytes());
@@ -799,6 +800,7 @@ pub fn encode_contact(c: &ContactState) -> Vec<u8> {
         enc.f(*s);
     }
     encode_journeys(&mut enc, journeys);
+    enc.i(*time_seen);
     enc.0
 }
 
@@ -1103,6 +1105,7 @@ pub fn decode_contact(bytes: &[u8]) -> Option<ContactState> {
     })?;
     let scores_checked = d.list(Dec::f)?;
     let journeys = decode_journeys(&mut d)?;
+    let time_seen = d.i()?;
     d.end().then_some(ContactState {
         id,
         profile,
@@ -1123,6 +1126,7 @@ pub fn decode_contact(bytes: &[u8]) -> Option<ContactState> {
         actions: Vec::new(),
         scores_checked,
         journeys,
+        time_seen,
     })
 }
 
