@@ -587,7 +587,7 @@ fn check(ir: &Ir, state: &ContactState, expectation: &Expectation) -> Check {
                     format_number(*high)
                 ),
             };
-            let actual = format_number(value);
+            let actual = score_words(value);
             Check::Fails {
                 expected: format!("{name} {wanted}"),
                 message: format!("expected `{name}` {wanted}, but it is {actual}"),
@@ -648,6 +648,76 @@ fn check(ir: &Ir, state: &ContactState, expectation: &Expectation) -> Check {
         }
         Expectation::Suppressed { channel, template } => {
             check_message(ir, state, "suppressed", *channel, template)
+        }
+        Expectation::NotSent { channel, template } => {
+            let channel = ir
+                .channels
+                .get(channel.index())
+                .map_or("?", |c| c.name.as_str());
+            let sent: Vec<&crate::lifecycle::Action> = state
+                .actions
+                .iter()
+                .filter(|a| {
+                    a.kind == "send"
+                        && payload(a, "channel") == Some(channel)
+                        && payload(a, "template") == Some(template.as_str())
+                })
+                .collect();
+            let Some(first) = sent.first() else {
+                return Check::Holds;
+            };
+            Check::Fails {
+                expected: format!("not sent {channel} \"{template}\""),
+                message: format!(
+                    "expected no send of {channel} `{template}`, but it was sent ({})",
+                    first.rule
+                ),
+                actual: action_words(first),
+            }
+        }
+        Expectation::NotifiedQueue(queue) => {
+            let name = ir
+                .queues
+                .get(queue.index())
+                .map_or("?", |q| q.name.as_str());
+            check_notified(state, "queue", name, format!("notified queue {name}"))
+        }
+        Expectation::NotifiedAddress(address) => check_notified(
+            state,
+            "recipient",
+            address,
+            format!("notified \"{address}\""),
+        ),
+        Expectation::Listed { added, list } => {
+            let kind = if *added { "list_add" } else { "list_remove" };
+            if state
+                .actions
+                .iter()
+                .any(|a| a.kind == kind && payload(a, "list") == Some(list.as_str()))
+            {
+                return Check::Holds;
+            }
+            let expected = if *added {
+                format!("added to list \"{list}\"")
+            } else {
+                format!("removed from list \"{list}\"")
+            };
+            let changes: Vec<String> = state
+                .actions
+                .iter()
+                .filter(|a| matches!(a.kind, "list_add" | "list_remove"))
+                .map(action_words)
+                .collect();
+            let actual = if changes.is_empty() {
+                "no list change".to_string()
+            } else {
+                changes.join("; ")
+            };
+            Check::Fails {
+                message: format!("expected {expected}, but there was {actual}"),
+                expected,
+                actual,
+            }
         }
         Expectation::RoutedTo(queue) => {
             let name = ir
@@ -735,6 +805,17 @@ fn check(ir: &Ir, state: &ContactState, expectation: &Expectation) -> Check {
     }
 }
 
+/// A score as a reader wants it: whole numbers as they are, decayed ones to two decimals with
+/// `about` so a rounded `70` that fails `>= 70` does not read as a contradiction.
+pub fn score_words(value: f64) -> String {
+    let rounded = (value * 100.0).round() / 100.0;
+    if rounded == value || !value.is_finite() {
+        format_number(value)
+    } else {
+        format!("about {}", format_number(rounded))
+    }
+}
+
 /// How a journey run ended, in words.
 pub fn outcome_words(outcome: crate::journey::Outcome) -> &'static str {
     match outcome {
@@ -802,6 +883,29 @@ fn actions_words(_ir: &Ir, actions: &[crate::lifecycle::Action]) -> String {
         .join("; ")
 }
 
+/// `expect notified …`: a notify action whose `key` (queue or recipient) is `who`.
+fn check_notified(state: &ContactState, key: &str, who: &str, expected: String) -> Check {
+    let notified: Vec<&crate::lifecycle::Action> =
+        state.actions.iter().filter(|a| a.kind == "notify").collect();
+    if notified.iter().any(|a| payload(a, key) == Some(who)) {
+        return Check::Holds;
+    }
+    let actual = if notified.is_empty() {
+        "no notification".to_string()
+    } else {
+        notified
+            .iter()
+            .map(|a| action_words(a))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    Check::Fails {
+        message: format!("expected {expected}, but there was {actual}"),
+        expected,
+        actual,
+    }
+}
+
 /// `expect sent …` / `expect suppressed …`: an action of `kind` with that channel and template.
 fn check_message(
     ir: &Ir,
@@ -853,5 +957,18 @@ fn check_message(
         message: format!("expected {expected}, but there was {actual}"),
         expected,
         actual,
+    }
+}
+
+#[cfg(test)]
+mod score_words_tests {
+    use super::score_words;
+
+    #[test]
+    fn decayed_scores_read_rounded_and_say_so() {
+        assert_eq!(score_words(69.865_388_059_888_09), "about 69.87");
+        assert_eq!(score_words(69.999), "about 70");
+        assert_eq!(score_words(12.5), "12.5");
+        assert_eq!(score_words(40.0), "40");
     }
 }

@@ -1232,6 +1232,25 @@ pub fn never_sent(
     }
 }
 
+/// A test expects a notify or list change that nothing in the program makes.
+pub fn never_done(
+    name: &crate::syntax::ast::StrLit,
+    message: &str,
+    label: &str,
+    help: &str,
+    suggestion: Option<&str>,
+) -> Diagnostic {
+    let d = Diagnostic::new(c::NEVER_DONE, message.to_string(), name.span, label);
+    match suggestion {
+        Some(s) => d.with_help(format!("did you mean `{s}`?")).with_fix(
+            format!("change to `{s}`"),
+            name.span,
+            format!("\"{s}\""),
+        ),
+        None => d.with_help(help.to_string()),
+    }
+}
+
 pub fn test_contact_incomplete(span: Span, missing: &[String]) -> Diagnostic {
     let list = missing
         .iter()

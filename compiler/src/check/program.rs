@@ -764,6 +764,19 @@ pub enum Expectation {
         channel: ChannelId,
         template: String,
     },
+    /// No send of this message so far; a suppressed or deferred one is not a send.
+    NotSent {
+        channel: ChannelId,
+        template: String,
+    },
+    /// A notify action to this queue (`Some`) or address.
+    NotifiedQueue(QueueId),
+    NotifiedAddress(String),
+    /// A `list_add` (`added`) or `list_remove` action on this list.
+    Listed {
+        added: bool,
+        list: String,
+    },
     RoutedTo(QueueId),
     JourneyAt {
         journey: JourneyId,

@@ -1460,6 +1460,20 @@ impl<'a> Formatter<'a> {
             ExpectationKind::Suppressed { channel, template } => {
                 format!("suppressed {} {}", channel.name, str_lit(template))
             }
+            ExpectationKind::NotSent { channel, template } => {
+                format!("not sent {} {}", channel.name, str_lit(template))
+            }
+            ExpectationKind::Notified(NotifyTarget::Queue(queue)) => {
+                format!("notified queue {}", queue.name)
+            }
+            ExpectationKind::Notified(NotifyTarget::Address(address)) => {
+                format!("notified {}", str_lit(address))
+            }
+            ExpectationKind::Listed { added, list } => format!(
+                "{} list {}",
+                if *added { "added to" } else { "removed from" },
+                str_lit(list)
+            ),
             ExpectationKind::RoutedTo(queue) => format!("routed to {}", queue.name),
             ExpectationKind::JourneyAt { journey, step } => {
                 format!("journey {} at {}", journey.name, step.name)

@@ -722,9 +722,22 @@ pub enum ExpectationKind {
     InSegment { segment: Ident, negated: bool },
     Sent { channel: Ident, template: StrLit },
     Suppressed { channel: Ident, template: StrLit },
+    /// `not sent CHANNEL "template"`: no send of it so far (a suppressed one is not a send).
+    NotSent { channel: Ident, template: StrLit },
+    /// `notified queue NAME` / `notified "address"`.
+    Notified(NotifyTarget),
+    /// `added to list "name"` / `removed from list "name"`.
+    Listed { added: bool, list: StrLit },
     RoutedTo(Ident),
     JourneyAt { journey: Ident, step: Ident },
     NoActions,
+}
+
+/// Whom an `expect notified …` names.
+#[derive(Debug, Clone)]
+pub enum NotifyTarget {
+    Queue(Ident),
+    Address(StrLit),
 }
 
 #[derive(Debug, Clone)]

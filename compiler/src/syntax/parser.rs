@@ -337,6 +337,9 @@ fn describe_rule(rule: Rule) -> Option<String> {
         Rule::route_target => "`queue` or `notify`",
         Rule::expectation
         | Rule::exp_sent
+        | Rule::exp_not_sent
+        | Rule::exp_notified
+        | Rule::exp_list
         | Rule::exp_suppressed
         | Rule::exp_routed
         | Rule::exp_stage
@@ -1601,6 +1604,7 @@ impl Builder<'_> {
         let rule = pair.as_rule();
         let negated = has_keyword(&pair, Rule::k_not);
         let between = has_keyword(&pair, Rule::k_between);
+        let added = has_keyword(&pair, Rule::k_added);
         let ps = parts(pair);
         let kind = match rule {
             Rule::exp_sent => ExpectationKind::Sent {
@@ -1610,6 +1614,21 @@ impl Builder<'_> {
             Rule::exp_suppressed => ExpectationKind::Suppressed {
                 channel: self.ident(ps.first()?),
                 template: self.string(ps.get(1)?),
+            },
+            Rule::exp_not_sent => ExpectationKind::NotSent {
+                channel: self.ident(ps.first()?),
+                template: self.string(ps.get(1)?),
+            },
+            Rule::exp_notified => {
+                let target = ps.first()?;
+                ExpectationKind::Notified(match target.as_rule() {
+                    Rule::ident => NotifyTarget::Queue(self.ident(target)),
+                    _ => NotifyTarget::Address(self.string(target)),
+                })
+            }
+            Rule::exp_list => ExpectationKind::Listed {
+                added,
+                list: self.string(ps.first()?),
             },
             Rule::exp_routed => ExpectationKind::RoutedTo(self.ident(ps.first()?)),
             Rule::exp_stage => ExpectationKind::Stage(self.ident(ps.first()?)),
