@@ -151,7 +151,12 @@ fn plain_words(failure: &Failure) -> String {
         }
     } else if failure.expected.starts_with("stage ") {
         format!("the contact is at stage `{actual}`")
-    } else if failure.expected.starts_with("sent ") || failure.expected.starts_with("suppressed ") {
+    } else if failure.expected.starts_with("not sent ") {
+        "it was sent".to_string()
+    } else if ["sent ", "suppressed ", "notified ", "added to list ", "removed from list "]
+        .iter()
+        .any(|p| failure.expected.starts_with(p))
+    {
         format!("instead: {actual}")
     } else if failure.expected == "no actions" {
         format!("there were: {actual}")
