@@ -84,6 +84,8 @@ pub struct TraceEntry {
 pub enum Happened {
     /// An event of the test (`span`: its statement).
     Event { event: u32, span: Span },
+    /// An `identify { … }` step of the test changed the profile (`span`: its statement).
+    Identify { span: Span },
     /// Points changed: `rule` is the rule's position in its score as written
     /// (`engine::BOUNDS_RULE` when a bound cut the change).
     Points {
@@ -137,8 +139,9 @@ fn val(value: &Value) -> Val {
 /// A test contact and what the test saw happen to it (besides what its state records).
 struct Subject {
     state: ContactState,
-    /// Its events: (time, event id, the statement).
-    events: Vec<(i64, u32, Span)>,
+    /// Its events and identify steps: (time, event id or `None` for an identify, the
+    /// statement).
+    events: Vec<(i64, Option<u32>, Span)>,
     /// Segment entries and exits, as seen at each step of the test.
     segments_seen: Vec<TraceEntry>,
     /// How many of `state.changes` and `segments_seen` were there from the start (profile
@@ -205,13 +208,11 @@ impl Subject {
             entries.push((entry.time, order, entry));
         };
         for &(time, event, span) in &self.events {
-            push(
-                &mut entries,
-                TraceEntry {
-                    time,
-                    what: Happened::Event { event, span },
-                },
-            );
+            let what = match event {
+                Some(event) => Happened::Event { event, span },
+                None => Happened::Identify { span },
+            };
+            push(&mut entries, TraceEntry { time, what });
         }
         // Replays the score values so each change shows where it left the score; decay between
         // changes is not replayed, so scores with decay show the change only.
@@ -347,7 +348,7 @@ impl Subject {
             };
             let rank = match entry.what {
                 _ if from_start => 0,
-                Happened::Event { .. } => 1,
+                Happened::Event { .. } | Happened::Identify { .. } => 1,
                 Happened::Points { .. } => 2,
                 Happened::Stage { .. } | Happened::Transition { .. } => 3,
                 Happened::Segment { .. } => 4,
@@ -384,41 +385,7 @@ pub fn run_test(ir: &Ir, test: &Test) -> TestOutcome {
                 .clone()
                 .unwrap_or_else(|| format!("contact-{}", i + 1));
             let mut state = ContactState::new(ir, &id);
-            for (key, value) in &c.fields {
-                match key {
-                    TestKey::Contact(f) => {
-                        if let Some(slot) = state.profile.get_mut(f.index()) {
-                            *slot = val(value);
-                        }
-                    }
-                    TestKey::Consent(ch) => {
-                        if let (Some(slot), Value::Consent(v)) =
-                            (state.consent.get_mut(ch.index()), value)
-                        {
-                            *slot = *v;
-                        }
-                    }
-                    TestKey::Stage => {
-                        if let Value::Stage(s) = value {
-                            state.stage = s.0;
-                        }
-                    }
-                    TestKey::Account { link, field, .. } => {
-                        let slot = ir.account_slot(link.0, *field);
-                        if let Some(v) = slot.and_then(|i| state.account.get_mut(i as usize)) {
-                            *v = val(value);
-                        }
-                        // The account's key is the link's value (`contact.company` is known
-                        // once the test gives `account.id`), as in a record's traits.
-                        let is_key = slot
-                            .and_then(|i| ir.account_slots.get(i as usize))
-                            .is_some_and(|a| a.is_key);
-                        if let (true, Some(v)) = (is_key, state.profile.get_mut(link.index())) {
-                            *v = val(value);
-                        }
-                    }
-                }
-            }
+            set_fields(ir, &mut state, &c.fields);
             state
         })
         .map(|state| Subject {
@@ -482,7 +449,7 @@ pub fn run_test(ir: &Ir, test: &Test) -> TestOutcome {
                         *slot = val(v);
                     }
                 }
-                subject.events.push((now, event.0, step.span));
+                subject.events.push((now, Some(event.0), step.span));
                 let state = &mut subject.state;
                 begin_record(ir, state, now);
                 let trigger = format!("test step {}", n + 1);
@@ -494,6 +461,20 @@ pub fn run_test(ir: &Ir, test: &Test) -> TestOutcome {
                     0,
                     &trigger,
                 );
+                subject.look(ir, now);
+            }
+            TestStepKind::Identify { fields } => {
+                // As an identify record: time moves, the traits replace the fields they carry,
+                // profile points are recomputed, then segments, lifecycle, routing and journeys
+                // (a `contact.FIELD changes` trigger) react.
+                subject.look(ir, now);
+                subject.events.push((now, None, step.span));
+                let state = &mut subject.state;
+                begin_record(ir, state, now);
+                set_fields(ir, state, fields);
+                refresh_profile_points(ir, state, now, 0);
+                let trigger = format!("test step {}", n + 1);
+                apply_events(ir, state, Vec::new(), now, 0, &trigger);
                 subject.look(ir, now);
             }
             TestStepKind::Expect(expectation) => {
@@ -542,6 +523,45 @@ pub fn run_test(ir: &Ir, test: &Test) -> TestOutcome {
         failures,
         skipped,
         exercised,
+    }
+}
+
+/// Gives a test contact the fields, consents and stage of its `contact { … }` block, or of an
+/// `identify { … }` step (only those it names change).
+fn set_fields(ir: &Ir, state: &mut ContactState, fields: &[(TestKey, Value)]) {
+    for (key, value) in fields {
+        match key {
+            TestKey::Contact(f) => {
+                if let Some(slot) = state.profile.get_mut(f.index()) {
+                    *slot = val(value);
+                }
+            }
+            TestKey::Consent(ch) => {
+                if let (Some(slot), Value::Consent(v)) = (state.consent.get_mut(ch.index()), value)
+                {
+                    *slot = *v;
+                }
+            }
+            TestKey::Stage => {
+                if let Value::Stage(s) = value {
+                    state.stage = s.0;
+                }
+            }
+            TestKey::Account { link, field, .. } => {
+                let slot = ir.account_slot(link.0, *field);
+                if let Some(v) = slot.and_then(|i| state.account.get_mut(i as usize)) {
+                    *v = val(value);
+                }
+                // The account's key is the link's value (`contact.company` is known
+                // once the test gives `account.id`), as in a record's traits.
+                let is_key = slot
+                    .and_then(|i| ir.account_slots.get(i as usize))
+                    .is_some_and(|a| a.is_key);
+                if let (true, Some(v)) = (is_key, state.profile.get_mut(link.index())) {
+                    *v = val(value);
+                }
+            }
+        }
     }
 }
 
@@ -885,8 +905,11 @@ fn actions_words(_ir: &Ir, actions: &[crate::lifecycle::Action]) -> String {
 
 /// `expect notified …`: a notify action whose `key` (queue or recipient) is `who`.
 fn check_notified(state: &ContactState, key: &str, who: &str, expected: String) -> Check {
-    let notified: Vec<&crate::lifecycle::Action> =
-        state.actions.iter().filter(|a| a.kind == "notify").collect();
+    let notified: Vec<&crate::lifecycle::Action> = state
+        .actions
+        .iter()
+        .filter(|a| a.kind == "notify")
+        .collect();
     if notified.iter().any(|a| payload(a, key) == Some(who)) {
         return Check::Holds;
     }

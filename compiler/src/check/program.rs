@@ -742,6 +742,10 @@ pub enum TestStepKind {
         event: EventId,
         properties: Vec<(u32, Value)>,
     },
+    /// The profile changes mid-test: these fields and consents get these values.
+    Identify {
+        fields: Vec<(TestKey, Value)>,
+    },
     Expect(Expectation),
 }
 

@@ -96,6 +96,21 @@ impl Checker<'_> {
                     self.test_event(event, properties)
                         .map(|(event, properties)| TestStepKind::Event { event, properties }),
                 ),
+                ast::TestStmtKind::Identify {
+                    at,
+                    contact,
+                    fields,
+                    ..
+                } => (
+                    Some(at),
+                    contact,
+                    Some(TestStepKind::Identify {
+                        fields: fields
+                            .iter()
+                            .filter_map(|f| self.identify_field(f))
+                            .collect(),
+                    }),
+                ),
                 ast::TestStmtKind::Expect {
                     at,
                     contact,
@@ -162,6 +177,17 @@ impl Checker<'_> {
                 Some(TestTime::Absolute(millis))
             }
         }
+    }
+
+    /// A field an `identify` step changes: as in a test contact, but a record carries no
+    /// stage, so `stage` there is the schema's field or unknown.
+    fn identify_field(&mut self, f: &ast::NamedValue) -> Option<(TestKey, Value)> {
+        if let [name] = f.key.as_slice() {
+            if name.name == "stage" && !self.contact_fields.contains_key("stage") {
+                self.lookup_contact_field(name)?;
+            }
+        }
+        self.test_field(f)
     }
 
     fn test_field(&mut self, f: &ast::NamedValue) -> Option<(TestKey, Value)> {

@@ -1377,6 +1377,19 @@ impl<'a> Formatter<'a> {
                     );
                 }
             }
+            TestStmtKind::Identify {
+                at,
+                contact,
+                fields,
+                keyword,
+            } => {
+                let who = contact
+                    .as_ref()
+                    .map(|c| format!("{}: ", c.name))
+                    .unwrap_or_default();
+                let header = format!("at {} {who}identify ", self.time_point(at));
+                self.values_stmt(span, header, keyword.end as usize, fields);
+            }
             TestStmtKind::Expect {
                 at,
                 contact,

@@ -348,6 +348,7 @@ fn describe_rule(rule: Rule) -> Option<String> {
         | Rule::exp_no_actions
         | Rule::exp_score => "an expectation",
         Rule::test_event => "an event",
+        Rule::test_identify => "an identify",
         Rule::stages_stmt | Rule::transition_stmt | Rule::sla_stmt => "`stages`, `move` or `sla`",
         Rule::trig_segment
         | Rule::trig_stage
@@ -1529,6 +1530,27 @@ impl Builder<'_> {
                             at: Some(at),
                             contact,
                             expectation,
+                        }
+                    }
+                    Rule::test_identify => {
+                        let keyword = body
+                            .clone()
+                            .into_inner()
+                            .find(|p| p.as_rule() == Rule::k_identify)
+                            .map_or(span, |k| self.span(&k));
+                        let mut contact = None;
+                        let mut fields = Vec::new();
+                        for p in parts(body) {
+                            match p.as_rule() {
+                                Rule::ident => contact = Some(self.ident(&p)),
+                                _ => fields.extend(self.named_value(p)),
+                            }
+                        }
+                        TestStmtKind::Identify {
+                            at,
+                            contact,
+                            fields,
+                            keyword,
                         }
                     }
                     _ => {
