@@ -42,6 +42,19 @@ pub fn unknown_contact_field(name: &Ident, suggestion: Option<&str>) -> Diagnost
     )
 }
 
+/// `identify { stage: … }`: a profile update carries fields, not the lifecycle stage.
+pub fn identify_sets_stage(name: &Ident) -> Diagnostic {
+    Diagnostic::new(
+        c::UNKNOWN_CONTACT_FIELD,
+        "an identify changes contact fields, not the stage",
+        name.span,
+        "not a contact field",
+    )
+    .with_help(
+        "give the starting stage in the test's `contact { stage: … }`, or send the events that move the contact",
+    )
+}
+
 pub fn unknown_account_field(name: &Ident, account: &str, suggestion: Option<&str>) -> Diagnostic {
     let d = Diagnostic::new(
         c::UNKNOWN_ACCOUNT_FIELD,

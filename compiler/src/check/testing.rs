@@ -184,7 +184,8 @@ impl Checker<'_> {
     fn identify_field(&mut self, f: &ast::NamedValue) -> Option<(TestKey, Value)> {
         if let [name] = f.key.as_slice() {
             if name.name == "stage" && !self.contact_fields.contains_key("stage") {
-                self.lookup_contact_field(name)?;
+                self.report(errors::identify_sets_stage(name));
+                return None;
             }
         }
         self.test_field(f)
