@@ -153,6 +153,8 @@ fn plain_words(failure: &Failure) -> String {
         format!("the contact is at stage `{actual}`")
     } else if failure.expected.starts_with("not sent ") {
         "it was sent".to_string()
+    } else if failure.expected.starts_with("not notified ") {
+        "it was notified".to_string()
     } else if [
         "sent ",
         "suppressed ",

@@ -695,18 +695,25 @@ fn check(ir: &Ir, state: &ContactState, expectation: &Expectation) -> Check {
                 actual: action_words(first),
             }
         }
-        Expectation::NotifiedQueue(queue) => {
+        Expectation::NotifiedQueue { queue, negated } => {
             let name = ir
                 .queues
                 .get(queue.index())
                 .map_or("?", |q| q.name.as_str());
-            check_notified(state, "queue", name, format!("notified queue {name}"))
+            check_notified(
+                state,
+                "queue",
+                name,
+                &format!("notified queue {name}"),
+                *negated,
+            )
         }
-        Expectation::NotifiedAddress(address) => check_notified(
+        Expectation::NotifiedAddress { address, negated } => check_notified(
             state,
             "recipient",
             address,
-            format!("notified \"{address}\""),
+            &format!("notified \"{address}\""),
+            *negated,
         ),
         Expectation::Listed { added, list } => {
             let kind = if *added { "list_add" } else { "list_remove" };
@@ -903,16 +910,28 @@ fn actions_words(_ir: &Ir, actions: &[crate::lifecycle::Action]) -> String {
         .join("; ")
 }
 
-/// `expect notified …`: a notify action whose `key` (queue or recipient) is `who`.
-fn check_notified(state: &ContactState, key: &str, who: &str, expected: String) -> Check {
+/// `expect [not] notified …`: a notify action whose `key` (queue or recipient) is `who`.
+fn check_notified(state: &ContactState, key: &str, who: &str, words: &str, negated: bool) -> Check {
     let notified: Vec<&crate::lifecycle::Action> = state
         .actions
         .iter()
         .filter(|a| a.kind == "notify")
         .collect();
-    if notified.iter().any(|a| payload(a, key) == Some(who)) {
+    let found = notified.iter().find(|a| payload(a, key) == Some(who));
+    if negated {
+        let Some(first) = found else {
+            return Check::Holds;
+        };
+        return Check::Fails {
+            expected: format!("not {words}"),
+            message: format!("expected not {words}, but it was ({})", first.rule),
+            actual: action_words(first),
+        };
+    }
+    if found.is_some() {
         return Check::Holds;
     }
+    let expected = words.to_string();
     let actual = if notified.is_empty() {
         "no notification".to_string()
     } else {

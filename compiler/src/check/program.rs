@@ -773,9 +773,15 @@ pub enum Expectation {
         channel: ChannelId,
         template: String,
     },
-    /// A notify action to this queue (`Some`) or address.
-    NotifiedQueue(QueueId),
-    NotifiedAddress(String),
+    /// A notify action to this queue or address (none, when `negated`).
+    NotifiedQueue {
+        queue: QueueId,
+        negated: bool,
+    },
+    NotifiedAddress {
+        address: String,
+        negated: bool,
+    },
     /// A `list_add` (`added`) or `list_remove` action on this list.
     Listed {
         added: bool,

@@ -336,13 +336,19 @@ impl Checker<'_> {
                     template: template.value.clone(),
                 }
             }
-            ast::ExpectationKind::Notified(ast::NotifyTarget::Queue(queue)) => {
-                Expectation::NotifiedQueue(self.lookup_queue(queue)?)
-            }
-            ast::ExpectationKind::Notified(ast::NotifyTarget::Address(address)) => {
-                self.check_notified_somewhere(address);
-                Expectation::NotifiedAddress(address.value.clone())
-            }
+            ast::ExpectationKind::Notified { target, negated } => match target {
+                ast::NotifyTarget::Queue(queue) => Expectation::NotifiedQueue {
+                    queue: self.lookup_queue(queue)?,
+                    negated: *negated,
+                },
+                ast::NotifyTarget::Address(address) => {
+                    self.check_notified_somewhere(address);
+                    Expectation::NotifiedAddress {
+                        address: address.value.clone(),
+                        negated: *negated,
+                    }
+                }
+            },
             ast::ExpectationKind::Listed { added, list } => {
                 self.check_listed_somewhere(*added, list);
                 Expectation::Listed {

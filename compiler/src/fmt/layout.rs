@@ -1476,11 +1476,14 @@ impl<'a> Formatter<'a> {
             ExpectationKind::NotSent { channel, template } => {
                 format!("not sent {} {}", channel.name, str_lit(template))
             }
-            ExpectationKind::Notified(NotifyTarget::Queue(queue)) => {
-                format!("notified queue {}", queue.name)
-            }
-            ExpectationKind::Notified(NotifyTarget::Address(address)) => {
-                format!("notified {}", str_lit(address))
+            ExpectationKind::Notified { target, negated } => {
+                let not = if *negated { "not " } else { "" };
+                match target {
+                    NotifyTarget::Queue(queue) => format!("{not}notified queue {}", queue.name),
+                    NotifyTarget::Address(address) => {
+                        format!("{not}notified {}", str_lit(address))
+                    }
+                }
             }
             ExpectationKind::Listed { added, list } => format!(
                 "{} list {}",

@@ -748,8 +748,11 @@ pub enum ExpectationKind {
         channel: Ident,
         template: StrLit,
     },
-    /// `notified queue NAME` / `notified "address"`.
-    Notified(NotifyTarget),
+    /// `[not] notified queue NAME` / `[not] notified "address"`.
+    Notified {
+        target: NotifyTarget,
+        negated: bool,
+    },
     /// `added to list "name"` / `removed from list "name"`.
     Listed {
         added: bool,

@@ -1643,10 +1643,13 @@ impl Builder<'_> {
             },
             Rule::exp_notified => {
                 let target = ps.first()?;
-                ExpectationKind::Notified(match target.as_rule() {
-                    Rule::ident => NotifyTarget::Queue(self.ident(target)),
-                    _ => NotifyTarget::Address(self.string(target)),
-                })
+                ExpectationKind::Notified {
+                    target: match target.as_rule() {
+                        Rule::ident => NotifyTarget::Queue(self.ident(target)),
+                        _ => NotifyTarget::Address(self.string(target)),
+                    },
+                    negated,
+                }
             }
             Rule::exp_list => ExpectationKind::Listed {
                 added,
