@@ -151,7 +151,20 @@ fn plain_words(failure: &Failure) -> String {
         }
     } else if failure.expected.starts_with("stage ") {
         format!("the contact is at stage `{actual}`")
-    } else if failure.expected.starts_with("sent ") || failure.expected.starts_with("suppressed ") {
+    } else if failure.expected.starts_with("not sent ") {
+        "it was sent".to_string()
+    } else if failure.expected.starts_with("not notified ") {
+        "it was notified".to_string()
+    } else if [
+        "sent ",
+        "suppressed ",
+        "notified ",
+        "added to list ",
+        "removed from list ",
+    ]
+    .iter()
+    .any(|p| failure.expected.starts_with(p))
+    {
         format!("instead: {actual}")
     } else if failure.expected == "no actions" {
         format!("there were: {actual}")
@@ -213,6 +226,14 @@ pub fn describe(run: &ProjectRun, entry: &TraceEntry) -> (String, Option<String>
                 .get(*event as usize)
                 .map_or("?", |e| e.name.as_str());
             (format!("event `{name}`"), Some(place(&run.sources, *span)))
+        }
+        Happened::Identify { span } => {
+            // The statement from its `identify` (its `at +1d` and contact name are said by the
+            // trace line's time and heading).
+            let text = written(&run.sources, *span);
+            let from = text.find("identify").unwrap_or(0);
+            let text = text.get(from..).unwrap_or_default();
+            (format!("`{text}`"), Some(place(&run.sources, *span)))
         }
         Happened::Points {
             score,
@@ -434,6 +455,7 @@ fn trace_json(run: &ProjectRun, entry: &TraceEntry) -> Value {
     let (text, place) = describe(run, entry);
     let kind = match entry.what {
         Happened::Event { .. } => "event",
+        Happened::Identify { .. } => "identify",
         Happened::Points { .. } => "points",
         Happened::Stage { .. } => "stage",
         Happened::Segment { .. } => "segment",

@@ -84,6 +84,8 @@ pub struct TraceEntry {
 pub enum Happened {
     /// An event of the test (`span`: its statement).
     Event { event: u32, span: Span },
+    /// An `identify { … }` step of the test changed the profile (`span`: its statement).
+    Identify { span: Span },
     /// Points changed: `rule` is the rule's position in its score as written
     /// (`engine::BOUNDS_RULE` when a bound cut the change).
     Points {
@@ -137,8 +139,9 @@ fn val(value: &Value) -> Val {
 /// A test contact and what the test saw happen to it (besides what its state records).
 struct Subject {
     state: ContactState,
-    /// Its events: (time, event id, the statement).
-    events: Vec<(i64, u32, Span)>,
+    /// Its events and identify steps: (time, event id or `None` for an identify, the
+    /// statement).
+    events: Vec<(i64, Option<u32>, Span)>,
     /// Segment entries and exits, as seen at each step of the test.
     segments_seen: Vec<TraceEntry>,
     /// How many of `state.changes` and `segments_seen` were there from the start (profile
@@ -205,13 +208,11 @@ impl Subject {
             entries.push((entry.time, order, entry));
         };
         for &(time, event, span) in &self.events {
-            push(
-                &mut entries,
-                TraceEntry {
-                    time,
-                    what: Happened::Event { event, span },
-                },
-            );
+            let what = match event {
+                Some(event) => Happened::Event { event, span },
+                None => Happened::Identify { span },
+            };
+            push(&mut entries, TraceEntry { time, what });
         }
         // Replays the score values so each change shows where it left the score; decay between
         // changes is not replayed, so scores with decay show the change only.
@@ -347,7 +348,7 @@ impl Subject {
             };
             let rank = match entry.what {
                 _ if from_start => 0,
-                Happened::Event { .. } => 1,
+                Happened::Event { .. } | Happened::Identify { .. } => 1,
                 Happened::Points { .. } => 2,
                 Happened::Stage { .. } | Happened::Transition { .. } => 3,
                 Happened::Segment { .. } => 4,
@@ -384,41 +385,7 @@ pub fn run_test(ir: &Ir, test: &Test) -> TestOutcome {
                 .clone()
                 .unwrap_or_else(|| format!("contact-{}", i + 1));
             let mut state = ContactState::new(ir, &id);
-            for (key, value) in &c.fields {
-                match key {
-                    TestKey::Contact(f) => {
-                        if let Some(slot) = state.profile.get_mut(f.index()) {
-                            *slot = val(value);
-                        }
-                    }
-                    TestKey::Consent(ch) => {
-                        if let (Some(slot), Value::Consent(v)) =
-                            (state.consent.get_mut(ch.index()), value)
-                        {
-                            *slot = *v;
-                        }
-                    }
-                    TestKey::Stage => {
-                        if let Value::Stage(s) = value {
-                            state.stage = s.0;
-                        }
-                    }
-                    TestKey::Account { link, field, .. } => {
-                        let slot = ir.account_slot(link.0, *field);
-                        if let Some(v) = slot.and_then(|i| state.account.get_mut(i as usize)) {
-                            *v = val(value);
-                        }
-                        // The account's key is the link's value (`contact.company` is known
-                        // once the test gives `account.id`), as in a record's traits.
-                        let is_key = slot
-                            .and_then(|i| ir.account_slots.get(i as usize))
-                            .is_some_and(|a| a.is_key);
-                        if let (true, Some(v)) = (is_key, state.profile.get_mut(link.index())) {
-                            *v = val(value);
-                        }
-                    }
-                }
-            }
+            set_fields(ir, &mut state, &c.fields);
             state
         })
         .map(|state| Subject {
@@ -482,7 +449,7 @@ pub fn run_test(ir: &Ir, test: &Test) -> TestOutcome {
                         *slot = val(v);
                     }
                 }
-                subject.events.push((now, event.0, step.span));
+                subject.events.push((now, Some(event.0), step.span));
                 let state = &mut subject.state;
                 begin_record(ir, state, now);
                 let trigger = format!("test step {}", n + 1);
@@ -494,6 +461,20 @@ pub fn run_test(ir: &Ir, test: &Test) -> TestOutcome {
                     0,
                     &trigger,
                 );
+                subject.look(ir, now);
+            }
+            TestStepKind::Identify { fields } => {
+                // As an identify record: time moves, the traits replace the fields they carry,
+                // profile points are recomputed, then segments, lifecycle, routing and journeys
+                // (a `contact.FIELD changes` trigger) react.
+                subject.look(ir, now);
+                subject.events.push((now, None, step.span));
+                let state = &mut subject.state;
+                begin_record(ir, state, now);
+                set_fields(ir, state, fields);
+                refresh_profile_points(ir, state, now, 0);
+                let trigger = format!("test step {}", n + 1);
+                apply_events(ir, state, Vec::new(), now, 0, &trigger);
                 subject.look(ir, now);
             }
             TestStepKind::Expect(expectation) => {
@@ -545,6 +526,45 @@ pub fn run_test(ir: &Ir, test: &Test) -> TestOutcome {
     }
 }
 
+/// Gives a test contact the fields, consents and stage of its `contact { … }` block, or of an
+/// `identify { … }` step (only those it names change).
+fn set_fields(ir: &Ir, state: &mut ContactState, fields: &[(TestKey, Value)]) {
+    for (key, value) in fields {
+        match key {
+            TestKey::Contact(f) => {
+                if let Some(slot) = state.profile.get_mut(f.index()) {
+                    *slot = val(value);
+                }
+            }
+            TestKey::Consent(ch) => {
+                if let (Some(slot), Value::Consent(v)) = (state.consent.get_mut(ch.index()), value)
+                {
+                    *slot = *v;
+                }
+            }
+            TestKey::Stage => {
+                if let Value::Stage(s) = value {
+                    state.stage = s.0;
+                }
+            }
+            TestKey::Account { link, field, .. } => {
+                let slot = ir.account_slot(link.0, *field);
+                if let Some(v) = slot.and_then(|i| state.account.get_mut(i as usize)) {
+                    *v = val(value);
+                }
+                // The account's key is the link's value (`contact.company` is known
+                // once the test gives `account.id`), as in a record's traits.
+                let is_key = slot
+                    .and_then(|i| ir.account_slots.get(i as usize))
+                    .is_some_and(|a| a.is_key);
+                if let (true, Some(v)) = (is_key, state.profile.get_mut(link.index())) {
+                    *v = val(value);
+                }
+            }
+        }
+    }
+}
+
 enum Check {
     Holds,
     Fails {
@@ -587,7 +607,7 @@ fn check(ir: &Ir, state: &ContactState, expectation: &Expectation) -> Check {
                     format_number(*high)
                 ),
             };
-            let actual = format_number(value);
+            let actual = score_words(value);
             Check::Fails {
                 expected: format!("{name} {wanted}"),
                 message: format!("expected `{name}` {wanted}, but it is {actual}"),
@@ -648,6 +668,83 @@ fn check(ir: &Ir, state: &ContactState, expectation: &Expectation) -> Check {
         }
         Expectation::Suppressed { channel, template } => {
             check_message(ir, state, "suppressed", *channel, template)
+        }
+        Expectation::NotSent { channel, template } => {
+            let channel = ir
+                .channels
+                .get(channel.index())
+                .map_or("?", |c| c.name.as_str());
+            let sent: Vec<&crate::lifecycle::Action> = state
+                .actions
+                .iter()
+                .filter(|a| {
+                    a.kind == "send"
+                        && payload(a, "channel") == Some(channel)
+                        && payload(a, "template") == Some(template.as_str())
+                })
+                .collect();
+            let Some(first) = sent.first() else {
+                return Check::Holds;
+            };
+            Check::Fails {
+                expected: format!("not sent {channel} \"{template}\""),
+                message: format!(
+                    "expected no send of {channel} `{template}`, but it was sent ({})",
+                    first.rule
+                ),
+                actual: action_words(first),
+            }
+        }
+        Expectation::NotifiedQueue { queue, negated } => {
+            let name = ir
+                .queues
+                .get(queue.index())
+                .map_or("?", |q| q.name.as_str());
+            check_notified(
+                state,
+                "queue",
+                name,
+                &format!("notified queue {name}"),
+                *negated,
+            )
+        }
+        Expectation::NotifiedAddress { address, negated } => check_notified(
+            state,
+            "recipient",
+            address,
+            &format!("notified \"{address}\""),
+            *negated,
+        ),
+        Expectation::Listed { added, list } => {
+            let kind = if *added { "list_add" } else { "list_remove" };
+            if state
+                .actions
+                .iter()
+                .any(|a| a.kind == kind && payload(a, "list") == Some(list.as_str()))
+            {
+                return Check::Holds;
+            }
+            let expected = if *added {
+                format!("added to list \"{list}\"")
+            } else {
+                format!("removed from list \"{list}\"")
+            };
+            let changes: Vec<String> = state
+                .actions
+                .iter()
+                .filter(|a| matches!(a.kind, "list_add" | "list_remove"))
+                .map(action_words)
+                .collect();
+            let actual = if changes.is_empty() {
+                "no list change".to_string()
+            } else {
+                changes.join("; ")
+            };
+            Check::Fails {
+                message: format!("expected {expected}, but there was {actual}"),
+                expected,
+                actual,
+            }
         }
         Expectation::RoutedTo(queue) => {
             let name = ir
@@ -735,6 +832,17 @@ fn check(ir: &Ir, state: &ContactState, expectation: &Expectation) -> Check {
     }
 }
 
+/// A score as a reader wants it: whole numbers as they are, decayed ones to two decimals with
+/// `about` so a rounded `70` that fails `>= 70` does not read as a contradiction.
+pub fn score_words(value: f64) -> String {
+    let rounded = (value * 100.0).round() / 100.0;
+    if rounded == value || !value.is_finite() {
+        format_number(value)
+    } else {
+        format!("about {}", format_number(rounded))
+    }
+}
+
 /// How a journey run ended, in words.
 pub fn outcome_words(outcome: crate::journey::Outcome) -> &'static str {
     match outcome {
@@ -802,6 +910,44 @@ fn actions_words(_ir: &Ir, actions: &[crate::lifecycle::Action]) -> String {
         .join("; ")
 }
 
+/// `expect [not] notified …`: a notify action whose `key` (queue or recipient) is `who`.
+fn check_notified(state: &ContactState, key: &str, who: &str, words: &str, negated: bool) -> Check {
+    let notified: Vec<&crate::lifecycle::Action> = state
+        .actions
+        .iter()
+        .filter(|a| a.kind == "notify")
+        .collect();
+    let found = notified.iter().find(|a| payload(a, key) == Some(who));
+    if negated {
+        let Some(first) = found else {
+            return Check::Holds;
+        };
+        return Check::Fails {
+            expected: format!("not {words}"),
+            message: format!("expected not {words}, but it was ({})", first.rule),
+            actual: action_words(first),
+        };
+    }
+    if found.is_some() {
+        return Check::Holds;
+    }
+    let expected = words.to_string();
+    let actual = if notified.is_empty() {
+        "no notification".to_string()
+    } else {
+        notified
+            .iter()
+            .map(|a| action_words(a))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    Check::Fails {
+        message: format!("expected {expected}, but there was {actual}"),
+        expected,
+        actual,
+    }
+}
+
 /// `expect sent …` / `expect suppressed …`: an action of `kind` with that channel and template.
 fn check_message(
     ir: &Ir,
@@ -853,5 +999,18 @@ fn check_message(
         message: format!("expected {expected}, but there was {actual}"),
         expected,
         actual,
+    }
+}
+
+#[cfg(test)]
+mod score_words_tests {
+    use super::score_words;
+
+    #[test]
+    fn decayed_scores_read_rounded_and_say_so() {
+        assert_eq!(score_words(69.865_388_059_888_09), "about 69.87");
+        assert_eq!(score_words(69.999), "about 70");
+        assert_eq!(score_words(12.5), "12.5");
+        assert_eq!(score_words(40.0), "40");
     }
 }

@@ -42,6 +42,19 @@ pub fn unknown_contact_field(name: &Ident, suggestion: Option<&str>) -> Diagnost
     )
 }
 
+/// `identify { stage: … }`: a profile update carries fields, not the lifecycle stage.
+pub fn identify_sets_stage(name: &Ident) -> Diagnostic {
+    Diagnostic::new(
+        c::UNKNOWN_CONTACT_FIELD,
+        "an identify changes contact fields, not the stage",
+        name.span,
+        "not a contact field",
+    )
+    .with_help(
+        "give the starting stage in the test's `contact { stage: … }`, or send the events that move the contact",
+    )
+}
+
 pub fn unknown_account_field(name: &Ident, account: &str, suggestion: Option<&str>) -> Diagnostic {
     let d = Diagnostic::new(
         c::UNKNOWN_ACCOUNT_FIELD,
@@ -1229,6 +1242,25 @@ pub fn never_sent(
         None => d.with_help(format!(
             "expect a message that a journey sends, e.g. `send {channel} \"…\"`"
         )),
+    }
+}
+
+/// A test expects a notify or list change that nothing in the program makes.
+pub fn never_done(
+    name: &crate::syntax::ast::StrLit,
+    message: &str,
+    label: &str,
+    help: &str,
+    suggestion: Option<&str>,
+) -> Diagnostic {
+    let d = Diagnostic::new(c::NEVER_DONE, message.to_string(), name.span, label);
+    match suggestion {
+        Some(s) => d.with_help(format!("did you mean `{s}`?")).with_fix(
+            format!("change to `{s}`"),
+            name.span,
+            format!("\"{s}\""),
+        ),
+        None => d.with_help(help.to_string()),
     }
 }
 

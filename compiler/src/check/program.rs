@@ -742,6 +742,10 @@ pub enum TestStepKind {
         event: EventId,
         properties: Vec<(u32, Value)>,
     },
+    /// The profile changes mid-test: these fields and consents get these values.
+    Identify {
+        fields: Vec<(TestKey, Value)>,
+    },
     Expect(Expectation),
 }
 
@@ -763,6 +767,25 @@ pub enum Expectation {
     Suppressed {
         channel: ChannelId,
         template: String,
+    },
+    /// No send of this message so far; a suppressed or deferred one is not a send.
+    NotSent {
+        channel: ChannelId,
+        template: String,
+    },
+    /// A notify action to this queue or address (none, when `negated`).
+    NotifiedQueue {
+        queue: QueueId,
+        negated: bool,
+    },
+    NotifiedAddress {
+        address: String,
+        negated: bool,
+    },
+    /// A `list_add` (`added`) or `list_remove` action on this list.
+    Listed {
+        added: bool,
+        list: String,
     },
     RoutedTo(QueueId),
     JourneyAt {

@@ -96,6 +96,21 @@ impl Checker<'_> {
                     self.test_event(event, properties)
                         .map(|(event, properties)| TestStepKind::Event { event, properties }),
                 ),
+                ast::TestStmtKind::Identify {
+                    at,
+                    contact,
+                    fields,
+                    ..
+                } => (
+                    Some(at),
+                    contact,
+                    Some(TestStepKind::Identify {
+                        fields: fields
+                            .iter()
+                            .filter_map(|f| self.identify_field(f))
+                            .collect(),
+                    }),
+                ),
                 ast::TestStmtKind::Expect {
                     at,
                     contact,
@@ -162,6 +177,18 @@ impl Checker<'_> {
                 Some(TestTime::Absolute(millis))
             }
         }
+    }
+
+    /// A field an `identify` step changes: as in a test contact, but a record carries no
+    /// stage, so `stage` there is the schema's field or unknown.
+    fn identify_field(&mut self, f: &ast::NamedValue) -> Option<(TestKey, Value)> {
+        if let [name] = f.key.as_slice() {
+            if name.name == "stage" && !self.contact_fields.contains_key("stage") {
+                self.report(errors::identify_sets_stage(name));
+                return None;
+            }
+        }
+        self.test_field(f)
     }
 
     fn test_field(&mut self, f: &ast::NamedValue) -> Option<(TestKey, Value)> {
@@ -301,6 +328,34 @@ impl Checker<'_> {
                     template: template.value.clone(),
                 }
             }
+            ast::ExpectationKind::NotSent { channel, template } => {
+                let channel = self.lookup_channel(channel)?;
+                self.check_sent_somewhere(channel, template);
+                Expectation::NotSent {
+                    channel,
+                    template: template.value.clone(),
+                }
+            }
+            ast::ExpectationKind::Notified { target, negated } => match target {
+                ast::NotifyTarget::Queue(queue) => Expectation::NotifiedQueue {
+                    queue: self.lookup_queue(queue)?,
+                    negated: *negated,
+                },
+                ast::NotifyTarget::Address(address) => {
+                    self.check_notified_somewhere(address);
+                    Expectation::NotifiedAddress {
+                        address: address.value.clone(),
+                        negated: *negated,
+                    }
+                }
+            },
+            ast::ExpectationKind::Listed { added, list } => {
+                self.check_listed_somewhere(*added, list);
+                Expectation::Listed {
+                    added: *added,
+                    list: list.value.clone(),
+                }
+            }
             ast::ExpectationKind::RoutedTo(queue) => {
                 Expectation::RoutedTo(self.lookup_queue(queue)?)
             }
@@ -409,6 +464,112 @@ impl Checker<'_> {
             &channel_name,
             suggestion.as_deref(),
         ));
+    }
+}
+
+impl Checker<'_> {
+    /// Every journey and service-level step, nested ones included.
+    fn all_steps(&self) -> Vec<&Step> {
+        let lifecycle_steps = self
+            .program
+            .lifecycle
+            .iter()
+            .flat_map(|l| l.slas.iter())
+            .flat_map(|s| s.action.iter());
+        let journey_steps = self.program.journeys.iter().flat_map(|j| j.steps.iter());
+        let mut out = Vec::new();
+        for step in journey_steps.chain(lifecycle_steps) {
+            nested_steps(step, &mut out);
+        }
+        out
+    }
+
+    /// An expected notify address must be one a journey, service level or route notifies.
+    fn check_notified_somewhere(&mut self, address: &ast::StrLit) {
+        let mut known: Vec<String> = self
+            .all_steps()
+            .into_iter()
+            .filter_map(|s| match &s.kind {
+                StepKind::Notify {
+                    recipient: Some(r), ..
+                } => Some(r.clone()),
+                _ => None,
+            })
+            .collect();
+        known.extend(self.program.routes.iter().flat_map(|r| {
+            r.rules.iter().filter_map(|rule| match &rule.target {
+                RouteTarget::Notify(who) => Some(who.clone()),
+                RouteTarget::Queue(_) => None,
+            })
+        }));
+        if known.contains(&address.value) {
+            return;
+        }
+        let suggestion =
+            crate::diagnostics::closest_name(&address.value, known.iter().map(String::as_str))
+                .map(str::to_string);
+        self.report(errors::never_done(
+            address,
+            &format!("no journey or route notifies `{}`", address.value),
+            "nobody notifies this address",
+            "expect an address that a `notify \"…\"` step or route names",
+            suggestion.as_deref(),
+        ));
+    }
+
+    /// An expected list change must be one some journey makes.
+    fn check_listed_somewhere(&mut self, added: bool, list: &ast::StrLit) {
+        let known: Vec<String> = self
+            .all_steps()
+            .into_iter()
+            .filter_map(|s| match &s.kind {
+                StepKind::List { add, list } if *add == added => Some(list.clone()),
+                _ => None,
+            })
+            .collect();
+        if known.contains(&list.value) {
+            return;
+        }
+        let suggestion =
+            crate::diagnostics::closest_name(&list.value, known.iter().map(String::as_str))
+                .map(str::to_string);
+        let (verb, step) = if added {
+            ("adds contacts to", "add to list \"…\"")
+        } else {
+            ("removes contacts from", "remove from list \"…\"")
+        };
+        self.report(errors::never_done(
+            list,
+            &format!("no journey {verb} list `{}`", list.value),
+            "no journey changes this list this way",
+            &format!("expect a list that a journey's `{step}` step names"),
+            suggestion.as_deref(),
+        ));
+    }
+}
+
+/// The step and every step nested in it, in source order.
+fn nested_steps<'p>(step: &'p Step, out: &mut Vec<&'p Step>) {
+    out.push(step);
+    match &step.kind {
+        StepKind::WaitForEvent { on_timeout, .. } => {
+            on_timeout.iter().for_each(|s| nested_steps(s, out));
+        }
+        StepKind::If {
+            then, otherwise, ..
+        } => then
+            .iter()
+            .chain(otherwise)
+            .for_each(|s| nested_steps(s, out)),
+        StepKind::Split { arms } => arms
+            .iter()
+            .flat_map(|(_, s)| s)
+            .for_each(|s| nested_steps(s, out)),
+        StepKind::RandomSplit { arms } => arms
+            .iter()
+            .flat_map(|(_, _, s)| s)
+            .for_each(|s| nested_steps(s, out)),
+        _ => {}
     }
 }
 

@@ -312,6 +312,10 @@ entries! {
         "A contact without a required field would be rejected before any rule runs, so a test contact gives every field the schema requires.",
         "contact {\n  email: text\n  country: text\n}\ntest \"t\" {\n  contact { email: \"ana@example.com\" }\n}",
         "contact {\n  email: text\n  country: text\n}\ntest \"t\" {\n  contact { email: \"ana@example.com\", country: \"FR\" }\n}";
+    NEVER_DONE = "E0506", "no journey or route does this",
+        "A test expects a notification to an address, or a list change, that no journey, service level or route ever makes, often a typo in the address or list name.",
+        "event signup\njourney welcome {\n  trigger on signup\n  add to list \"newsletter\"\n}\ntest \"t\" {\n  at 2026-01-01T09:00Z signup\n  expect added to list \"newsleter\"\n}",
+        "event signup\njourney welcome {\n  trigger on signup\n  add to list \"newsletter\"\n}\ntest \"t\" {\n  at 2026-01-01T09:00Z signup\n  expect added to list \"newsletter\"\n}";
     UNUSED_IMPORT = "W0101", "an imported name is not used",
         "`import { a, b } from \"file\"` lists the names a file uses from another one; a name nothing in the file uses is probably left over from an edit.",
         "import { fit, MQL_THRESHOLD } from \"../shared/scoring\"\nsegment mql = fit >= 100",

@@ -1377,6 +1377,19 @@ impl<'a> Formatter<'a> {
                     );
                 }
             }
+            TestStmtKind::Identify {
+                at,
+                contact,
+                fields,
+                keyword,
+            } => {
+                let who = contact
+                    .as_ref()
+                    .map(|c| format!("{}: ", c.name))
+                    .unwrap_or_default();
+                let header = format!("at {} {who}identify ", self.time_point(at));
+                self.values_stmt(span, header, keyword.end as usize, fields);
+            }
             TestStmtKind::Expect {
                 at,
                 contact,
@@ -1460,6 +1473,23 @@ impl<'a> Formatter<'a> {
             ExpectationKind::Suppressed { channel, template } => {
                 format!("suppressed {} {}", channel.name, str_lit(template))
             }
+            ExpectationKind::NotSent { channel, template } => {
+                format!("not sent {} {}", channel.name, str_lit(template))
+            }
+            ExpectationKind::Notified { target, negated } => {
+                let not = if *negated { "not " } else { "" };
+                match target {
+                    NotifyTarget::Queue(queue) => format!("{not}notified queue {}", queue.name),
+                    NotifyTarget::Address(address) => {
+                        format!("{not}notified {}", str_lit(address))
+                    }
+                }
+            }
+            ExpectationKind::Listed { added, list } => format!(
+                "{} list {}",
+                if *added { "added to" } else { "removed from" },
+                str_lit(list)
+            ),
             ExpectationKind::RoutedTo(queue) => format!("routed to {}", queue.name),
             ExpectationKind::JourneyAt { journey, step } => {
                 format!("journey {} at {}", journey.name, step.name)

@@ -689,6 +689,15 @@ pub enum TestStmtKind {
         event: Ident,
         properties: Vec<NamedValue>,
     },
+    /// `at TIME [NAME:] identify { field: value, … }`: the named fields (and consents) change,
+    /// the others keep their values.
+    Identify {
+        at: TimePoint,
+        contact: Option<Ident>,
+        fields: Vec<NamedValue>,
+        /// The `identify` keyword (the formatter finds the `{` after it).
+        keyword: Span,
+    },
     /// `[at TIME] expect [NAME:] …`.
     Expect {
         at: Option<TimePoint>,
@@ -717,14 +726,51 @@ pub struct Expectation {
 
 #[derive(Debug, Clone)]
 pub enum ExpectationKind {
-    Score { score: Ident, check: ScoreCheck },
+    Score {
+        score: Ident,
+        check: ScoreCheck,
+    },
     Stage(Ident),
-    InSegment { segment: Ident, negated: bool },
-    Sent { channel: Ident, template: StrLit },
-    Suppressed { channel: Ident, template: StrLit },
+    InSegment {
+        segment: Ident,
+        negated: bool,
+    },
+    Sent {
+        channel: Ident,
+        template: StrLit,
+    },
+    Suppressed {
+        channel: Ident,
+        template: StrLit,
+    },
+    /// `not sent CHANNEL "template"`: no send of it so far (a suppressed one is not a send).
+    NotSent {
+        channel: Ident,
+        template: StrLit,
+    },
+    /// `[not] notified queue NAME` / `[not] notified "address"`.
+    Notified {
+        target: NotifyTarget,
+        negated: bool,
+    },
+    /// `added to list "name"` / `removed from list "name"`.
+    Listed {
+        added: bool,
+        list: StrLit,
+    },
     RoutedTo(Ident),
-    JourneyAt { journey: Ident, step: Ident },
+    JourneyAt {
+        journey: Ident,
+        step: Ident,
+    },
     NoActions,
+}
+
+/// Whom an `expect notified …` names.
+#[derive(Debug, Clone)]
+pub enum NotifyTarget {
+    Queue(Ident),
+    Address(StrLit),
 }
 
 #[derive(Debug, Clone)]

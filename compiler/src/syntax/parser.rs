@@ -337,6 +337,9 @@ fn describe_rule(rule: Rule) -> Option<String> {
         Rule::route_target => "`queue` or `notify`",
         Rule::expectation
         | Rule::exp_sent
+        | Rule::exp_not_sent
+        | Rule::exp_notified
+        | Rule::exp_list
         | Rule::exp_suppressed
         | Rule::exp_routed
         | Rule::exp_stage
@@ -345,6 +348,7 @@ fn describe_rule(rule: Rule) -> Option<String> {
         | Rule::exp_no_actions
         | Rule::exp_score => "an expectation",
         Rule::test_event => "an event",
+        Rule::test_identify => "an identify",
         Rule::stages_stmt | Rule::transition_stmt | Rule::sla_stmt => "`stages`, `move` or `sla`",
         Rule::trig_segment
         | Rule::trig_stage
@@ -1528,6 +1532,27 @@ impl Builder<'_> {
                             expectation,
                         }
                     }
+                    Rule::test_identify => {
+                        let keyword = body
+                            .clone()
+                            .into_inner()
+                            .find(|p| p.as_rule() == Rule::k_identify)
+                            .map_or(span, |k| self.span(&k));
+                        let mut contact = None;
+                        let mut fields = Vec::new();
+                        for p in parts(body) {
+                            match p.as_rule() {
+                                Rule::ident => contact = Some(self.ident(&p)),
+                                _ => fields.extend(self.named_value(p)),
+                            }
+                        }
+                        TestStmtKind::Identify {
+                            at,
+                            contact,
+                            fields,
+                            keyword,
+                        }
+                    }
                     _ => {
                         let mut idents = Vec::new();
                         let mut properties = Vec::new();
@@ -1601,6 +1626,7 @@ impl Builder<'_> {
         let rule = pair.as_rule();
         let negated = has_keyword(&pair, Rule::k_not);
         let between = has_keyword(&pair, Rule::k_between);
+        let added = has_keyword(&pair, Rule::k_added);
         let ps = parts(pair);
         let kind = match rule {
             Rule::exp_sent => ExpectationKind::Sent {
@@ -1610,6 +1636,24 @@ impl Builder<'_> {
             Rule::exp_suppressed => ExpectationKind::Suppressed {
                 channel: self.ident(ps.first()?),
                 template: self.string(ps.get(1)?),
+            },
+            Rule::exp_not_sent => ExpectationKind::NotSent {
+                channel: self.ident(ps.first()?),
+                template: self.string(ps.get(1)?),
+            },
+            Rule::exp_notified => {
+                let target = ps.first()?;
+                ExpectationKind::Notified {
+                    target: match target.as_rule() {
+                        Rule::ident => NotifyTarget::Queue(self.ident(target)),
+                        _ => NotifyTarget::Address(self.string(target)),
+                    },
+                    negated,
+                }
+            }
+            Rule::exp_list => ExpectationKind::Listed {
+                added,
+                list: self.string(ps.first()?),
             },
             Rule::exp_routed => ExpectationKind::RoutedTo(self.ident(ps.first()?)),
             Rule::exp_stage => ExpectationKind::Stage(self.ident(ps.first()?)),
