@@ -729,22 +729,12 @@ fn check(ir: &Ir, state: &ContactState, expectation: &Expectation) -> Check {
             } else {
                 format!("removed from list \"{list}\"")
             };
-            let changes: Vec<String> = state
+            let changes: Vec<&crate::lifecycle::Action> = state
                 .actions
                 .iter()
                 .filter(|a| matches!(a.kind, "list_add" | "list_remove"))
-                .map(action_words)
                 .collect();
-            let actual = if changes.is_empty() {
-                "no list change".to_string()
-            } else {
-                changes.join("; ")
-            };
-            Check::Fails {
-                message: format!("expected {expected}, but there was {actual}"),
-                expected,
-                actual,
-            }
+            missing_action(expected, &changes, "no list change")
         }
         Expectation::RoutedTo(queue) => {
             let name = ir
@@ -931,11 +921,16 @@ fn check_notified(state: &ContactState, key: &str, who: &str, words: &str, negat
     if found.is_some() {
         return Check::Holds;
     }
-    let expected = words.to_string();
-    let actual = if notified.is_empty() {
-        "no notification".to_string()
+    missing_action(words.to_string(), &notified, "no notification")
+}
+
+/// A failed expectation of an action: what was expected, and the actions shown instead
+/// (`none`, such as "no message", when there are none).
+fn missing_action(expected: String, shown: &[&crate::lifecycle::Action], none: &str) -> Check {
+    let actual = if shown.is_empty() {
+        none.to_string()
     } else {
-        notified
+        shown
             .iter()
             .map(|a| action_words(a))
             .collect::<Vec<_>>()
@@ -986,20 +981,7 @@ fn check_message(
     } else {
         same_message
     };
-    let actual = if shown.is_empty() {
-        "no message".to_string()
-    } else {
-        shown
-            .iter()
-            .map(|a| action_words(a))
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
-    Check::Fails {
-        message: format!("expected {expected}, but there was {actual}"),
-        expected,
-        actual,
-    }
+    missing_action(expected, &shown, "no message")
 }
 
 #[cfg(test)]
