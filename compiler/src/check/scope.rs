@@ -8,6 +8,16 @@ use crate::source::{FileId, Span};
 use crate::syntax::ast::{self, ItemKind};
 
 /// The name an item declares in the project namespace, if any.
+/// An `import` as written in a file of the project, and what it names.
+struct WrittenImport<'a> {
+    importer: FileId,
+    import: &'a ast::Import,
+    /// The imported file's name, resolved against the importer's folder.
+    target_path: String,
+    /// That file, when it is part of the project.
+    target: Option<FileId>,
+}
+
 pub(crate) fn item_name(kind: &ItemKind) -> Option<&ast::Ident> {
     match kind {
         ItemKind::Const(d) => Some(&d.name),
@@ -281,9 +291,47 @@ impl<'a> Checker<'a> {
     /// Checks that every imported file exists and defines the names imported from it, and
     /// that no files import each other.
     pub(crate) fn check_imports(&mut self) {
-        let sources = self.sources;
         // File → the files it imports, with where each import is written.
-        let mut imports: Vec<Vec<(usize, Span)>> = vec![Vec::new(); sources.len()];
+        let mut imports: Vec<Vec<(usize, Span)>> = vec![Vec::new(); self.sources.len()];
+        for written in self.project_imports() {
+            let import = written.import;
+            let Some(file) = written.target else {
+                self.report(errors::import_not_found(
+                    import.path.span,
+                    &import.path.value,
+                    &written.target_path,
+                ));
+                continue;
+            };
+            if let Some(edges) = imports.get_mut(written.importer.0 as usize) {
+                edges.push((file.0 as usize, import.path.span));
+            }
+            let defined = self.names_defined_in(file);
+            for name in &import.names {
+                if defined.contains(&name.name) {
+                    if let Some((global, _)) = self.globals.get(&name.name).copied() {
+                        if let Some(symbol) = global_symbol(global) {
+                            self.refer(name.span, symbol);
+                        }
+                    }
+                    continue;
+                }
+                let suggestion = self.closest(&name.name, defined.iter().map(String::as_str));
+                self.report(errors::import_name_missing(
+                    name,
+                    &import.path.value,
+                    suggestion.as_deref(),
+                ));
+            }
+        }
+        self.report_import_cycles(&imports);
+    }
+
+    /// Every `import` written in the project, with the file it names when that file is part
+    /// of the project.
+    fn project_imports(&self) -> Vec<WrittenImport<'a>> {
+        let sources = self.sources;
+        let mut out = Vec::new();
         for parsed in self.parsed {
             let Some(importer) = sources.get(parsed.file) else {
                 continue;
@@ -292,42 +340,20 @@ impl<'a> Checker<'a> {
                 let ItemKind::Import(import) = &item.kind else {
                     continue;
                 };
-                let target = resolve_import(&importer.name, &import.path.value);
-                let found = sources
+                let target_path = resolve_import(&importer.name, &import.path.value);
+                let target = sources
                     .iter()
-                    .find(|f| normalise_path(&f.name) == target)
+                    .find(|f| normalise_path(&f.name) == target_path)
                     .map(|f| f.id);
-                let Some(file) = found else {
-                    self.report(errors::import_not_found(
-                        import.path.span,
-                        &import.path.value,
-                        &target,
-                    ));
-                    continue;
-                };
-                if let Some(edges) = imports.get_mut(parsed.file.0 as usize) {
-                    edges.push((file.0 as usize, import.path.span));
-                }
-                let defined = self.names_defined_in(file);
-                for name in &import.names {
-                    if defined.contains(&name.name) {
-                        if let Some((global, _)) = self.globals.get(&name.name).copied() {
-                            if let Some(symbol) = global_symbol(global) {
-                                self.refer(name.span, symbol);
-                            }
-                        }
-                        continue;
-                    }
-                    let suggestion = self.closest(&name.name, defined.iter().map(String::as_str));
-                    self.report(errors::import_name_missing(
-                        name,
-                        &import.path.value,
-                        suggestion.as_deref(),
-                    ));
-                }
+                out.push(WrittenImport {
+                    importer: parsed.file,
+                    import,
+                    target_path,
+                    target,
+                });
             }
         }
-        self.report_import_cycles(&imports);
+        out
     }
 
     /// Files that import each other, even through others: imports go one way, from a file
@@ -370,36 +396,26 @@ impl<'a> Checker<'a> {
     /// bodies are checked). Whole-file imports are not warned: they also bring their file into
     /// the project for the other files of the folder.
     pub(crate) fn check_unused_imports(&mut self) {
-        let sources = self.sources;
         let mut unused = Vec::new();
-        for parsed in self.parsed {
-            let Some(importer) = sources.get(parsed.file) else {
-                continue;
-            };
-            for item in &parsed.ast.items {
-                let ItemKind::Import(import) = &item.kind else {
+        for written in self.project_imports() {
+            // Names the file does not define were reported already (E0121).
+            let defined = written
+                .target
+                .map(|f| self.names_defined_in(f))
+                .unwrap_or_default();
+            let names = written.import.names.iter();
+            for name in names.filter(|n| defined.contains(&n.name)) {
+                let Some((global, _)) = self.globals.get(&name.name).copied() else {
                     continue;
                 };
-                // Names the file does not define were reported already (E0121).
-                let target = resolve_import(&importer.name, &import.path.value);
-                let defined = sources
-                    .iter()
-                    .find(|f| normalise_path(&f.name) == target)
-                    .map(|f| self.names_defined_in(f.id))
-                    .unwrap_or_default();
-                for name in import.names.iter().filter(|n| defined.contains(&n.name)) {
-                    let Some((global, _)) = self.globals.get(&name.name).copied() else {
-                        continue;
-                    };
-                    let Some(symbol) = global_symbol(global) else {
-                        continue;
-                    };
-                    let used = self.program.references.iter().any(|(span, s)| {
-                        *s == symbol && span.file == parsed.file && *span != name.span
-                    });
-                    if !used {
-                        unused.push(errors::unused_import(name));
-                    }
+                let Some(symbol) = global_symbol(global) else {
+                    continue;
+                };
+                let used = self.program.references.iter().any(|(span, s)| {
+                    *s == symbol && span.file == written.importer && *span != name.span
+                });
+                if !used {
+                    unused.push(errors::unused_import(name));
                 }
             }
         }
