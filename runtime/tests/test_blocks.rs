@@ -16,14 +16,7 @@ fn r1_test_blocks_pass() {
     let ir = maclc_compiler::ir::lower(&analysis.program).unwrap_or_else(|e| panic!("{e}"));
     let outcomes = run_tests(&analysis.program, &ir);
     assert!(outcomes.len() >= 10, "{} tests", outcomes.len());
-    let failed: Vec<String> = outcomes
-        .iter()
-        .filter(|o| !o.failures.is_empty())
-        .map(|o| {
-            let why: Vec<&str> = o.failures.iter().map(|f| f.message.as_str()).collect();
-            format!("{}: {}", o.name, why.join("; "))
-        })
-        .collect();
+    let failed = failed_tests(&outcomes);
     assert!(failed.is_empty(), "{failed:#?}");
     assert!(outcomes.iter().all(|o| o.skipped == 0));
 }
@@ -131,14 +124,19 @@ fn printers_gitlab_and_journeys_test_blocks_pass() {
             let skipped: usize = outcomes.iter().map(|o| o.skipped).sum();
             assert_eq!(skipped, 0, "{dir}: expectations not checked");
         }
-        let failed: Vec<String> = outcomes
-            .iter()
-            .filter(|o| !o.failures.is_empty())
-            .map(|o| {
-                let why: Vec<&str> = o.failures.iter().map(|f| f.message.as_str()).collect();
-                format!("{}: {}", o.name, why.join("; "))
-            })
-            .collect();
+        let failed = failed_tests(&outcomes);
         assert!(failed.is_empty(), "{dir}: {failed:#?}");
     }
+}
+
+/// Each failed test with the messages of its failed expectations.
+fn failed_tests(outcomes: &[maclc_runtime::testing::TestOutcome]) -> Vec<String> {
+    outcomes
+        .iter()
+        .filter(|o| !o.failures.is_empty())
+        .map(|o| {
+            let why: Vec<&str> = o.failures.iter().map(|f| f.message.as_str()).collect();
+            format!("{}: {}", o.name, why.join("; "))
+        })
+        .collect()
 }
