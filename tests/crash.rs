@@ -418,21 +418,29 @@ fn a_run_with_a_contact_snapshot_resumes_to_the_same_bytes() {
         "the snapshot's reject is not first"
     );
     for at in ["batch:0", "checkpoint:1", "batch:4", "output:3"] {
-        let out = Outputs::new(tmp.path().join(at.replace(':', "-")));
-        let state = out.file("state");
-        let args = with_contacts(&out, Some(&state));
-        assert!(
-            !maclc(&args, Some(at)).status.success(),
-            "{at} did not stop"
-        );
-        let resumed = maclc(&args, None);
-        assert!(resumed.status.success(), "{}", stderr(&resumed));
-        assert_same(
-            &expected,
-            &out.read(),
-            &format!("with contacts, stopped at {at}"),
-        );
+        stop_once_then_resume(tmp.path(), at, &with_contacts, &expected, "with contacts");
     }
+}
+
+/// Stops the run of `args` (with a `--state` folder) at `at`, runs it again and compares its
+/// outputs with `expected`.
+fn stop_once_then_resume(
+    dir: &Path,
+    at: &str,
+    args: &dyn Fn(&Outputs, Option<&Path>) -> Vec<std::ffi::OsString>,
+    expected: &[(String, Vec<u8>); 3],
+    case: &str,
+) {
+    let out = Outputs::new(dir.join(at.replace(':', "-")));
+    let state = out.file("state");
+    let args = args(&out, Some(&state));
+    assert!(
+        !maclc(&args, Some(at)).status.success(),
+        "{at} did not stop"
+    );
+    let resumed = maclc(&args, None);
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    assert_same(expected, &out.read(), &format!("{case}, stopped at {at}"));
 }
 
 /// With a reordering window, whether a record is `too_late` depends on the latest time seen
@@ -474,19 +482,6 @@ fn a_run_with_a_reordering_window_resumes_to_the_same_bytes() {
         "only {too_late} too_late rejects: the test would prove little"
     );
     for at in ["checkpoint:3", "batch:5", "checkpoint:9"] {
-        let out = Outputs::new(tmp.path().join(at.replace(':', "-")));
-        let state = out.file("state");
-        let args = window(&out, Some(&state));
-        assert!(
-            !maclc(&args, Some(at)).status.success(),
-            "{at} did not stop"
-        );
-        let resumed = maclc(&args, None);
-        assert!(resumed.status.success(), "{}", stderr(&resumed));
-        assert_same(
-            &expected,
-            &out.read(),
-            &format!("with a window, stopped at {at}"),
-        );
+        stop_once_then_resume(tmp.path(), at, &window, &expected, "with a window");
     }
 }
