@@ -7,6 +7,7 @@
 //! [`source::Sources`] and print what it returns.
 
 pub mod artefact;
+pub mod calendar;
 pub mod check;
 pub mod codegen;
 pub mod diagnostics;

@@ -34,6 +34,8 @@ use maclc_compiler::ir::{
 };
 
 use crate::engine::{scope, ContactState};
+use maclc_compiler::calendar::{civil_from_days, days_from_civil, is_leap};
+
 use crate::eval::{Val, MILLIS_PER_DAY, V};
 use crate::lifecycle::{fnv1a, push_action, refusal, RecordEvents};
 use crate::output::format_number;
@@ -228,32 +230,6 @@ fn local(zone: &ZoneRules, utc: i64) -> i64 {
 fn utc_of_local(zone: &ZoneRules, local: i64) -> i64 {
     let guess = local - zone.offset_at(local);
     local - zone.offset_at(guess)
-}
-
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(month <= 2), month, day)
-}
-
-fn is_leap(year: i64) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
 }
 
 /// Monday = 0 … Sunday = 6 (day 0, 1970-01-01, was a Thursday).

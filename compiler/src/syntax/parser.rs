@@ -9,6 +9,7 @@ use super::ast::*;
 use super::errors::{self, Found};
 use super::recovery;
 use super::{scan_comments, ParsedFile};
+use crate::calendar;
 use crate::diagnostics::Diagnostic;
 use crate::source::{FileId, SourceFile, Span};
 
@@ -2212,27 +2213,20 @@ pub(crate) fn parse_date(text: &str) -> Option<i64> {
     if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
         return None;
     }
-    Some(days_from_civil(year, month, day))
+    Some(calendar::days_from_civil(
+        year,
+        i64::from(month),
+        i64::from(day),
+    ))
 }
 
 fn days_in_month(year: i64, month: u32) -> u32 {
     match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
-        _ if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        _ if calendar::is_leap(year) => 29,
         _ => 28,
     }
-}
-
-/// Howard Hinnant's days-from-civil: proleptic Gregorian date to days since 1970-01-01.
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let m = i64::from(month);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// Milliseconds since the epoch of `YYYY-MM-DDTHH:MM[:SS[.fff]](Z|±HH:MM)`.

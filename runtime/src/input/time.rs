@@ -5,6 +5,8 @@
 //! that every implementation agrees). A date is `YYYY-MM-DD`. Errors say what is wrong in the
 //! words a marketer would use ("February 2026 has 28 days"), not in parser terms.
 
+use maclc_compiler::calendar;
+
 /// A calendar date that exists (proleptic Gregorian calendar, years 0000–9999).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date {
@@ -16,7 +18,11 @@ pub struct Date {
 impl Date {
     /// Days since 1970-01-01 (negative before).
     pub fn days_since_epoch(self) -> i64 {
-        days_from_civil(self.year, self.month, self.day)
+        calendar::days_from_civil(
+            i64::from(self.year),
+            i64::from(self.month),
+            i64::from(self.day),
+        )
     }
 }
 
@@ -41,28 +47,13 @@ const MONTHS: [&str; 12] = [
     "December",
 ];
 
-fn is_leap(year: i32) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-}
-
 fn days_in_month(year: i32, month: u32) -> u32 {
     match month {
-        2 if is_leap(year) => 29,
+        2 if calendar::is_leap(i64::from(year)) => 29,
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,
     }
-}
-
-/// Howard Hinnant's `days_from_civil`: exact for every proleptic Gregorian date.
-fn days_from_civil(year: i32, month: u32, day: u32) -> i64 {
-    let y = i64::from(year) - i64::from(month <= 2);
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(month);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 fn digits(bytes: &[u8], at: usize, n: usize) -> Option<u32> {
@@ -205,16 +196,7 @@ pub fn parse_timestamp(text: &str) -> Result<i64, String> {
 pub fn format_timestamp(ms: i64) -> String {
     let days = ms.div_euclid(86_400_000);
     let rest = ms.rem_euclid(86_400_000);
-    // Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = calendar::civil_from_days(days);
     format!(
         "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
         rest / 3_600_000,
