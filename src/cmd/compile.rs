@@ -2,15 +2,13 @@
 //! sources and their content hash; `maclc_compiler::artefact` has the format), which
 //! `maclc run --program`, `maclc test --program` and `maclc inspect` read.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use maclc_compiler::artefact::{self, Artefact, Manifest};
-use maclc_compiler::diagnostics::{render_human, RenderOptions};
 use maclc_compiler::source::Sources;
 use maclc_compiler::Analysis;
 
-use super::{use_color, EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
+use super::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 use crate::project;
 
 #[derive(Debug, clap::Args)]
@@ -57,17 +55,7 @@ fn compile(args: &Args) -> Result<(), (u8, String)> {
     let analysis = maclc_compiler::analyze_parsed(&loaded.sources, loaded.parsed);
     if !analysis.diagnostics.is_empty() {
         // Warnings are shown but do not stop the compilation, as for `maclc check`.
-        eprint!(
-            "{}",
-            render_human(
-                &analysis.diagnostics,
-                &loaded.sources,
-                RenderOptions {
-                    color: use_color(std::io::stderr().is_terminal()),
-                    ..RenderOptions::default()
-                },
-            )
-        );
+        super::eprint_diagnostics(&analysis.diagnostics, &loaded.sources);
     }
     if analysis.has_errors() {
         return Err((
@@ -135,17 +123,7 @@ pub fn recheck(artefact: &Artefact, name: &str) -> Result<(Sources, Analysis), S
     }
     let analysis = maclc_compiler::analyze(&sources);
     if analysis.has_errors() {
-        eprint!(
-            "{}",
-            render_human(
-                &analysis.diagnostics,
-                &sources,
-                RenderOptions {
-                    color: use_color(std::io::stderr().is_terminal()),
-                    ..RenderOptions::default()
-                },
-            )
-        );
+        super::eprint_diagnostics(&analysis.diagnostics, &sources);
         return Err(format!(
             "the sources inside `{name}` do not check with this maclc (above); compile them \
              again with `maclc compile`"

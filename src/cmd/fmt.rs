@@ -1,11 +1,8 @@
 //! `maclc fmt`: rewrites files in the canonical layout, or with `--check` lists those that differ.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use maclc_compiler::diagnostics::{render_human, RenderOptions};
-
-use super::{use_color, EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
+use super::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 use crate::project;
 
 #[derive(Debug, clap::Args)]
@@ -48,14 +45,7 @@ pub fn run(args: &Args) -> u8 {
             continue;
         };
         if !parsed.diagnostics.is_empty() {
-            let options = RenderOptions {
-                color: use_color(std::io::stderr().is_terminal()),
-                ..RenderOptions::default()
-            };
-            eprint!(
-                "{}",
-                render_human(&parsed.diagnostics, &project.sources, options)
-            );
+            super::eprint_diagnostics(&parsed.diagnostics, &project.sources);
             eprintln!(
                 "error: `{}` has syntax errors and was not formatted",
                 source.name

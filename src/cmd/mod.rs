@@ -21,3 +21,19 @@ pub const EXIT_USAGE: u8 = 2;
 pub fn use_color(stream_is_terminal: bool) -> bool {
     stream_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
+
+/// Prints diagnostics on stderr the way `maclc check` draws them (in colour on a terminal).
+pub fn eprint_diagnostics(
+    diagnostics: &[maclc_compiler::diagnostics::Diagnostic],
+    sources: &maclc_compiler::source::Sources,
+) {
+    use std::io::IsTerminal;
+    let options = maclc_compiler::diagnostics::RenderOptions {
+        color: use_color(std::io::stderr().is_terminal()),
+        ..maclc_compiler::diagnostics::RenderOptions::default()
+    };
+    eprint!(
+        "{}",
+        maclc_compiler::diagnostics::render_human(diagnostics, sources, options)
+    );
+}

@@ -10,7 +10,6 @@ use std::io::{BufReader, BufWriter, IsTerminal, Seek, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use maclc_compiler::diagnostics::{render_human, RenderOptions};
 use maclc_runtime::engine::{Engine, EventMap};
 use maclc_runtime::input::Summary;
 use maclc_runtime::input::{decode_contact_lines, decode_lines, time::parse_timestamp};
@@ -19,7 +18,7 @@ use maclc_runtime::program_schema::input_schema;
 use maclc_runtime::store::{Batch, Checkpoint, RunStore, Status};
 
 use super::engine::{self, EngineChoice};
-use super::{use_color, EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
+use super::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 use crate::project;
 
 #[derive(Debug, clap::Args)]
@@ -192,17 +191,7 @@ fn from_sources(paths: &[PathBuf]) -> Result<Loaded, (u8, String)> {
     let loaded = project::load(&files).map_err(|e| (EXIT_USAGE, e.0))?;
     let analysis = maclc_compiler::analyze_parsed(&loaded.sources, loaded.parsed);
     if analysis.has_errors() {
-        eprint!(
-            "{}",
-            render_human(
-                &analysis.diagnostics,
-                &loaded.sources,
-                RenderOptions {
-                    color: use_color(std::io::stderr().is_terminal()),
-                    ..RenderOptions::default()
-                },
-            )
-        );
+        super::eprint_diagnostics(&analysis.diagnostics, &loaded.sources);
         return Err((
             EXIT_FAILURE,
             "the project has errors (above); fix them before running it".into(),

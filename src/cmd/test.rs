@@ -12,7 +12,6 @@ use maclc_compiler::ir::Ir;
 use maclc_compiler::source::Sources;
 use maclc_runtime::testing::TestOutcome;
 
-use maclc_compiler::diagnostics::{render_human, RenderOptions};
 use serde_json::{json, Value};
 
 use super::engine::{self, EngineChoice};
@@ -120,17 +119,7 @@ pub fn run(args: &Args) -> u8 {
                 .filter(|d| d.severity() == maclc_compiler::diagnostics::Severity::Error)
                 .cloned()
                 .collect();
-            eprint!(
-                "{}",
-                render_human(
-                    &errors,
-                    &loaded.sources,
-                    RenderOptions {
-                        color: use_color(std::io::stderr().is_terminal()),
-                        ..RenderOptions::default()
-                    },
-                )
-            );
+            super::eprint_diagnostics(&errors, &loaded.sources);
             eprintln!("error: `{name}` has errors (above); its tests did not run");
             broken += 1;
             continue;
