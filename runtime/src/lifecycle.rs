@@ -12,7 +12,7 @@
 
 use maclc_compiler::check::ConsentState;
 use maclc_compiler::ir::{
-    ActionStep, Ir, RouteTargetIr, RouteTrigger, TransitionIr, TransitionTrigger,
+    ActionStep, Ir, LifecycleIr, RouteTargetIr, RouteTrigger, TransitionIr, TransitionTrigger,
 };
 
 use crate::engine::{scope, ContactState, Decision};
@@ -106,9 +106,7 @@ pub fn after_record(
         if let Some(v) = visited.get_mut(to as usize) {
             *v = true;
         }
-        state.stage = to;
-        state.stage_visit += 1;
-        state.stage_changes.push((now, from, to));
+        change_stage(lifecycle, state, to, now);
         state.decisions.push(Decision::Transition {
             time: now,
             transition,
@@ -121,15 +119,6 @@ pub fn after_record(
             enters: true,
             stage: to,
         });
-        for (i, sla) in lifecycle.slas.iter().enumerate() {
-            if sla.stage == to {
-                state.timers.push(Timer {
-                    due: now + sla.within_millis,
-                    sla: i as u32,
-                    visit: state.stage_visit,
-                });
-            }
-        }
         // Segments may read the stage.
         let before = state.segments.clone();
         crate::engine::evaluate_segments(ir, state, now);
@@ -370,16 +359,10 @@ fn fire_sla(ir: &Ir, state: &mut ContactState, timer: Timer) {
     run_steps(ir, state, &sla.steps, timer.due, &cause, "timer");
 }
 
-/// A journey's `move to stage`: the stage changes (in any direction: the step says so), its
-/// SLA timers are armed, and routings on leaving and entering stages run.
-pub(crate) fn move_to_stage(ir: &Ir, state: &mut ContactState, to: u32, now: i64, trigger: &str) {
-    let Some(lifecycle) = &ir.lifecycle else {
-        return;
-    };
+/// The contact is in stage `to` from `now`: a new visit of it, recorded, with its SLA timers
+/// armed.
+fn change_stage(lifecycle: &LifecycleIr, state: &mut ContactState, to: u32, now: i64) {
     let from = state.stage;
-    if from == to {
-        return;
-    }
     state.stage = to;
     state.stage_visit += 1;
     state.stage_changes.push((now, from, to));
@@ -392,6 +375,19 @@ pub(crate) fn move_to_stage(ir: &Ir, state: &mut ContactState, to: u32, now: i64
             });
         }
     }
+}
+
+/// A journey's `move to stage`: the stage changes (in any direction: the step says so), its
+/// SLA timers are armed, and routings on leaving and entering stages run.
+pub(crate) fn move_to_stage(ir: &Ir, state: &mut ContactState, to: u32, now: i64, trigger: &str) {
+    let Some(lifecycle) = &ir.lifecycle else {
+        return;
+    };
+    let from = state.stage;
+    if from == to {
+        return;
+    }
+    change_stage(lifecycle, state, to, now);
     let changes = [
         RouteTrigger::Stage {
             enters: false,

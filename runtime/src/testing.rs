@@ -155,6 +155,18 @@ struct Subject {
 }
 
 impl Subject {
+    fn new(ir: &Ir, state: ContactState) -> Subject {
+        Subject {
+            segments: vec![false; state.segments.len()],
+            state,
+            events: Vec::new(),
+            segments_seen: Vec::new(),
+            at_start: (0, 0),
+            seen_in: vec![false; ir.segments.len()],
+            seen_out: vec![false; ir.segments.len()],
+        }
+    }
+
     /// Looks at the contact's segments as of `now` (on a copy: looking changes nothing) and
     /// notes each entry and exit since the previous look.
     fn look(&mut self, ir: &Ir, now: i64) -> ContactState {
@@ -388,27 +400,10 @@ pub fn run_test(ir: &Ir, test: &Test) -> TestOutcome {
             set_fields(ir, &mut state, &c.fields);
             state
         })
-        .map(|state| Subject {
-            segments: vec![false; state.segments.len()],
-            state,
-            events: Vec::new(),
-            segments_seen: Vec::new(),
-            at_start: (0, 0),
-            seen_in: vec![false; ir.segments.len()],
-            seen_out: vec![false; ir.segments.len()],
-        })
+        .map(|state| Subject::new(ir, state))
         .collect();
     if subjects.is_empty() {
-        let state = ContactState::new(ir, "contact-1");
-        subjects.push(Subject {
-            segments: vec![false; state.segments.len()],
-            state,
-            events: Vec::new(),
-            segments_seen: Vec::new(),
-            at_start: (0, 0),
-            seen_in: vec![false; ir.segments.len()],
-            seen_out: vec![false; ir.segments.len()],
-        });
+        subjects.push(Subject::new(ir, ContactState::new(ir, "contact-1")));
     }
     // The clock starts at the test's first time (not the epoch), so profile points and
     // starting segments are dated when the test begins.
