@@ -323,16 +323,21 @@ fn next_window_closing(ir: &Ir, state: &ContactState) -> Option<i64> {
         let Some(window) = aggregate.window_millis else {
             continue;
         };
-        for entry in &state.history {
-            let matches = match aggregate.event {
-                None => true,
-                Some(event) => entry.event == Some(event.0),
-            };
-            let leaves = entry.ts.saturating_add(window);
-            if matches && leaves > state.time_seen && next.is_none_or(|n| leaves < n) {
-                next = Some(leaves);
-            }
-        }
+        // The history is in time order (records are applied in event time), so the entries
+        // still to leave start at one point, and the first of them that the aggregate counts
+        // leaves first: no scan of the whole history on every record.
+        let history = &state.history;
+        let first = history.partition_point(|h| h.ts.saturating_add(window) <= state.time_seen);
+        let leaves = history
+            .get(first..)
+            .unwrap_or_default()
+            .iter()
+            .find(|h| aggregate.event.is_none_or(|event| h.event == Some(event.0)))
+            .map(|h| h.ts.saturating_add(window));
+        next = match (next, leaves) {
+            (Some(n), Some(l)) => Some(n.min(l)),
+            (n, l) => n.or(l),
+        };
     }
     next
 }
