@@ -45,14 +45,24 @@ impl Outputs {
             "--actions".into(),
             self.file("actions.jsonl").into(),
         ];
-        if let Some(state) = state {
-            args.extend([
+        match state {
+            Some(state) => args.extend([
                 "--state".into(),
                 state.into(),
                 "--checkpoint-every".into(),
                 EVERY.to_string().into(),
-            ]);
+            ]),
+            None => args.push("--no-state".into()),
         }
+        args
+    }
+
+    /// The arguments of a run with neither `--state` nor `--no-state`: its progress goes to
+    /// `.maclc/runs/` under the folder it runs in.
+    fn default_args(&self, project: &Path, events: &Path) -> Vec<std::ffi::OsString> {
+        let mut args = self.args(project, events, None);
+        args.pop();
+        args.extend(["--checkpoint-every".into(), EVERY.to_string().into()]);
         args
     }
 
@@ -66,8 +76,13 @@ impl Outputs {
 }
 
 fn maclc(args: &[std::ffi::OsString], crash_at: Option<&str>) -> Output {
+    maclc_in(&support::repo_root(), args, crash_at)
+}
+
+/// `maclc` run in the folder `cwd` (where a run without `--state` keeps its progress).
+fn maclc_in(cwd: &Path, args: &[std::ffi::OsString], crash_at: Option<&str>) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_maclc"));
-    command.current_dir(support::repo_root()).args(args);
+    command.current_dir(cwd).args(args);
     command.env_remove("MACLC_TEST_CRASH_AT");
     if let Some(at) = crash_at {
         command.env("MACLC_TEST_CRASH_AT", at);
@@ -81,7 +96,7 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-/// A clean run without a store: the outputs every other run must match.
+/// A clean run without a store (`--no-state`): the outputs every other run must match.
 fn clean(dir: &Path, project: &Path, events: &Path) -> [(String, Vec<u8>); 3] {
     let out = Outputs::new(dir.join("clean"));
     let output = maclc(&out.args(project, events, None), None);
@@ -288,8 +303,9 @@ fn a_store_of_another_run_is_refused_with_the_fix() {
         "{}",
         stderr(&refused)
     );
-    // A resumed run reads its events again: they must be a file, not a stream.
-    if Path::new("/dev/null").exists() {
+    // A resumed run reads its events again: they must be a file, not a stream. (Some sandboxes
+    // make `/dev/null` a regular empty file: then there is no stream to try.)
+    if std::fs::metadata("/dev/null").is_ok_and(|m| !m.is_file()) {
         let streamed = maclc(
             &out.args(
                 &project,
@@ -305,10 +321,10 @@ fn a_store_of_another_run_is_refused_with_the_fix() {
             stderr(&streamed)
         );
     }
-    // `--fresh` needs the folder it starts over in.
-    let mut fresh_alone = out.args(&project, &events, None);
-    fresh_alone.push("--fresh".into());
-    assert_eq!(maclc(&fresh_alone, None).status.code(), Some(2));
+    // `--fresh` needs a store to start over in.
+    let mut fresh_in_memory = out.args(&project, &events, None);
+    fresh_in_memory.push("--fresh".into());
+    assert_eq!(maclc(&fresh_in_memory, None).status.code(), Some(2));
 
     // Another program.
     std::fs::write(project.join("extra.marketing"), "segment everyone = true\n")
@@ -484,4 +500,255 @@ fn a_run_with_a_reordering_window_resumes_to_the_same_bytes() {
     for at in ["checkpoint:3", "batch:5", "checkpoint:9"] {
         stop_once_then_resume(tmp.path(), at, &window, &expected, "with a window");
     }
+}
+
+/// The folders a run without `--state` left under `cwd/.maclc/runs/` (none when `.maclc/` is
+/// not there at all).
+fn run_folders(cwd: &Path) -> Vec<PathBuf> {
+    match std::fs::read_dir(cwd.join(".maclc/runs")) {
+        Err(_) => Vec::new(),
+        Ok(entries) => entries.flatten().map(|e| e.path()).collect(),
+    }
+}
+
+/// Without `--state`, a run keeps its progress in `.maclc/runs/<key>/`: stopped anywhere, the
+/// same command resumes from there, says so, writes the clean run's bytes and removes the
+/// folder (and `.maclc/`, then empty).
+#[test]
+fn a_default_run_stopped_anywhere_resumes_and_leaves_no_folder() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let project = support::r1_with_actions(tmp.path());
+    let events = support::repo_root().join(EVENTS);
+    let expected = clean(tmp.path(), &project, &events);
+    let cases: [&[&str]; 5] = [
+        &["checkpoint:1"],
+        &["batch:4"],
+        &["checkpoint:13"],
+        &["output:5"],
+        &["checkpoint:2", "batch:6", "output:3"],
+    ];
+    for (i, crashes) in cases.iter().enumerate() {
+        let cwd = tmp.path().join(format!("default-{i}"));
+        let out = Outputs::new(cwd.join("out"));
+        let args = out.default_args(&project, &events);
+        for at in *crashes {
+            let stopped = maclc_in(&cwd, &args, Some(at));
+            assert!(!stopped.status.success(), "{at} did not stop the run");
+            let folders = run_folders(&cwd);
+            assert_eq!(folders.len(), 1, "stopped at {at}: {folders:?}");
+            assert!(
+                folders[0].join("maclc-state.redb").is_file(),
+                "stopped at {at}: no store in {folders:?}"
+            );
+        }
+        let folder = run_folders(&cwd).remove(0);
+        let key = folder.file_name().map(|n| n.to_string_lossy().into_owned());
+        let resumed = maclc_in(&cwd, &args, None);
+        let err = stderr(&resumed);
+        assert!(resumed.status.success(), "{err}");
+        assert_same(
+            &expected,
+            &out.read(),
+            &format!("default folder, {crashes:?}"),
+        );
+        let line = err
+            .lines()
+            .find(|l| l.starts_with("resuming an interrupted run from line "))
+            .unwrap_or_else(|| panic!("{crashes:?}: no resume line in {err}"));
+        assert!(
+            line.contains(&format!(
+                "(its progress is in `.maclc/runs/{}`; `--fresh` starts over)",
+                key.unwrap_or_default()
+            )),
+            "{line}"
+        );
+        assert!(err.contains("resumed after line"), "{err}");
+        assert!(!err.contains("checkpoints:"), "{err}");
+        assert!(
+            !cwd.join(".maclc").exists(),
+            "{crashes:?}: a finished run left {:?}",
+            run_folders(&cwd)
+        );
+    }
+}
+
+/// A finished run without `--state` keeps nothing: the same command runs again in full and
+/// writes its outputs again (never a silent no-op); `--fresh` forgets an interrupted run.
+#[test]
+fn a_default_run_twice_writes_its_outputs_twice() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let project = support::r1_with_actions(tmp.path());
+    let events = support::repo_root().join(EVENTS);
+    let expected = clean(tmp.path(), &project, &events);
+    let cwd = tmp.path().join("cwd");
+    let out = Outputs::new(cwd.join("out"));
+    let args = out.default_args(&project, &events);
+    for run in ["first", "second"] {
+        std::fs::write(out.file("state.jsonl"), "edited\n").unwrap_or_else(|e| panic!("{e}"));
+        let output = maclc_in(&cwd, &args, None);
+        let err = stderr(&output);
+        assert!(output.status.success(), "{err}");
+        assert!(!err.contains("already finished"), "{run}: {err}");
+        assert!(!err.contains("resum"), "{run}: {err}");
+        assert!(!err.contains("warning"), "{run}: {err}");
+        assert_same(&expected, &out.read(), &format!("{run} default run"));
+        assert!(!cwd.join(".maclc").exists(), "{run} run left .maclc/");
+    }
+    // Stopped, then started over with `--fresh`: no resume, same bytes, nothing left.
+    assert!(!maclc_in(&cwd, &args, Some("checkpoint:3")).status.success());
+    let mut fresh = args.clone();
+    fresh.push("--fresh".into());
+    let output = maclc_in(&cwd, &fresh, None);
+    let err = stderr(&output);
+    assert!(output.status.success(), "{err}");
+    assert!(!err.contains("resum"), "{err}");
+    assert_same(&expected, &out.read(), "--fresh after a stop");
+    assert!(!cwd.join(".maclc").exists());
+    // Other outputs are another run: a stopped run does not hand its progress to it.
+    assert!(!maclc_in(&cwd, &args, Some("checkpoint:3")).status.success());
+    let other = Outputs::new(cwd.join("other"));
+    let output = maclc_in(&cwd, &other.default_args(&project, &events), None);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("resum"), "{}", stderr(&output));
+    assert_same(&expected, &other.read(), "other outputs");
+    assert_eq!(
+        run_folders(&cwd).len(),
+        1,
+        "the stopped run's folder is kept"
+    );
+}
+
+/// `--no-state` writes nothing but the outputs (there is no checkpoint to stop at), and
+/// events from a pipe run in memory without a word.
+#[test]
+fn no_state_and_a_pipe_keep_nothing_on_disk() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let project = support::r1_with_actions(tmp.path());
+    let events = support::repo_root().join(EVENTS);
+    let expected = clean(tmp.path(), &project, &events);
+    let cwd = tmp.path().join("cwd");
+    let out = Outputs::new(cwd.join("out"));
+    let output = maclc_in(
+        &cwd,
+        &out.args(&project, &events, None),
+        Some("checkpoint:1"),
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_same(&expected, &out.read(), "--no-state");
+    let entries: Vec<_> = std::fs::read_dir(&cwd)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(entries, ["out"], "--no-state left more than its outputs");
+
+    if Path::new("/dev/stdin").exists() {
+        use std::io::Write as _;
+        let piped = Outputs::new(cwd.join("piped"));
+        let bytes = std::fs::read(&events).unwrap_or_else(|e| panic!("{e}"));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_maclc"))
+            .current_dir(&cwd)
+            .args(piped.default_args(&project, Path::new("/dev/stdin")))
+            .env("MACLC_TEST_CRASH_AT", "checkpoint:1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut stdin = child.stdin.take().unwrap_or_else(|| panic!("no stdin"));
+        let writer = std::thread::spawn(move || stdin.write_all(&bytes));
+        let output = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+        writer
+            .join()
+            .unwrap_or_else(|_| panic!("the writer stopped"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let err = stderr(&output);
+        assert!(output.status.success(), "{err}");
+        assert!(!err.contains("warning"), "{err}");
+        assert_same(&expected, &piped.read(), "events from a pipe");
+        assert!(!cwd.join(".maclc").exists());
+    }
+}
+
+/// Where `.maclc/runs/` cannot be made the run goes on in memory, with one warning line: a
+/// read-only folder (skipped as root, for whom no folder is read-only), and a file named
+/// `.maclc` in the way (which stops root too).
+#[test]
+fn a_folder_that_cannot_hold_maclc_runs_in_memory_with_one_warning() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let project = support::r1_with_actions(tmp.path());
+    let events = support::repo_root().join(EVENTS);
+    let expected = clean(tmp.path(), &project, &events);
+    let out = Outputs::new(tmp.path().join("out"));
+    let args = out.default_args(&project, &events);
+    let in_memory = |cwd: &Path, case: &str| {
+        let output = maclc_in(cwd, &args, None);
+        let err = stderr(&output);
+        assert!(output.status.success(), "{case}: {err}");
+        let warnings: Vec<&str> = err.lines().filter(|l| l.starts_with("warning")).collect();
+        assert_eq!(warnings.len(), 1, "{case}: {err}");
+        assert!(
+            warnings[0].starts_with("warning: cannot create `.maclc/runs/")
+                && warnings[0].contains("keeps its progress in memory"),
+            "{case}: {err}"
+        );
+        assert_same(&expected, &out.read(), case);
+    };
+
+    let blocked = tmp.path().join("blocked");
+    std::fs::create_dir_all(&blocked).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(blocked.join(".maclc"), "not a folder\n").unwrap_or_else(|e| panic!("{e}"));
+    in_memory(&blocked, "a file named .maclc");
+    assert!(blocked.join(".maclc").is_file());
+
+    let cwd = tmp.path().join("read-only");
+    std::fs::create_dir_all(&cwd).unwrap_or_else(|e| panic!("{e}"));
+    let set_mode = |mode: u32| {
+        std::fs::set_permissions(&cwd, std::fs::Permissions::from_mode(mode))
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    set_mode(0o555);
+    if std::fs::create_dir(cwd.join("probe")).is_ok() {
+        set_mode(0o755);
+        eprintln!("read-only case skipped: this user can write in a read-only folder (root)");
+        return;
+    }
+    in_memory(&cwd, "read-only folder");
+    set_mode(0o755);
+    assert!(!cwd.join(".maclc").exists());
+}
+
+/// The same run going on in another process holds the default folder: this one runs in memory
+/// with one warning, and leaves the other's folder alone.
+#[test]
+fn a_default_folder_in_use_runs_in_memory_with_one_warning() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let project = support::r1_with_actions(tmp.path());
+    let events = support::repo_root().join(EVENTS);
+    let expected = clean(tmp.path(), &project, &events);
+    let cwd = tmp.path().join("cwd");
+    let out = Outputs::new(cwd.join("out"));
+    let args = out.default_args(&project, &events);
+    assert!(!maclc_in(&cwd, &args, Some("checkpoint:2")).status.success());
+    let folder = run_folders(&cwd).remove(0);
+    let held =
+        maclc_runtime::store::RunStore::open(&folder, false).unwrap_or_else(|e| panic!("{e}"));
+    let output = maclc_in(&cwd, &args, None);
+    let err = stderr(&output);
+    assert!(output.status.success(), "{err}");
+    assert!(err.contains("is in use by another `maclc run`"), "{err}");
+    assert_eq!(err.matches("warning:").count(), 1, "{err}");
+    assert!(!err.contains("resum"), "{err}");
+    assert_same(&expected, &out.read(), "folder in use");
+    drop(held);
+    assert!(folder.is_dir(), "the folder in use was removed");
+    // Once free, the same command resumes from it.
+    let output = maclc_in(&cwd, &args, None);
+    assert!(
+        stderr(&output).contains("resumed after line 500"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!cwd.join(".maclc").exists());
 }

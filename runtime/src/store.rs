@@ -132,6 +132,17 @@ impl RunStore {
     /// Opens (or creates) the store in `dir`; with `fresh`, any earlier store there is removed
     /// first.
     pub fn open(dir: &Path, fresh: bool) -> Result<RunStore, StoreError> {
+        RunStore::open_unless_busy(dir, fresh)?.ok_or_else(|| {
+            StoreError(format!(
+                "the state folder `{}` is in use by another `maclc run`; wait for it to end or give this run its own `--state` folder",
+                dir.display()
+            ))
+        })
+    }
+
+    /// [`RunStore::open`], but `None` when another process has the store open (its lock is
+    /// held), so that a caller with somewhere else to keep the progress can go on without it.
+    pub fn open_unless_busy(dir: &Path, fresh: bool) -> Result<Option<RunStore>, StoreError> {
         if dir.exists() && !dir.is_dir() {
             return Err(StoreError(format!(
                 "`--state {}` is a file; it must be a folder (it is created if it does not exist)",
@@ -168,21 +179,17 @@ impl RunStore {
             std::fs::rename(&new, &file).map_err(|e| cannot(&e))?;
             sync_folder(dir);
         }
-        let db = Database::create(&file).map_err(|e| {
-            let busy = matches!(e, redb::DatabaseError::DatabaseAlreadyOpen);
-            StoreError(if busy {
-                format!(
-                    "the state folder `{}` is in use by another `maclc run`; wait for it to end or give this run its own `--state` folder",
-                    dir.display()
-                )
-            } else {
-                format!(
+        let db = match Database::create(&file) {
+            Ok(db) => db,
+            Err(redb::DatabaseError::DatabaseAlreadyOpen) => return Ok(None),
+            Err(e) => {
+                return Err(StoreError(format!(
                     "cannot open the state `{}`: {e}; if it is damaged, add `--fresh` to start this run over",
                     file.display()
-                )
-            })
-        })?;
-        Ok(RunStore { db, file })
+                )))
+            }
+        };
+        Ok(Some(RunStore { db, file }))
     }
 
     fn error(&self, what: &str, e: impl std::fmt::Display) -> StoreError {

@@ -60,15 +60,22 @@ pub struct Args {
     /// events later replace the fields they give
     #[arg(long, value_name = "FILE")]
     contacts: Option<PathBuf>,
-    /// Keep the run's progress in this folder (created if needed): a run stopped at any point
-    /// and started again with the same arguments resumes from its last checkpoint and writes
-    /// the same outputs; without it, the run keeps everything in memory
+    /// Keep the run's progress in this folder (created if needed) and keep the folder after the
+    /// run, so that running the same command again does nothing. Without it, the progress goes
+    /// to `.maclc/runs/<key>/` under the current folder and is removed when the run ends; either
+    /// way a run stopped at any point and started again with the same arguments resumes from its
+    /// last checkpoint and writes the same outputs
     #[arg(long, value_name = "DIR")]
     state: Option<PathBuf>,
-    /// Start over: forget what the `--state` folder holds from an earlier run
-    #[arg(long, requires = "state")]
+    /// Keep the run's progress in memory only: nothing is written under `.maclc/`, and a run
+    /// stopped before its end starts over (for a read-only folder, or a short run)
+    #[arg(long, conflicts_with = "state")]
+    no_state: bool,
+    /// Start over: forget the progress an interrupted run left (in `--state DIR`, or in
+    /// `.maclc/runs/`), or the finished run a `--state` folder holds
+    #[arg(long, conflicts_with = "no_state")]
     fresh: bool,
-    /// With `--state`, commit a checkpoint every N input lines
+    /// Commit a checkpoint of the run's progress every N input lines (not with `--no-state`)
     #[arg(long, value_name = "N", default_value_t = 10_000)]
     checkpoint_every: u64,
     /// Evaluate conditions as native code (`jit`) or with the reference interpreter (`interp`)
@@ -129,7 +136,12 @@ fn run_inner(args: &Args) -> Result<u8, (u8, String)> {
 
     let started = Instant::now();
     let store = open_store(args, program_hash)?;
-    if let Some((store, Status::Finished { summary })) = &store {
+    if let Some(OpenStore {
+        store,
+        status: Status::Finished { summary },
+        ..
+    }) = &store
+    {
         return finished_already(args, store, summary, &ir, checked.as_ref());
     }
     let mut engine =
@@ -139,17 +151,36 @@ fn run_inner(args: &Args) -> Result<u8, (u8, String)> {
     Progress::done();
     write_outputs(args, &ir, &output)?;
     let summary = summary_text(&ir, &read.summary, &output);
-    if let Some((store, _)) = &store {
-        store
+    let kept_store = store.as_ref().is_some_and(|s| s.temporary.is_none());
+    match store {
+        None => {}
+        // The outputs are in place: the default folder has done its job (a stop before this
+        // line resumes from the last checkpoint and writes the same outputs again).
+        Some(OpenStore {
+            store,
+            temporary: Some(folder),
+            ..
+        }) => {
+            drop(store);
+            remove_run_folder(&folder);
+        }
+        Some(OpenStore {
+            store,
+            temporary: None,
+            ..
+        }) => store
             .finish(
                 &output.contacts,
                 &round_robin_cursors(&ir, &output),
                 &summary,
             )
-            .map_err(|e| (EXIT_FAILURE, e.0))?;
+            .map_err(|e| (EXIT_FAILURE, e.0))?,
     }
     eprint!("{summary}");
-    eprint!("{}", run_facts(&read, &output, started.elapsed()));
+    eprint!(
+        "{}",
+        run_facts(&read, &output, started.elapsed(), kept_store)
+    );
     if let Some(id) = &args.explain {
         match output.contacts.iter().find(|c| &c.id == id) {
             Some(contact) => {
@@ -387,14 +418,35 @@ fn fingerprint(args: &Args, program_hash: u64) -> Result<String, (u8, String)> {
     ))
 }
 
-/// Opens `--state DIR` (none without the option: the run then keeps everything in memory and
-/// starts over if it is stopped) and says what it holds for this run.
-fn open_store(args: &Args, program_hash: u64) -> Result<Option<(RunStore, Status)>, (u8, String)> {
-    let fingerprint = fingerprint(args, program_hash)?;
-    let Some(dir) = &args.state else {
-        // (`--fresh` without `--state` is refused by the command line itself.)
+/// The store a run keeps its progress in, and what it holds for this run.
+#[derive(Debug)]
+struct OpenStore {
+    store: RunStore,
+    status: Status,
+    /// The default folder (`.maclc/runs/<key>`) when the run did not name one with `--state`:
+    /// it only exists so that a stopped run can resume, and is removed when the run ends.
+    temporary: Option<PathBuf>,
+}
+
+/// Where runs without `--state` keep their progress, under the current folder.
+const DEFAULT_RUNS_FOLDER: &str = ".maclc/runs";
+
+/// Opens the run's store: `--state DIR`, or without it a folder of its own under
+/// `.maclc/runs/`; none with `--no-state`, or without `--state` when the events are not a file
+/// (a pipe cannot be read again to resume) or the default folder cannot be used: the run then
+/// keeps everything in memory and starts over if it is stopped.
+fn open_store(args: &Args, program_hash: u64) -> Result<Option<OpenStore>, (u8, String)> {
+    if args.no_state {
         return Ok(None);
+    }
+    let Some(dir) = &args.state else {
+        if !std::fs::metadata(&args.events).is_ok_and(|m| m.is_file()) {
+            return Ok(None);
+        }
+        let fingerprint = fingerprint(args, program_hash)?;
+        return Ok(open_default_store(args, &fingerprint));
     };
+    let fingerprint = fingerprint(args, program_hash)?;
     if !std::fs::metadata(&args.events).is_ok_and(|m| m.is_file()) {
         return Err((
             EXIT_USAGE,
@@ -406,7 +458,106 @@ fn open_store(args: &Args, program_hash: u64) -> Result<Option<(RunStore, Status
     }
     let store = RunStore::open(dir, args.fresh).map_err(|e| (EXIT_FAILURE, e.0))?;
     let status = store.begin(&fingerprint).map_err(|e| (EXIT_USAGE, e.0))?;
-    Ok(Some((store, status)))
+    Ok(Some(OpenStore {
+        store,
+        status,
+        temporary: None,
+    }))
+}
+
+/// The store of a run without `--state`: `.maclc/runs/<key>`, where the key is a short hash of
+/// the run's fingerprint and its output paths, so that the same command finds the progress it
+/// left and two different runs never share a folder. Whatever stands in the way (a read-only
+/// folder, the same run going on in another process, a store that cannot be read) costs the
+/// run its resumability, with one warning line, never the run itself.
+fn open_default_store(args: &Args, fingerprint: &str) -> Option<OpenStore> {
+    let path = |value: &Option<PathBuf>| {
+        value
+            .as_ref()
+            .map_or_else(|| "none".into(), |p| project::display_name(p))
+    };
+    let fingerprint = format!(
+        "{fingerprint}state-out: {}\naccounts-out: {}\nactions: {}\n",
+        path(&args.state_out),
+        path(&args.accounts_out),
+        path(&args.actions),
+    );
+    let hash = maclc_runtime::lifecycle::fnv1a(&[fingerprint.as_bytes()], 0);
+    let key = format!("{:08x}", (hash ^ (hash >> 32)) as u32);
+    let folder = std::path::Path::new(DEFAULT_RUNS_FOLDER).join(key);
+    let in_memory = |why: String| {
+        eprintln!(
+            "warning: {why}; this run keeps its progress in memory and starts over if it is stopped (`--no-state` runs in memory without this warning)"
+        );
+        None
+    };
+    if let Err(e) = create_run_folder(&folder) {
+        return in_memory(format!(
+            "cannot create `{}` for this run's progress: {e}",
+            folder.display()
+        ));
+    }
+    let mut fresh = args.fresh;
+    loop {
+        let opened = RunStore::open_unless_busy(&folder, fresh).and_then(|store| match store {
+            None => Ok(None),
+            Some(store) => {
+                let status = store.begin(&fingerprint)?;
+                Ok(Some((store, status)))
+            }
+        });
+        match opened {
+            Ok(Some((store, status))) => {
+                return Some(OpenStore {
+                    store,
+                    status,
+                    temporary: Some(folder),
+                })
+            }
+            Ok(None) => {
+                return in_memory(format!(
+                    "`{}` is in use by another `maclc run` with the same arguments",
+                    folder.display()
+                ))
+            }
+            // The progress left there cannot be used (damaged, or kept by another version of
+            // maclc): it is only a head start, so the run starts over in the same folder.
+            Err(e) if !fresh => {
+                eprintln!("warning: {e}; this run starts over");
+                fresh = true;
+            }
+            Err(e) => return in_memory(e.0),
+        }
+    }
+}
+
+/// Creates the default folder of a run. Another run that ends removes `.maclc/runs/` when it
+/// is empty: if it vanishes between two steps here, this tries again.
+fn create_run_folder(folder: &std::path::Path) -> std::io::Result<()> {
+    let mut tries = 0;
+    loop {
+        match std::fs::create_dir_all(folder) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && tries < 3 => tries += 1,
+            done => return done,
+        }
+    }
+}
+
+/// Removes the default folder of a finished run, then `.maclc/runs/` and `.maclc/` when
+/// nothing else is left in them (another run's folder, or the user's own files, stay).
+fn remove_run_folder(folder: &std::path::Path) {
+    if let Err(e) = std::fs::remove_dir_all(folder) {
+        eprintln!(
+            "warning: cannot remove `{}`, which kept this run's progress: {e}; it is no longer needed and can be deleted",
+            folder.display()
+        );
+        return;
+    }
+    for parent in folder.ancestors().skip(1).take(2) {
+        if std::fs::remove_dir(parent).is_err() {
+            break;
+        }
+    }
 }
 
 /// A finished run started again: its outputs are in place, so nothing is written; `--explain`
@@ -464,7 +615,7 @@ fn read_events(
     args: &Args,
     schema: &maclc_runtime::input::InputSchema,
     engine: &mut Engine<'_>,
-    store: Option<&(RunStore, Status)>,
+    store: Option<&OpenStore>,
     max_out_of_order: Option<i64>,
 ) -> Result<Read, (u8, String)> {
     let crash = CrashAt::from_env();
@@ -493,11 +644,23 @@ fn read_events(
     };
 
     let mut checkpoint = Checkpoint::default();
-    if let Some((store, Status::Resume(at))) = store {
-        eprintln!(
-            "resuming an interrupted run from its checkpoint after line {} (re-reading the lines before it)",
-            at.position.line
-        );
+    if let Some(OpenStore {
+        store,
+        status: Status::Resume(at),
+        temporary,
+    }) = store
+    {
+        match temporary {
+            None => eprintln!(
+                "resuming an interrupted run from its checkpoint after line {} (re-reading the lines before it)",
+                at.position.line
+            ),
+            Some(folder) => eprintln!(
+                "resuming an interrupted run from line {} (its progress is in `{}`; `--fresh` starts over)",
+                maclc_runtime::input::group_digits(at.position.line),
+                folder.display()
+            ),
+        }
         for batch in store.batches().map_err(|e| (EXIT_FAILURE, e.0))? {
             for line in batch.first_line..batch.first_line + batch.lines {
                 match lines.reread(batch.is_accepted(line)).map_err(changed)? {
@@ -547,7 +710,7 @@ fn read_events(
     };
     let mut progress = Progress::new(total_bytes);
     let mut batch = Batch::starting_at(checkpoint.position.line + 1);
-    let mut checkpoints = 0;
+    let resumed_batches = checkpoint.batches;
     if !checkpoint.input_done {
         while let Some(outcome) = lines.next() {
             match outcome {
@@ -565,7 +728,7 @@ fn read_events(
                 }
             }
             progress.tick(&lines);
-            if let Some((store, _)) = store {
+            if let Some(OpenStore { store, .. }) = store {
                 if crash == CrashAt::Batch(checkpoint.batches) && batch.lines == every.div_ceil(2) {
                     if let Some(out) = rejects.as_mut() {
                         out.flush().map_err(write_error)?;
@@ -581,10 +744,6 @@ fn read_events(
                         rejects.as_mut(),
                         false,
                     )?;
-                    checkpoints += 1;
-                    if crash == CrashAt::Checkpoint(checkpoint.batches) {
-                        CrashAt::now();
-                    }
                 }
             }
         }
@@ -595,7 +754,7 @@ fn read_events(
                 format!("the events could not be read to their end: {e}"),
             ));
         }
-        if let Some((store, _)) = store {
+        if let Some(OpenStore { store, .. }) = store {
             commit(
                 store,
                 &mut checkpoint,
@@ -604,10 +763,6 @@ fn read_events(
                 rejects.as_mut(),
                 true,
             )?;
-            checkpoints += 1;
-            if crash == CrashAt::Checkpoint(checkpoint.batches) {
-                CrashAt::now();
-            }
         }
     }
     if let Some(out) = rejects.as_mut() {
@@ -617,7 +772,7 @@ fn read_events(
         summary: lines.summary().clone(),
         snapshot,
         resumed_after,
-        checkpoints,
+        checkpoints: checkpoint.batches - resumed_batches,
     })
 }
 
@@ -702,7 +857,8 @@ fn rejects_output(
 }
 
 /// One checkpoint: the rejects written so far reach the disk first, then the position, counts
-/// and batch are committed together.
+/// and batch are committed together. (The crash tests' `checkpoint:K` stops the run right
+/// after checkpoint K.)
 fn commit<R: std::io::BufRead>(
     store: &RunStore,
     checkpoint: &mut Checkpoint,
@@ -724,6 +880,9 @@ fn commit<R: std::io::BufRead>(
     store
         .checkpoint(checkpoint, batch)
         .map_err(|e| (EXIT_FAILURE, e.0))?;
+    if CrashAt::from_env() == CrashAt::Checkpoint(checkpoint.batches) {
+        CrashAt::now();
+    }
     *batch = Batch::starting_at(checkpoint.position.line + 1);
     Ok(())
 }
@@ -824,7 +983,12 @@ fn round_robin_cursors(
 
 /// The lines of the summary that are about this process rather than the data (how the run
 /// went, how long it took): on stderr only, so that every output file stays deterministic.
-fn run_facts(read: &Read, output: &maclc_runtime::engine::RunOutput, elapsed: Duration) -> String {
+fn run_facts(
+    read: &Read,
+    output: &maclc_runtime::engine::RunOutput,
+    elapsed: Duration,
+    kept_store: bool,
+) -> String {
     use std::fmt::Write as _;
     let mut text = String::new();
     let applied = read
@@ -853,7 +1017,8 @@ fn run_facts(read: &Read, output: &maclc_runtime::engine::RunOutput, elapsed: Du
     if let Some(line) = read.resumed_after {
         let _ = writeln!(text, "resumed after line {line}, from the last checkpoint");
     }
-    if read.checkpoints > 0 {
+    // Only a kept `--state` folder's checkpoints are news: the default folder's are a detail.
+    if kept_store && read.checkpoints > 0 {
         let _ = writeln!(text, "checkpoints: {}", read.checkpoints);
     }
     let secs = elapsed.as_secs_f64();

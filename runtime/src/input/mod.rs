@@ -290,7 +290,8 @@ pub(crate) fn too_long_detail(length: u64) -> String {
     )
 }
 
-pub(crate) fn group_digits(n: u64) -> String {
+/// `1234567` as `1,234,567`, as the summary writes counts.
+pub fn group_digits(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     // Digits before the first comma: 1 to 3.
