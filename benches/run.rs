@@ -3,8 +3,10 @@
 //!
 //! `cargo bench --bench run` prints one table: the whole command (wall time, events/s, MB/s of
 //! input, peak memory) as a child process, then decoding and evaluation timed separately in
-//! process, then bytes per contact; then the command again with `--state DIR` (the run store:
-//! checkpoints, final states stored), with the size of the store per contact; then the same
+//! process, then bytes per contact; the whole command runs with `--no-state` (in memory), then
+//! again by default (the run store in `.maclc/runs/`: checkpoints, removed at the end) and with
+//! `--state DIR` (checkpoints, final states stored), with the size of the store per contact;
+//! then the same
 //! program with three journeys added (`benches/journeys.marketing`: an abandoned cart keyed per
 //! cart, a webinar follow-up waiting for attendance, an MQL hand-off), to show what journeys
 //! cost in time and in state per contact. The events come
@@ -77,6 +79,8 @@ fn run_command(
         .arg("--state-out")
         .arg(state_out)
         .args(extra)
+        // Every path is absolute: the default store goes to `.maclc/runs/` beside the events.
+        .current_dir(events.parent().unwrap_or(Path::new(".")))
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let start = Instant::now();
@@ -210,7 +214,13 @@ fn main() {
     let mut walls = Vec::new();
     let mut peaks = Vec::new();
     for _ in 0..RUNS {
-        match run_command(&binary, &project, &events, &state_out, &[]) {
+        match run_command(
+            &binary,
+            &project,
+            &events,
+            &state_out,
+            &["--no-state".as_ref()],
+        ) {
             Some((wall, rss)) => {
                 walls.push(wall);
                 peaks.extend(rss);
@@ -218,6 +228,16 @@ fn main() {
             None => return,
         }
     }
+    // The command as a user types it: the run store in its default folder, removed at the end.
+    let mut default_walls = Vec::new();
+    for _ in 0..RUNS {
+        match run_command(&binary, &project, &events, &state_out, &[]) {
+            Some((wall, _)) => default_walls.push(wall),
+            None => return,
+        }
+    }
+    let default_in_order = default_walls.clone();
+    let default_wall = median(&mut default_walls);
     // The runs in the order they ran: a first run slower than the others shows a cold cache.
     let in_order = walls.clone();
     let wall = median(&mut walls);
@@ -267,7 +287,7 @@ fn main() {
     println!("| measure | value |");
     println!("|---|---|");
     println!(
-        "| whole command, wall time (median of {RUNS}) | {secs:.2} s (runs: {}) |",
+        "| whole command with `--no-state`, wall time (median of {RUNS}) | {secs:.2} s (runs: {}) |",
         in_order
             .iter()
             .map(|w| format!("{:.2}", w.as_secs_f64()))
@@ -287,6 +307,15 @@ fn main() {
         None => println!("| peak memory | not measured (no /usr/bin/time) |"),
     }
     println!("| contacts in `--state-out` | {state_contacts} |");
+    println!(
+        "| by default (store in `.maclc/runs/`, removed at the end): wall time (median of {RUNS}) | {:.2} s (runs: {}) |",
+        default_wall.as_secs_f64(),
+        default_in_order
+            .iter()
+            .map(|w| format!("{:.2}", w.as_secs_f64()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     let store_secs = store_wall.as_secs_f64();
     println!(
         "| with `--state DIR`: wall time (median of {RUNS}) | {store_secs:.2} s (runs: {}) |",
@@ -400,7 +429,11 @@ fn with_journeys(binary: &Path, events: &Path, state_out: &Path) -> Option<WithJ
     )
     .ok()?;
     let actions = events.with_file_name("actions-journeys.jsonl");
-    let extra = ["--actions".as_ref(), actions.as_os_str()];
+    let extra = [
+        "--actions".as_ref(),
+        actions.as_os_str(),
+        "--no-state".as_ref(),
+    ];
     let mut walls = Vec::new();
     let mut peaks = Vec::new();
     for _ in 0..RUNS {

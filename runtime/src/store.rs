@@ -1,6 +1,7 @@
-//! The run store: `maclc run --state DIR` keeps its progress in an embedded, crash-safe
-//! database (redb, one file `DIR/maclc-state.redb`), so that a run killed at any point and
-//! started again with the same arguments resumes and writes the same bytes.
+//! The run store: `maclc run` keeps its progress in an embedded, crash-safe database (redb, one
+//! file `maclc-state.redb` in `--state DIR`, or by default in `.maclc/runs/<key>/`, which the
+//! command removes when the run ends), so that a run killed at any point and started again
+//! with the same arguments resumes and writes the same bytes.
 //!
 //! What is kept, and why it is enough. The engine is a whole-input replay (identity is decided
 //! over every record, then each contact's records are replayed in event time), so the progress
@@ -14,10 +15,11 @@
 //! back to its checkpointed length and goes on. Records stay in memory, as in a run without a
 //! store: the store holds 1 bit per line and about 15 bytes per batch, not the records.
 //!
-//! At the end the final state of every contact (scores with their provenance, stage, segments,
-//! history, caps, lifecycle decisions, pending SLA timers) and the round-robin cursors are
-//! written with a *finished* marker, in one transaction, after the outputs are in place.
-//! Running a finished job again is a no-op that says so.
+//! At the end of a run with `--state DIR` (a kept store) the final state of every contact
+//! (scores with their provenance, stage, segments, history, caps, lifecycle decisions, pending
+//! SLA timers) and the round-robin cursors are written with a *finished* marker, in one
+//! transaction, after the outputs are in place. Running a finished job again is a no-op that
+//! says so. The default folder skips this: it is removed instead.
 
 use std::path::{Path, PathBuf};
 

@@ -60,19 +60,22 @@ pub struct Args {
     /// events later replace the fields they give
     #[arg(long, value_name = "FILE")]
     contacts: Option<PathBuf>,
-    /// Keep the run's progress in this folder (created if needed) and keep the folder after the
-    /// run, so that running the same command again does nothing. Without it, the progress goes
-    /// to `.maclc/runs/<key>/` under the current folder and is removed when the run ends; either
-    /// way a run stopped at any point and started again with the same arguments resumes from its
-    /// last checkpoint and writes the same outputs
+    /// Keep the run's progress in this folder, and keep it after the run (default: in
+    /// `.maclc/runs/<key>/`, removed when the run ends)
+    ///
+    /// Either way a run stopped at any point and started again with the same arguments resumes
+    /// from its last checkpoint and writes the same outputs. The folder is created if needed.
+    /// With `--state`, a finished run started again does nothing (`--fresh` runs it again);
+    /// without it, the same command runs in full each time.
     #[arg(long, value_name = "DIR")]
     state: Option<PathBuf>,
-    /// Keep the run's progress in memory only: nothing is written under `.maclc/`, and a run
-    /// stopped before its end starts over (for a read-only folder, or a short run)
+    /// Keep the run's progress in memory only: nothing is written under `.maclc/`, and a
+    /// stopped run starts over
+    ///
+    /// For a read-only folder or a short run. Events from a pipe always run in memory.
     #[arg(long, conflicts_with = "state")]
     no_state: bool,
-    /// Start over: forget the progress an interrupted run left (in `--state DIR`, or in
-    /// `.maclc/runs/`), or the finished run a `--state` folder holds
+    /// Start over: forget what an earlier run left in `--state DIR` or in `.maclc/runs/`
     #[arg(long, conflicts_with = "no_state")]
     fresh: bool,
     /// Commit a checkpoint of the run's progress every N input lines (not with `--no-state`)
