@@ -616,6 +616,21 @@ fn a_default_run_twice_writes_its_outputs_twice() {
         1,
         "the stopped run's folder is kept"
     );
+    // A run that ends on an error (an output it cannot write) has no use for its folder either:
+    // only a run stopped dead leaves one.
+    let mut unwritable = args.clone();
+    unwritable.extend([
+        "--accounts-out".into(),
+        cwd.join("no/such/folder.jsonl").into(),
+    ]);
+    let failed = maclc_in(&cwd, &unwritable, None);
+    assert!(!failed.status.success(), "{}", stderr(&failed));
+    assert!(
+        stderr(&failed).contains("error: cannot create"),
+        "{}",
+        stderr(&failed)
+    );
+    assert_eq!(run_folders(&cwd).len(), 1, "a failed run left its folder");
 }
 
 /// `--no-state` writes nothing but the outputs (there is no checkpoint to stop at), and

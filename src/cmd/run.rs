@@ -88,7 +88,14 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> u8 {
-    match run_inner(args) {
+    let mut default_folder = None;
+    let outcome = run_inner(args, &mut default_folder);
+    // A run that ends, even on an error, has no use for its default folder (its store is
+    // closed by now): only a run stopped dead leaves one, to resume from.
+    if let Some(folder) = default_folder {
+        remove_run_folder(&folder);
+    }
+    match outcome {
         Ok(code) => code,
         Err((code, message)) => {
             eprintln!("error: {message}");
@@ -106,7 +113,9 @@ fn create(path: &PathBuf) -> Result<BufWriter<File>, (u8, String)> {
     })
 }
 
-fn run_inner(args: &Args) -> Result<u8, (u8, String)> {
+/// Runs the command; `default_folder` is set to the run's folder under `.maclc/runs/` once it
+/// is opened, and cleared once the run has removed it.
+fn run_inner(args: &Args, default_folder: &mut Option<PathBuf>) -> Result<u8, (u8, String)> {
     let until = match &args.until {
         None => None,
         Some(text) => Some(parse_timestamp(text).map_err(|e| {
@@ -140,6 +149,7 @@ fn run_inner(args: &Args) -> Result<u8, (u8, String)> {
 
     let started = Instant::now();
     let store = open_store(args, program_hash)?;
+    default_folder.clone_from(&store.as_ref().and_then(|s| s.temporary.clone()));
     if let Some(OpenStore {
         store,
         status: Status::Finished { summary },
@@ -167,6 +177,7 @@ fn run_inner(args: &Args) -> Result<u8, (u8, String)> {
         }) => {
             drop(store);
             remove_run_folder(&folder);
+            *default_folder = None;
         }
         Some(OpenStore {
             store,
