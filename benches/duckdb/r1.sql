@@ -22,46 +22,33 @@
 -- Each line as one VARCHAR: no header, no quoting, no escaping, and a delimiter (U+0001) that a
 -- valid JSON line cannot hold unescaped. Lines that are not UTF-8 are rejected by the reader
 -- and land in `reject_errors` (error_type 'INVALID ENCODING'), which is how they are counted.
+-- The reader gives an empty line as NULL; R1 reads it as the empty text (invalid_json).
 CREATE TEMP TABLE lines AS
-SELECT line
+SELECT coalesce(line, '') AS line
 FROM read_csv('{{events}}',
     columns = {'line': 'VARCHAR'}, header = false, auto_detect = false,
     delim = chr(1), quote = '', escape = '', new_line = '\n',
     ignore_errors = true, store_rejects = true, max_line_size = 8388608);
 
--- The JSON members R1 reads, by position in the lists `t` (json_type of each) and `s`
--- (json_extract_string of each), so that each line is parsed twice in all, not once per member.
---  1 type  2 timestamp  3 userId  4 anonymousId  5 previousId  6 event  7 messageId  8 name
---  9 properties  10 traits
---  properties: 11 category 12 product_id 13 webinar_id 14 topic 15 product_line 16 form
---   17 campaign 18 channel 19 cart_id 20 value 21 order_id 22 revenue 23 appointment_id
---   24 operation 25 path 26 url
---  traits: 27 email 28 first_name 29 country 30 timezone 31 consent 32 consent.email
---   33 consent.sms 34 unsubscribed 35 blocklisted 36 job_title 37 industry 38 company
---   39 company.id 40 company.name 41 company_size 42 budget 43 birthday 44 contract_end
-CREATE TEMP MACRO r1_paths() AS [
-    '$.type', '$.timestamp', '$.userId', '$.anonymousId', '$.previousId', '$.event',
-    '$.messageId', '$.name', '$.properties', '$.traits',
-    '$.properties.category', '$.properties.product_id', '$.properties.webinar_id',
-    '$.properties.topic', '$.properties.product_line', '$.properties.form',
-    '$.properties.campaign', '$.properties.channel', '$.properties.cart_id',
-    '$.properties.value', '$.properties.order_id', '$.properties.revenue',
-    '$.properties.appointment_id', '$.properties.operation', '$.properties.path',
-    '$.properties.url',
-    '$.traits.email', '$.traits.first_name', '$.traits.country', '$.traits.timezone',
-    '$.traits.consent', '$.traits.consent.email', '$.traits.consent.sms',
-    '$.traits.unsubscribed', '$.traits.blocklisted', '$.traits.job_title', '$.traits.industry',
-    '$.traits.company', '$.traits.company.id', '$.traits.company.name',
-    '$.traits.company_size', '$.traits.budget', '$.traits.birthday', '$.traits.contract_end'];
-
--- json_type names: VARCHAR, BIGINT, UBIGINT, DOUBLE, BOOLEAN, OBJECT, ARRAY, NULL; SQL NULL
--- when the member is absent.
+-- The JSON type of a member from its JSON text (as `from_json` gives it back): VARCHAR, OBJECT,
+-- ARRAY, BOOLEAN, BIGINT (a number with no fraction and no exponent) or DOUBLE; SQL NULL when
+-- the member is absent or `null` (R1 treats the two alike everywhere). Reading the first
+-- character is much cheaper than asking json_type, which parses the text again.
+CREATE TEMP MACRO jtype(x) AS CASE WHEN x IS NULL THEN NULL ELSE CASE left(x, 1)
+    WHEN '"' THEN 'VARCHAR' WHEN '{' THEN 'OBJECT' WHEN '[' THEN 'ARRAY'
+    WHEN 't' THEN 'BOOLEAN' WHEN 'f' THEN 'BOOLEAN' WHEN 'n' THEN 'NULL'
+    ELSE CASE WHEN contains(x, '.') OR contains(x, 'e') OR contains(x, 'E') THEN 'DOUBLE'
+              ELSE 'BIGINT' END END END;
+-- The text of a string member (escapes decoded: parsed again only when it has one), or the
+-- JSON text of a number.
+CREATE TEMP MACRO jtext(x) AS CASE
+    WHEN left(x, 1) = '"' AND NOT contains(x, '\') THEN x[2:-2]
+    ELSE json_extract_string(x, '$') END;
 CREATE TEMP MACRO is_str(ty) AS coalesce(ty = 'VARCHAR', false);
 CREATE TEMP MACRO is_num(ty) AS coalesce(ty IN ('BIGINT', 'UBIGINT', 'DOUBLE'), false);
--- An integer is a JSON number written with no fraction and no exponent. DuckDB reads integers
--- beyond 64 bits as DOUBLE but keeps their text, which is checked instead.
-CREATE TEMP MACRO is_int(ty, txt) AS coalesce(
-    ty IN ('BIGINT', 'UBIGINT') OR (ty = 'DOUBLE' AND regexp_full_match(txt, '-?[0-9]+')), false);
+-- An integer is a JSON number written with no fraction and no exponent (jtype's BIGINT; the
+-- reader gives integers beyond 64 bits back as their text, fractions with a `.`).
+CREATE TEMP MACRO is_int(ty, txt) AS coalesce(ty = 'BIGINT', false);
 CREATE TEMP MACRO absent_or_null(ty) AS coalesce(ty = 'NULL', true);
 CREATE TEMP MACRO is_enum(ty, txt, allowed) AS is_str(ty) AND coalesce(list_contains(allowed, txt), false);
 -- "An id is present only when it is a non-empty string."
@@ -106,18 +93,83 @@ SELECT
         ELSE true
     END AS is_json,
     CASE WHEN is_json THEN ltrim(line, ' ' || chr(9) || chr(13) || chr(10))[1] = '{' END AS is_object,
-    CASE WHEN is_object THEN json_type(line, r1_paths()) END AS t,
-    CASE WHEN is_object THEN json_extract_string(line, r1_paths()) END AS s
+    -- one parse of the line: every member R1 reads at the top level, as JSON text
+    CASE WHEN is_object THEN from_json(line, '{"type": "JSON", "timestamp": "JSON",
+        "userId": "JSON", "anonymousId": "JSON", "previousId": "JSON", "event": "JSON",
+        "messageId": "JSON", "name": "JSON", "properties": "JSON", "traits": "JSON"}') END AS r
 FROM (SELECT line, strlen(line) > 32768 AS line_too_long FROM lines);
 
 CREATE TEMP TABLE checked AS
-WITH stamped AS (
+WITH objects AS (
+    -- the nested objects R1 reads, each parsed once when it is an object
+    SELECT *,
+        CASE WHEN left(r.properties, 1) = '{' THEN from_json(r.properties, '{"category": "JSON", "product_id": "JSON", "webinar_id": "JSON", "topic": "JSON", "product_line": "JSON", "form": "JSON", "campaign": "JSON", "channel": "JSON", "cart_id": "JSON", "value": "JSON", "order_id": "JSON", "revenue": "JSON", "appointment_id": "JSON", "operation": "JSON", "path": "JSON", "url": "JSON"}') END AS p,
+        CASE WHEN left(r.traits, 1) = '{' THEN from_json(r.traits, '{"email": "JSON", "first_name": "JSON", "country": "JSON", "timezone": "JSON", "consent": "JSON", "unsubscribed": "JSON", "blocklisted": "JSON", "job_title": "JSON", "industry": "JSON", "company": "JSON", "company_size": "JSON", "budget": "JSON", "birthday": "JSON", "contract_end": "JSON"}') END AS tr
+    FROM parsed
+), nested AS (
+    SELECT *,
+        CASE WHEN left(tr.consent, 1) = '{' THEN from_json(tr.consent, '{"email": "JSON", "sms": "JSON"}') END AS c,
+        CASE WHEN left(tr.company, 1) = '{' THEN from_json(tr.company, '{"id": "JSON", "name": "JSON"}') END AS co
+    FROM objects
+), members AS (
+    -- t_N: the JSON type of member N, s_N: its text. N, as numbered in the comments below:
+    --  1 type  2 timestamp  3 userId  4 anonymousId  5 previousId  6 event  7 messageId  8 name
+    --  9 properties  10 traits
+    --  properties: 11 category 12 product_id 13 webinar_id 14 topic 15 product_line 16 form 17 campaign 18 channel 19 cart_id 20 value 21 order_id 22 revenue 23 appointment_id 24 operation 25 path 26 url
+    --  traits: 27 email 28 first_name 29 country 30 timezone 31 consent 32 consent.email 33 consent.sms 34 unsubscribed 35 blocklisted 36 job_title 37 industry 38 company 39 company.id 40 company.name 41 company_size 42 budget 43 birthday 44 contract_end
+    SELECT line_too_long, is_json, is_object,
+        jtype(r.type) AS t_1, jtext(r.type) AS s_1,
+        jtype(r.timestamp) AS t_2, jtext(r.timestamp) AS s_2,
+        jtype(r.userId) AS t_3, jtext(r.userId) AS s_3,
+        jtype(r.anonymousId) AS t_4, jtext(r.anonymousId) AS s_4,
+        jtype(r.previousId) AS t_5, jtext(r.previousId) AS s_5,
+        jtype(r.event) AS t_6, jtext(r.event) AS s_6,
+        jtype(r.messageId) AS t_7, jtext(r.messageId) AS s_7,
+        jtype(r.name) AS t_8, jtext(r.name) AS s_8,
+        jtype(r.properties) AS t_9, jtext(r.properties) AS s_9,
+        jtype(r.traits) AS t_10, jtext(r.traits) AS s_10,
+        jtype(p.category) AS t_11, jtext(p.category) AS s_11,
+        jtype(p.product_id) AS t_12, jtext(p.product_id) AS s_12,
+        jtype(p.webinar_id) AS t_13, jtext(p.webinar_id) AS s_13,
+        jtype(p.topic) AS t_14, jtext(p.topic) AS s_14,
+        jtype(p.product_line) AS t_15, jtext(p.product_line) AS s_15,
+        jtype(p.form) AS t_16, jtext(p.form) AS s_16,
+        jtype(p.campaign) AS t_17, jtext(p.campaign) AS s_17,
+        jtype(p.channel) AS t_18, jtext(p.channel) AS s_18,
+        jtype(p.cart_id) AS t_19, jtext(p.cart_id) AS s_19,
+        jtype(p.value) AS t_20, jtext(p.value) AS s_20,
+        jtype(p.order_id) AS t_21, jtext(p.order_id) AS s_21,
+        jtype(p.revenue) AS t_22, jtext(p.revenue) AS s_22,
+        jtype(p.appointment_id) AS t_23, jtext(p.appointment_id) AS s_23,
+        jtype(p.operation) AS t_24, jtext(p.operation) AS s_24,
+        jtype(p.path) AS t_25, jtext(p.path) AS s_25,
+        jtype(p.url) AS t_26, jtext(p.url) AS s_26,
+        jtype(tr.email) AS t_27, jtext(tr.email) AS s_27,
+        jtype(tr.first_name) AS t_28, jtext(tr.first_name) AS s_28,
+        jtype(tr.country) AS t_29, jtext(tr.country) AS s_29,
+        jtype(tr.timezone) AS t_30, jtext(tr.timezone) AS s_30,
+        jtype(tr.consent) AS t_31, jtext(tr.consent) AS s_31,
+        jtype(c.email) AS t_32, jtext(c.email) AS s_32,
+        jtype(c.sms) AS t_33, jtext(c.sms) AS s_33,
+        jtype(tr.unsubscribed) AS t_34, jtext(tr.unsubscribed) AS s_34,
+        jtype(tr.blocklisted) AS t_35, jtext(tr.blocklisted) AS s_35,
+        jtype(tr.job_title) AS t_36, jtext(tr.job_title) AS s_36,
+        jtype(tr.industry) AS t_37, jtext(tr.industry) AS s_37,
+        jtype(tr.company) AS t_38, jtext(tr.company) AS s_38,
+        jtype(co.id) AS t_39, jtext(co.id) AS s_39,
+        jtype(co.name) AS t_40, jtext(co.name) AS s_40,
+        jtype(tr.company_size) AS t_41, jtext(tr.company_size) AS s_41,
+        jtype(tr.budget) AS t_42, jtext(tr.budget) AS s_42,
+        jtype(tr.birthday) AS t_43, jtext(tr.birthday) AS s_43,
+        jtype(tr.contract_end) AS t_44, jtext(tr.contract_end) AS s_44
+    FROM nested
+), stamped AS (
     SELECT *,
         -- `YYYY-MM-DDTHH:MM:SS[.fraction](Z or ±HH:MM)`, ASCII digits; all parts '' on no match.
-        CASE WHEN is_object AND is_str(t[2]) THEN regexp_extract(s[2],
+        CASE WHEN is_object AND is_str(t_2) THEN regexp_extract(s_2,
             '^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]+))?(Z|([+-])([0-9]{2}):([0-9]{2}))$',
             ['y', 'mo', 'd', 'h', 'mi', 'se', 'frac', 'zone', 'sign', 'oh', 'om']) END AS tsp
-    FROM parsed
+    FROM members
 ), timed AS (
     SELECT *,
         CASE WHEN coalesce(
@@ -142,62 +194,62 @@ SELECT
         WHEN line_too_long THEN 'too_long'
         WHEN NOT is_json THEN 'invalid_json'
         WHEN NOT is_object THEN 'not_object'
-        WHEN absent_or_null(t[2]) THEN 'missing_timestamp'
+        WHEN absent_or_null(t_2) THEN 'missing_timestamp'
         WHEN ts IS NULL THEN 'bad_timestamp'
-        WHEN NOT is_enum(t[1], s[1], ['identify', 'track', 'page', 'alias']) THEN 'unknown_type'
-        WHEN s[1] = 'alias' AND NOT (present(t[5], s[5]) AND present(t[3], s[3])) THEN 'missing_identity'
-        WHEN s[1] <> 'alias' AND NOT (present(t[3], s[3]) OR present(t[4], s[4])) THEN 'missing_identity'
-        WHEN s[1] = 'track' AND NOT is_enum(t[6], s[6], [
+        WHEN NOT is_enum(t_1, s_1, ['identify', 'track', 'page', 'alias']) THEN 'unknown_type'
+        WHEN s_1 = 'alias' AND NOT (present(t_5, s_5) AND present(t_3, s_3)) THEN 'missing_identity'
+        WHEN s_1 <> 'alias' AND NOT (present(t_3, s_3) OR present(t_4, s_4)) THEN 'missing_identity'
+        WHEN s_1 = 'track' AND NOT is_enum(t_6, s_6, [
             'Datasheet Downloaded', 'Webinar Registered', 'Webinar Attended', 'Demo Requested',
             'Form Submitted', 'Email Opened', 'Email Clicked', 'Unsubscribed', 'Checkout Started',
             'Order Completed', 'Appointment Updated']) THEN 'unknown_event'
-        WHEN s[1] = 'track' AND NOT (coalesce(t[9] = 'OBJECT', false) AND CASE s[6]
-            WHEN 'Datasheet Downloaded' THEN is_enum(t[11], s[11], ['general', 'medical']) AND is_str(t[12])
-            WHEN 'Webinar Registered' THEN is_str(t[13]) AND is_str(t[14])
-            WHEN 'Webinar Attended' THEN is_str(t[13]) AND is_str(t[14])
-            WHEN 'Demo Requested' THEN is_enum(t[15], s[15], ['general', 'medical'])
-            WHEN 'Form Submitted' THEN is_enum(t[16], s[16],
+        WHEN s_1 = 'track' AND NOT (coalesce(t_9 = 'OBJECT', false) AND CASE s_6
+            WHEN 'Datasheet Downloaded' THEN is_enum(t_11, s_11, ['general', 'medical']) AND is_str(t_12)
+            WHEN 'Webinar Registered' THEN is_str(t_13) AND is_str(t_14)
+            WHEN 'Webinar Attended' THEN is_str(t_13) AND is_str(t_14)
+            WHEN 'Demo Requested' THEN is_enum(t_15, s_15, ['general', 'medical'])
+            WHEN 'Form Submitted' THEN is_enum(t_16, s_16,
                 ['contact_sales', 'newsletter', 'keyring_request', 'job_application'])
-            WHEN 'Email Opened' THEN is_str(t[17])
-            WHEN 'Email Clicked' THEN is_str(t[17])
-            WHEN 'Unsubscribed' THEN is_enum(t[18], s[18], ['email', 'sms'])
-            WHEN 'Checkout Started' THEN is_str(t[19]) AND is_num(t[20])
-            WHEN 'Order Completed' THEN is_str(t[21]) AND is_str(t[19]) AND is_num(t[22])
-            WHEN 'Appointment Updated' THEN is_str(t[23]) AND is_enum(t[24], s[24], ['CREATED', 'CANCELLED'])
+            WHEN 'Email Opened' THEN is_str(t_17)
+            WHEN 'Email Clicked' THEN is_str(t_17)
+            WHEN 'Unsubscribed' THEN is_enum(t_18, s_18, ['email', 'sms'])
+            WHEN 'Checkout Started' THEN is_str(t_19) AND is_num(t_20)
+            WHEN 'Order Completed' THEN is_str(t_21) AND is_str(t_19) AND is_num(t_22)
+            WHEN 'Appointment Updated' THEN is_str(t_23) AND is_enum(t_24, s_24, ['CREATED', 'CANCELLED'])
             END) THEN 'wrong_property_type'
-        WHEN s[1] = 'page' AND NOT (coalesce(t[9] = 'OBJECT', false)
-            AND is_str(t[25]) AND starts_with(s[25], '/') AND is_str(t[26])
+        WHEN s_1 = 'page' AND NOT (coalesce(t_9 = 'OBJECT', false)
+            AND is_str(t_25) AND starts_with(s_25, '/') AND is_str(t_26)
             -- the page title is the record's own `name` member
-            AND (absent_or_null(t[8]) OR is_str(t[8]))) THEN 'wrong_property_type'
-        WHEN s[1] = 'identify' AND NOT (coalesce(t[10] = 'OBJECT', false)
-            AND is_str(t[27]) AND is_str(t[28]) AND is_str(t[29]) AND is_str(t[30])
-            AND coalesce(t[31] = 'OBJECT', false)
-            AND is_enum(t[32], s[32], ['granted', 'denied', 'unknown'])
-            AND is_enum(t[33], s[33], ['granted', 'denied', 'unknown'])
-            AND coalesce(t[34] = 'BOOLEAN', false) AND coalesce(t[35] = 'BOOLEAN', false)
-            AND (absent_or_null(t[36]) OR is_str(t[36]))
-            AND (absent_or_null(t[37]) OR is_str(t[37]))
-            AND (absent_or_null(t[38]) OR (t[38] = 'OBJECT' AND is_str(t[39]) AND is_str(t[40])))
-            AND (absent_or_null(t[41]) OR is_int(t[41], s[41]))
-            AND (absent_or_null(t[42]) OR is_int(t[42], s[42]))
-            AND (absent_or_null(t[43]) OR is_date_text(t[43], s[43]))
-            AND (absent_or_null(t[44]) OR is_date_text(t[44], s[44]))) THEN 'wrong_property_type'
+            AND (absent_or_null(t_8) OR is_str(t_8))) THEN 'wrong_property_type'
+        WHEN s_1 = 'identify' AND NOT (coalesce(t_10 = 'OBJECT', false)
+            AND is_str(t_27) AND is_str(t_28) AND is_str(t_29) AND is_str(t_30)
+            AND coalesce(t_31 = 'OBJECT', false)
+            AND is_enum(t_32, s_32, ['granted', 'denied', 'unknown'])
+            AND is_enum(t_33, s_33, ['granted', 'denied', 'unknown'])
+            AND coalesce(t_34 = 'BOOLEAN', false) AND coalesce(t_35 = 'BOOLEAN', false)
+            AND (absent_or_null(t_36) OR is_str(t_36))
+            AND (absent_or_null(t_37) OR is_str(t_37))
+            AND (absent_or_null(t_38) OR (t_38 = 'OBJECT' AND is_str(t_39) AND is_str(t_40)))
+            AND (absent_or_null(t_41) OR is_int(t_41, s_41))
+            AND (absent_or_null(t_42) OR is_int(t_42, s_42))
+            AND (absent_or_null(t_43) OR is_date_text(t_43, s_43))
+            AND (absent_or_null(t_44) OR is_date_text(t_44, s_44))) THEN 'wrong_property_type'
     END AS reason,
     ts,
-    s[1] AS type,
+    s_1 AS type,
     -- order: by ts, then messageId (byte order); a messageId that is not a string sorts as ''
-    CASE WHEN is_str(t[7]) THEN s[7] ELSE '' END AS message_id,
-    CASE WHEN present(t[3], s[3]) THEN s[3] END AS user_id,
-    CASE WHEN present(t[4], s[4]) THEN s[4] END AS anonymous_id,
-    CASE WHEN present(t[5], s[5]) THEN s[5] END AS previous_id,
-    s[6] AS event,
-    s[11] AS category,
-    s[15] AS product_line,
-    s[25] AS path,
-    s[27] AS email,
-    s[32] AS consent_email,
-    CASE WHEN t[36] = 'VARCHAR' THEN s[36] END AS job_title,
-    CASE WHEN is_int(t[41], s[41]) THEN s[41] END AS company_size
+    CASE WHEN is_str(t_7) THEN s_7 ELSE '' END AS message_id,
+    CASE WHEN present(t_3, s_3) THEN s_3 END AS user_id,
+    CASE WHEN present(t_4, s_4) THEN s_4 END AS anonymous_id,
+    CASE WHEN present(t_5, s_5) THEN s_5 END AS previous_id,
+    s_6 AS event,
+    s_11 AS category,
+    s_15 AS product_line,
+    s_25 AS path,
+    s_27 AS email,
+    s_32 AS consent_email,
+    CASE WHEN t_36 = 'VARCHAR' THEN s_36 END AS job_title,
+    CASE WHEN is_int(t_41, s_41) THEN s_41 END AS company_size
 FROM timed;
 
 -- Lines the reader itself rejected: not UTF-8 (rule 1), or (never in generated files) too big
