@@ -1,4 +1,16 @@
+#!/usr/bin/env python3
+"""Write R1's edge cases as a JSON Lines file: `python3 make_edge.py OUT.jsonl`.
+
+One line per trap of shared/workload/R1.md that the generator never writes, or rarely: alias
+chains and a later alias of the same previousId, an anonymousId claimed by two userIds, caps
+across a UTC day crossed by an offset and an ISO week, the "Headhunter" / "Vice-President"
+titles, `ſ` folding to `s`, a 30-digit company size, timestamps cut below the millisecond, and
+every reject reason with its near misses (NaN, a trailing comma, a lone surrogate, a byte order
+mark, an empty line, 2026-02-29, hour 24, `12.0` where an integer is due, …).
+bench.py runs r1.sql and tests/reference/r1_reference.py over it and requires the same output.
+"""
 import json
+import sys
 L=[]
 def rec(**k): return json.dumps(k, ensure_ascii=False, separators=(',',':'))
 tr=lambda **x: {"email":"a@b.example","first_name":"Łukasz","country":"DE","timezone":"Europe/Berlin","consent":{"email":"granted","sms":"unknown"},"unsubscribed":False,"blocklisted":False, **x}
@@ -54,4 +66,5 @@ L.append(rec(type="identify",userId="u2",traits=tr(birthday="2024-02-29",job_tit
 L.append(rec(type="page",userId="u3",properties={"path":"/medical","url":"u","name":3},timestamp=ts(1,1),messageId="x"+"y"*33000))
 data="\n".join(L).encode()+b"\n"
 data+=b'{"type":"page","userId":"u","name":"Jos\xe9","properties":{"path":"/x","url":"u"},"timestamp":"2026-03-01T00:00:00Z","messageId":"x"}\n'
-open("edge.jsonl","wb").write(data)
+with open(sys.argv[1], "wb") as out:
+    out.write(data)
