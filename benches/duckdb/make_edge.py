@@ -63,6 +63,13 @@ L.append(rec(type="identify",userId="u",traits=tr(birthday="2026-02-29"),timesta
 L.append(rec(type="identify",userId="u",traits=tr(company={"id":"a"}),timestamp=ts(1,1),messageId="x"))
 L.append(rec(type="identify",userId="u",traits=dict(tr(),consent={"email":"yes","sms":"unknown"}),timestamp=ts(1,1),messageId="x"))
 L.append(rec(type="identify",userId="u2",traits=tr(birthday="2024-02-29",job_title=None,company=None),timestamp=ts(1,2),messageId="x"))
+# nested members that are not objects, and empty objects
+L.append(rec(type="page",userId="u",properties=["/x"],timestamp=ts(1,1),messageId="x"))
+L.append(rec(type="track",event="Webinar Attended",userId="u",properties={},timestamp=ts(1,1),messageId="x"))
+L.append(rec(type="identify",userId="u",traits="x",timestamp=ts(1,1),messageId="x"))
+L.append(rec(type="identify",userId="u",traits=dict(tr(),consent=["granted"]),timestamp=ts(1,1),messageId="x"))
+L.append(rec(type="identify",userId="u",traits=tr(company=5),timestamp=ts(1,1),messageId="x"))
+L.append(rec(type="identify",userId="u",traits=tr(company={}),timestamp=ts(1,1),messageId="x"))
 L.append(rec(type="page",userId="u3",properties={"path":"/medical","url":"u","name":3},timestamp=ts(1,1),messageId="x"+"y"*33000))
 data="\n".join(L).encode()+b"\n"
 data+=b'{"type":"page","userId":"u","name":"Jos\xe9","properties":{"path":"/x","url":"u"},"timestamp":"2026-03-01T00:00:00Z","messageId":"x"}\n'

@@ -86,33 +86,40 @@ SELECT
     CASE
         WHEN line_too_long THEN false
         WHEN NOT json_valid(line) THEN false
-        WHEN regexp_matches(line, '(?:^|[:\[,])[ \t\r\n]*[-+]?(?i:nan|inf)|,[ \t\r\n]*[}\]]')
+        -- (a cheap superset first: a letter or a closing bracket right after `:`, `[` or `,`,
+        -- or a top-level value that does not start like a JSON value)
+        WHEN regexp_matches(line, '[:\[,][ \t\r\n]*(?:[-+]?[nNiI]|[}\]])')
+            OR left(ltrim(line, ' ' || chr(9) || chr(13) || chr(10)), 1) IN ('n', 'N', 'i', 'I', '+', '-')
             THEN NOT regexp_matches(
                 regexp_replace(line, '"(?:[^"\\]|\\.)*"', '""', 'g'),
                 '(?:^|[:\[,])[ \t\r\n]*[-+]?(?i:nan|inf)|,[ \t\r\n]*[}\]]')
         ELSE true
     END AS is_json,
     CASE WHEN is_json THEN ltrim(line, ' ' || chr(9) || chr(13) || chr(10))[1] = '{' END AS is_object,
-    -- one parse of the line: every member R1 reads at the top level, as JSON text
+    -- One parse of the line: every member R1 reads, each as its JSON text (SQL NULL when absent
+    -- or `null`). A nested object that is not an object comes back with all its members NULL,
+    -- like `{}`: R1 requires at least one member of each (properties, traits, consent,
+    -- company), so both fail rule 10 alike and the difference never shows.
     CASE WHEN is_object THEN from_json(line, '{"type": "JSON", "timestamp": "JSON",
-        "userId": "JSON", "anonymousId": "JSON", "previousId": "JSON", "event": "JSON",
-        "messageId": "JSON", "name": "JSON", "properties": "JSON", "traits": "JSON"}') END AS r
+        "userId": "JSON", "anonymousId": "JSON",
+        "previousId": "JSON", "event": "JSON", "messageId": "JSON", "name": "JSON",
+        "properties": {"category": "JSON", "product_id": "JSON", "webinar_id": "JSON",
+            "topic": "JSON", "product_line": "JSON", "form": "JSON", "campaign": "JSON",
+            "channel": "JSON", "cart_id": "JSON", "value": "JSON", "order_id": "JSON",
+            "revenue": "JSON", "appointment_id": "JSON", "operation": "JSON", "path": "JSON",
+            "url": "JSON"},
+        "traits": {"email": "JSON", "first_name": "JSON", "country": "JSON",
+            "timezone": "JSON", "consent": {"email": "JSON", "sms": "JSON"},
+            "unsubscribed": "JSON", "blocklisted": "JSON", "job_title": "JSON",
+            "industry": "JSON", "company": {"id": "JSON", "name": "JSON"},
+            "company_size": "JSON", "budget": "JSON", "birthday": "JSON",
+            "contract_end": "JSON"}}') END AS r
 FROM (SELECT line, strlen(line) > 32768 AS line_too_long FROM lines);
 
 CREATE TEMP TABLE checked AS
-WITH objects AS (
-    -- the nested objects R1 reads, each parsed once when it is an object
-    SELECT *,
-        CASE WHEN left(r.properties, 1) = '{' THEN from_json(r.properties, '{"category": "JSON", "product_id": "JSON", "webinar_id": "JSON", "topic": "JSON", "product_line": "JSON", "form": "JSON", "campaign": "JSON", "channel": "JSON", "cart_id": "JSON", "value": "JSON", "order_id": "JSON", "revenue": "JSON", "appointment_id": "JSON", "operation": "JSON", "path": "JSON", "url": "JSON"}') END AS p,
-        CASE WHEN left(r.traits, 1) = '{' THEN from_json(r.traits, '{"email": "JSON", "first_name": "JSON", "country": "JSON", "timezone": "JSON", "consent": "JSON", "unsubscribed": "JSON", "blocklisted": "JSON", "job_title": "JSON", "industry": "JSON", "company": "JSON", "company_size": "JSON", "budget": "JSON", "birthday": "JSON", "contract_end": "JSON"}') END AS tr
-    FROM parsed
-), nested AS (
-    SELECT *,
-        CASE WHEN left(tr.consent, 1) = '{' THEN from_json(tr.consent, '{"email": "JSON", "sms": "JSON"}') END AS c,
-        CASE WHEN left(tr.company, 1) = '{' THEN from_json(tr.company, '{"id": "JSON", "name": "JSON"}') END AS co
-    FROM objects
-), members AS (
-    -- t_N: the JSON type of member N, s_N: its text. N, as numbered in the comments below:
+WITH members AS (
+    -- t_N: the JSON type of member N, s_N: its text (for 9, 10, 31, 38: 'OBJECT' when present,
+    -- see above). N, as numbered here:
     --  1 type  2 timestamp  3 userId  4 anonymousId  5 previousId  6 event  7 messageId  8 name
     --  9 properties  10 traits
     --  properties: 11 category 12 product_id 13 webinar_id 14 topic 15 product_line 16 form 17 campaign 18 channel 19 cart_id 20 value 21 order_id 22 revenue 23 appointment_id 24 operation 25 path 26 url
@@ -126,43 +133,43 @@ WITH objects AS (
         jtype(r.event) AS t_6, jtext(r.event) AS s_6,
         jtype(r.messageId) AS t_7, jtext(r.messageId) AS s_7,
         jtype(r.name) AS t_8, jtext(r.name) AS s_8,
-        jtype(r.properties) AS t_9, jtext(r.properties) AS s_9,
-        jtype(r.traits) AS t_10, jtext(r.traits) AS s_10,
-        jtype(p.category) AS t_11, jtext(p.category) AS s_11,
-        jtype(p.product_id) AS t_12, jtext(p.product_id) AS s_12,
-        jtype(p.webinar_id) AS t_13, jtext(p.webinar_id) AS s_13,
-        jtype(p.topic) AS t_14, jtext(p.topic) AS s_14,
-        jtype(p.product_line) AS t_15, jtext(p.product_line) AS s_15,
-        jtype(p.form) AS t_16, jtext(p.form) AS s_16,
-        jtype(p.campaign) AS t_17, jtext(p.campaign) AS s_17,
-        jtype(p.channel) AS t_18, jtext(p.channel) AS s_18,
-        jtype(p.cart_id) AS t_19, jtext(p.cart_id) AS s_19,
-        jtype(p.value) AS t_20, jtext(p.value) AS s_20,
-        jtype(p.order_id) AS t_21, jtext(p.order_id) AS s_21,
-        jtype(p.revenue) AS t_22, jtext(p.revenue) AS s_22,
-        jtype(p.appointment_id) AS t_23, jtext(p.appointment_id) AS s_23,
-        jtype(p.operation) AS t_24, jtext(p.operation) AS s_24,
-        jtype(p.path) AS t_25, jtext(p.path) AS s_25,
-        jtype(p.url) AS t_26, jtext(p.url) AS s_26,
-        jtype(tr.email) AS t_27, jtext(tr.email) AS s_27,
-        jtype(tr.first_name) AS t_28, jtext(tr.first_name) AS s_28,
-        jtype(tr.country) AS t_29, jtext(tr.country) AS s_29,
-        jtype(tr.timezone) AS t_30, jtext(tr.timezone) AS s_30,
-        jtype(tr.consent) AS t_31, jtext(tr.consent) AS s_31,
-        jtype(c.email) AS t_32, jtext(c.email) AS s_32,
-        jtype(c.sms) AS t_33, jtext(c.sms) AS s_33,
-        jtype(tr.unsubscribed) AS t_34, jtext(tr.unsubscribed) AS s_34,
-        jtype(tr.blocklisted) AS t_35, jtext(tr.blocklisted) AS s_35,
-        jtype(tr.job_title) AS t_36, jtext(tr.job_title) AS s_36,
-        jtype(tr.industry) AS t_37, jtext(tr.industry) AS s_37,
-        jtype(tr.company) AS t_38, jtext(tr.company) AS s_38,
-        jtype(co.id) AS t_39, jtext(co.id) AS s_39,
-        jtype(co.name) AS t_40, jtext(co.name) AS s_40,
-        jtype(tr.company_size) AS t_41, jtext(tr.company_size) AS s_41,
-        jtype(tr.budget) AS t_42, jtext(tr.budget) AS s_42,
-        jtype(tr.birthday) AS t_43, jtext(tr.birthday) AS s_43,
-        jtype(tr.contract_end) AS t_44, jtext(tr.contract_end) AS s_44
-    FROM nested
+        CASE WHEN r.properties IS NOT NULL THEN 'OBJECT' END AS t_9,
+        CASE WHEN r.traits IS NOT NULL THEN 'OBJECT' END AS t_10,
+        jtype(r.properties.category) AS t_11, jtext(r.properties.category) AS s_11,
+        jtype(r.properties.product_id) AS t_12, jtext(r.properties.product_id) AS s_12,
+        jtype(r.properties.webinar_id) AS t_13, jtext(r.properties.webinar_id) AS s_13,
+        jtype(r.properties.topic) AS t_14, jtext(r.properties.topic) AS s_14,
+        jtype(r.properties.product_line) AS t_15, jtext(r.properties.product_line) AS s_15,
+        jtype(r.properties.form) AS t_16, jtext(r.properties.form) AS s_16,
+        jtype(r.properties.campaign) AS t_17, jtext(r.properties.campaign) AS s_17,
+        jtype(r.properties.channel) AS t_18, jtext(r.properties.channel) AS s_18,
+        jtype(r.properties.cart_id) AS t_19, jtext(r.properties.cart_id) AS s_19,
+        jtype(r.properties.value) AS t_20, jtext(r.properties.value) AS s_20,
+        jtype(r.properties.order_id) AS t_21, jtext(r.properties.order_id) AS s_21,
+        jtype(r.properties.revenue) AS t_22, jtext(r.properties.revenue) AS s_22,
+        jtype(r.properties.appointment_id) AS t_23, jtext(r.properties.appointment_id) AS s_23,
+        jtype(r.properties.operation) AS t_24, jtext(r.properties.operation) AS s_24,
+        jtype(r.properties.path) AS t_25, jtext(r.properties.path) AS s_25,
+        jtype(r.properties.url) AS t_26, jtext(r.properties.url) AS s_26,
+        jtype(r.traits.email) AS t_27, jtext(r.traits.email) AS s_27,
+        jtype(r.traits.first_name) AS t_28, jtext(r.traits.first_name) AS s_28,
+        jtype(r.traits.country) AS t_29, jtext(r.traits.country) AS s_29,
+        jtype(r.traits.timezone) AS t_30, jtext(r.traits.timezone) AS s_30,
+        CASE WHEN r.traits.consent IS NOT NULL THEN 'OBJECT' END AS t_31,
+        jtype(r.traits.consent.email) AS t_32, jtext(r.traits.consent.email) AS s_32,
+        jtype(r.traits.consent.sms) AS t_33, jtext(r.traits.consent.sms) AS s_33,
+        jtype(r.traits.unsubscribed) AS t_34, jtext(r.traits.unsubscribed) AS s_34,
+        jtype(r.traits.blocklisted) AS t_35, jtext(r.traits.blocklisted) AS s_35,
+        jtype(r.traits.job_title) AS t_36, jtext(r.traits.job_title) AS s_36,
+        jtype(r.traits.industry) AS t_37, jtext(r.traits.industry) AS s_37,
+        CASE WHEN r.traits.company IS NOT NULL THEN 'OBJECT' END AS t_38,
+        jtype(r.traits.company.id) AS t_39, jtext(r.traits.company.id) AS s_39,
+        jtype(r.traits.company.name) AS t_40, jtext(r.traits.company.name) AS s_40,
+        jtype(r.traits.company_size) AS t_41, jtext(r.traits.company_size) AS s_41,
+        jtype(r.traits.budget) AS t_42, jtext(r.traits.budget) AS s_42,
+        jtype(r.traits.birthday) AS t_43, jtext(r.traits.birthday) AS s_43,
+        jtype(r.traits.contract_end) AS t_44, jtext(r.traits.contract_end) AS s_44
+    FROM parsed
 ), stamped AS (
     SELECT *,
         -- `YYYY-MM-DDTHH:MM:SS[.fraction](Z or ±HH:MM)`, ASCII digits; all parts '' on no match.
