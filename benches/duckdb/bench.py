@@ -61,8 +61,9 @@ def duckdb_job(events: str, state_out: str, summary_out: str, threads: str) -> i
     return 0
 
 
-def timed_child(argv: list[str], stderr_to: Path | None = None) -> tuple[float, int, str]:
-    """Run a child; return wall seconds, max RSS in KiB (kernel's wait4) and its stdout."""
+def timed_child(argv: list[str], stderr_to: Path | None = None) -> tuple[float, float, int, str]:
+    """Run a child; return wall seconds, CPU seconds (user + system) and max RSS in KiB, all
+    from the kernel's wait4, and its stdout."""
     err = open(stderr_to, "wb") if stderr_to else subprocess.DEVNULL
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, cwd=ROOT)
@@ -75,22 +76,22 @@ def timed_child(argv: list[str], stderr_to: Path | None = None) -> tuple[float, 
     if proc.returncode != 0:
         detail = stderr_to.read_text(errors="replace")[-2000:] if stderr_to else ""
         sys.exit(f"failed ({proc.returncode}): {' '.join(argv)}\n{detail}")
-    return wall, usage.ru_maxrss, out.decode()
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, out.decode()
 
 
-def run_duckdb(events: Path, out_dir: Path, threads: int) -> tuple[float, int, float, Path, Path]:
+def run_duckdb(events: Path, out_dir: Path, threads: int) -> tuple[float, float, int, float, Path, Path]:
     state, summary = out_dir / f"duckdb-state-{threads}t.jsonl", out_dir / f"duckdb-summary-{threads}t.json"
-    wall, rss, out = timed_child([sys.executable, str(Path(__file__).resolve()), "--duckdb-job",
+    wall, cpu, rss, out = timed_child([sys.executable, str(Path(__file__).resolve()), "--duckdb-job",
                                   str(events), str(state), str(summary), str(threads)],
                                  stderr_to=out_dir / "duckdb.stderr")
-    return wall, rss, float(out.strip().splitlines()[-1]), state, summary
+    return wall, cpu, rss, float(out.strip().splitlines()[-1]), state, summary
 
 
-def run_maclc(binary: Path, events: Path, out_dir: Path) -> tuple[float, int, Path, Path]:
+def run_maclc(binary: Path, events: Path, out_dir: Path) -> tuple[float, float, int, Path, Path]:
     state, stderr = out_dir / "maclc-state.jsonl", out_dir / "maclc.stderr"
-    wall, rss, _ = timed_child([str(binary), "run", str(PROJECT), "--events", str(events),
+    wall, cpu, rss, _ = timed_child([str(binary), "run", str(PROJECT), "--events", str(events),
                                 "--state-out", str(state)], stderr_to=stderr)
-    return wall, rss, state, stderr
+    return wall, cpu, rss, state, stderr
 
 
 def maclc_summary(stderr: Path) -> dict:
@@ -198,8 +199,8 @@ def self_checks(binary: Path, out_dir: Path) -> bool:
     ok = True
     # The sample, against the state file committed beside it.
     sample = PROJECT / "events.sample.jsonl"
-    _, _, _, d_state, d_summary = run_duckdb(sample, out_dir, 1)
-    _, _, m_state, m_stderr = run_maclc(binary, sample, out_dir)
+    *_, d_state, d_summary = run_duckdb(sample, out_dir, 1)
+    *_, m_state, m_stderr = run_maclc(binary, sample, out_dir)
     d_sum = json.loads(d_summary.read_text(encoding="utf-8"))
     ok &= compare("sample: DuckDB vs state.sample.jsonl", "duckdb", d_state, {},
                   "expected", PROJECT / "state.sample.jsonl", {})
@@ -211,7 +212,7 @@ def self_checks(binary: Path, out_dir: Path) -> bool:
     ref_state, ref_summary = out_dir / "reference-edge-state.jsonl", out_dir / "reference-edge-summary.json"
     subprocess.run(["python3", str(ROOT / "tests" / "reference" / "r1_reference.py"), str(edge),
                     "--out", str(ref_state), "--summary", str(ref_summary)], check=True)
-    _, _, _, d_state, d_summary = run_duckdb(edge, out_dir, 1)
+    *_, d_state, d_summary = run_duckdb(edge, out_dir, 1)
     ok &= compare("edge cases: DuckDB vs tests/reference/r1_reference.py", "duckdb", d_state,
                   json.loads(d_summary.read_text(encoding="utf-8")),
                   "reference", ref_state, reference_summary(ref_summary))
@@ -242,33 +243,36 @@ def main(argv: list[str]) -> int:
     print(f"input: {events.relative_to(ROOT)}, {lines:,} lines, {size / 1e6:.1f} MB", flush=True)
 
     rows = []
-    m_walls, m_rss = [], []
+    m_walls, m_cpus, m_rss = [], [], []
     for _ in range(RUNS):
-        wall, rss, m_state, m_stderr = run_maclc(binary, events, out_dir)
+        wall, cpu, rss, m_state, m_stderr = run_maclc(binary, events, out_dir)
         m_walls.append(wall)
+        m_cpus.append(cpu)
         m_rss.append(rss)
-    rows.append(("maclc run (1 thread)", m_walls, None, max(m_rss)))
+    rows.append(("`maclc run` (1 thread)", m_walls, m_cpus, None, max(m_rss)))
     d_outputs = {}
     for threads in (1, cores):
-        walls, queries, rss_all = [], [], []
+        walls, cpus, queries, rss_all = [], [], [], []
         for _ in range(RUNS):
-            wall, rss, query, d_state, d_summary = run_duckdb(events, out_dir, threads)
+            wall, cpu, rss, query, d_state, d_summary = run_duckdb(events, out_dir, threads)
             walls.append(wall)
+            cpus.append(cpu)
             queries.append(query)
             rss_all.append(rss)
         d_outputs[threads] = (d_state, d_summary)
-        rows.append((f"DuckDB r1.sql, threads={threads}", walls, queries, max(rss_all)))
+        rows.append((f"DuckDB `r1.sql`, threads={threads}", walls, cpus, queries, max(rss_all)))
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
     print()
-    print("| run | wall, median of 3 (runs) | query only (median) | events/s | MB/s | peak memory |")
-    print("|---|---|---|---|---|---|")
-    for name, walls, queries, rss in rows:
+    print("| run | wall, median of 3 (runs) | best | SQL only, median | CPU time, median | "
+          "events/s (median) | MB/s (median) | peak memory |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, walls, cpus, queries, rss in rows:
         w = median(walls)
         runs = ", ".join(f"{x:.2f}" for x in walls)
         q = f"{median(queries):.2f} s" if queries else "—"
-        print(f"| {name} | {w:.2f} s ({runs}) | {q} | {lines / w:,.0f} | {size / 1e6 / w:.1f} | "
-              f"{rss / 1024:,.0f} MiB |")
+        print(f"| {name} | {w:.2f} s ({runs}) | {min(walls):.2f} s | {q} | {median(cpus):.2f} s | "
+              f"{lines / w:,.0f} | {size / 1e6 / w:.1f} | {rss / 1024:,.0f} MiB |")
     print()
     m_sum = maclc_summary(m_stderr)
     ok = True
