@@ -5,6 +5,7 @@ Run through benches/duckdb/run.sh, which makes the venv with DuckDB first:
 
     bash benches/duckdb/run.sh            # self-checks, then the 1M-line file
     bash benches/duckdb/run.sh --quick    # self-checks only
+    bash benches/duckdb/run.sh --profile  # r1.sql statement by statement, 1 thread
 
 1. Self-checks: the small sample `examples/reference-r1/events.sample.jsonl` (DuckDB and maclc
    against `state.sample.jsonl`), and the edge cases written by make_edge.py (DuckDB against the
@@ -58,6 +59,26 @@ def duckdb_job(events: str, state_out: str, summary_out: str, threads: str) -> i
     start = time.perf_counter()
     con.execute(sql_text(Path(events), Path(state_out), Path(summary_out)))
     print(f"{time.perf_counter() - start:.6f}")
+    return 0
+
+
+def profile(events: Path, out_dir: Path) -> int:
+    """`--profile`: r1.sql statement by statement on one thread, each statement's time."""
+    import duckdb
+
+    con = duckdb.connect(config={"threads": 1})
+    text = sql_text(events, out_dir / "profile-state.jsonl", out_dir / "profile-summary.json")
+    total = 0.0
+    print("| statement (r1.sql, 1 thread) | time |\n|---|---|")
+    for statement in duckdb.extract_statements(text):
+        start = time.perf_counter()
+        con.execute(statement)
+        took = time.perf_counter() - start
+        total += took
+        if took >= 0.05:
+            head = " ".join(statement.query.split())[:60]
+            print(f"| `{head}…` | {took:.2f} s |")
+    print(f"| all statements | {total:.2f} s |")
     return 0
 
 
@@ -222,6 +243,9 @@ def self_checks(binary: Path, out_dir: Path) -> bool:
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--duckdb-job"]:
         return duckdb_job(*argv[1:5])
+    if argv[:1] == ["--profile"]:
+        events = events_file()
+        return profile(events, ROOT / "target" / "bench-duckdb") if events else 0
     quick = "--quick" in argv
     out_dir = ROOT / "target" / "bench-duckdb"
     out_dir.mkdir(parents=True, exist_ok=True)
