@@ -74,6 +74,10 @@ pub struct Args {
     /// Evaluate conditions as native code (`jit`) or with the reference interpreter (`interp`)
     #[arg(long, value_enum, default_value_t = EngineChoice::Jit)]
     engine: EngineChoice,
+    /// Decode the events and replay contacts on N threads; default: every core (`1`: all on
+    /// one thread). The outputs are the same for any N
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
 }
 
 pub fn run(args: &Args) -> u8 {
@@ -135,7 +139,19 @@ fn run_inner(args: &Args) -> Result<u8, (u8, String)> {
     let mut engine =
         Engine::new(&ir, EventMap::new(&ir, track_map)).with_program_hash(program_hash);
     let read = read_events(args, &schema, &mut engine, store.as_ref(), max_out_of_order)?;
-    let output = engine::run_with(args.engine, &ir, || engine.finish(until));
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+        .max(1);
+    // Each worker thread compiles the conditions for itself (a few milliseconds): native code
+    // is served per thread.
+    let in_worker = |work: &mut dyn FnMut()| match engine::compile(args.engine, &ir) {
+        Some(jit) => jit.run(work),
+        None => work(),
+    };
+    let output = engine::run_with(args.engine, &ir, || {
+        engine.finish_on(until, threads, &in_worker)
+    });
     Progress::done();
     write_outputs(args, &ir, &output)?;
     let summary = summary_text(&ir, &read.summary, &output);
