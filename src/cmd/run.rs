@@ -136,13 +136,19 @@ fn run_inner(args: &Args) -> Result<u8, (u8, String)> {
     if let Some((store, Status::Finished { summary })) = &store {
         return finished_already(args, store, summary, &ir, checked.as_ref());
     }
-    let mut engine =
-        Engine::new(&ir, EventMap::new(&ir, track_map)).with_program_hash(program_hash);
-    let read = read_events(args, &schema, &mut engine, store.as_ref(), max_out_of_order)?;
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
         .max(1);
+    let mut engine =
+        Engine::new(&ir, EventMap::new(&ir, track_map)).with_program_hash(program_hash);
+    let read = read_events(
+        args,
+        &schema,
+        &mut engine,
+        store.as_ref(),
+        (max_out_of_order, threads),
+    )?;
     // Each worker thread compiles the conditions for itself (a few milliseconds): native code
     // is served per thread.
     let in_worker = |work: &mut dyn FnMut()| match engine::compile(args.engine, &ir) {
@@ -481,7 +487,7 @@ fn read_events(
     schema: &maclc_runtime::input::InputSchema,
     engine: &mut Engine<'_>,
     store: Option<&(RunStore, Status)>,
-    max_out_of_order: Option<i64>,
+    (max_out_of_order, threads): (Option<i64>, usize),
 ) -> Result<Read, (u8, String)> {
     let crash = CrashAt::from_env();
     let every = args.checkpoint_every.max(1);
@@ -496,7 +502,8 @@ fn read_events(
     })?;
     let total_bytes = input.metadata().map_or(0, |m| m.len());
     let mut lines = decode_lines(BufReader::with_capacity(1 << 20, input), schema)
-        .with_max_out_of_order(max_out_of_order);
+        .with_max_out_of_order(max_out_of_order)
+        .with_threads(threads);
     let write_error = |e: std::io::Error| (EXIT_FAILURE, format!("cannot write an output: {e}"));
     let changed = |why: String| {
         (
