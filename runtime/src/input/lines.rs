@@ -518,8 +518,12 @@ impl<R: BufRead> DecodeLines<'_, R> {
         let overflow = line.overflow.take();
         let (length, used) = (line.length, line.used);
         self.buf.clear();
-        self.buf
-            .extend_from_slice(self.ahead.bytes.get(line.start..line.end).unwrap_or_default());
+        self.buf.extend_from_slice(
+            self.ahead
+                .bytes
+                .get(line.start..line.end)
+                .unwrap_or_default(),
+        );
         let decoded = self.ahead.decoded.get_mut(at).and_then(Option::take);
         self.line_no += 1;
         self.offset += used;
@@ -564,18 +568,19 @@ impl<R: BufRead> DecodeLines<'_, R> {
         let schema = self.schema;
         let per_thread = ahead.lines.len().div_ceil(self.threads).max(1);
         let bytes = &ahead.bytes;
-        let decode_run = |offset: usize, lines: &[AheadLine]| -> Vec<Option<Result<Record, Reject>>> {
-            lines
-                .iter()
-                .enumerate()
-                .map(|(i, line)| {
-                    line.overflow.is_none().then(|| {
-                        let raw = bytes.get(line.start..line.end).unwrap_or_default();
-                        decode_line(first + (offset + i) as u64, raw, schema)
+        let decode_run =
+            |offset: usize, lines: &[AheadLine]| -> Vec<Option<Result<Record, Reject>>> {
+                lines
+                    .iter()
+                    .enumerate()
+                    .map(|(i, line)| {
+                        line.overflow.is_none().then(|| {
+                            let raw = bytes.get(line.start..line.end).unwrap_or_default();
+                            decode_line(first + (offset + i) as u64, raw, schema)
+                        })
                     })
-                })
-                .collect()
-        };
+                    .collect()
+            };
         let runs: Vec<&[AheadLine]> = ahead.lines.chunks(per_thread).collect();
         let mut decoded = Vec::with_capacity(ahead.lines.len());
         std::thread::scope(|s| {
