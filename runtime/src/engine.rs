@@ -300,6 +300,8 @@ struct Kept {
     timestamp: i64,
     message_id: Option<Box<str>>,
     ids: IdKeys,
+    /// The contact's position in the run's sorted contacts, once identity is resolved.
+    contact: u32,
     /// An identify with a `userId`: the traits that set the profile.
     traits: Option<Box<Fields>>,
     /// The record's program events with their properties, as `apply_events` takes them.
@@ -329,6 +331,7 @@ impl Kept {
             timestamp: record.timestamp,
             message_id: record.message_id.map(String::into_boxed_str),
             ids,
+            contact: 0,
             traits,
             decoded,
         }
@@ -542,28 +545,42 @@ impl<'ir> Engine<'ir> {
                 *b = i as u32;
             }
         }
-        let mut work: Vec<Work<'_>> = contact_ids
-            .iter()
-            .map(|&id| Work {
-                id: names.name(id),
-                records: Vec::new(),
-                snapshot: None,
-            })
-            .collect();
+        // Records grouped by contact in place (a counting sort: no second copy of the
+        // records), the anonymous ones last; each contact then sorts its own few by time.
+        let anonymous_bucket = contact_ids.len() as u32;
+        let mut counts = vec![0usize; contact_ids.len() + 1];
+        for (record, contact) in records.iter_mut().zip(&contact_of) {
+            record.contact = contact
+                .and_then(|c| bucket_of.get(c as usize).copied())
+                .filter(|&b| b != NONE)
+                .unwrap_or(anonymous_bucket);
+            if let Some(n) = counts.get_mut(record.contact as usize) {
+                *n += 1;
+            }
+        }
+        drop(contact_of);
+        group_in_place(&mut records, &counts);
+        let anonymous = counts.last().copied().unwrap_or(0);
+        records.truncate(records.len() - anonymous);
+        let mut snapshot_of: Vec<Option<Fields>> = vec![None; contact_ids.len()];
         for (id, traits) in snapshot {
             let bucket = bucket_of.get(id as usize).copied().unwrap_or(NONE);
-            if let Some(w) = work.get_mut(bucket as usize) {
-                w.snapshot = Some(traits);
+            if let Some(s) = snapshot_of.get_mut(bucket as usize) {
+                *s = Some(traits);
             }
         }
-        let mut anonymous = 0u64;
-        for (record, contact) in records.into_iter().zip(contact_of) {
-            let bucket = contact.and_then(|c| bucket_of.get(c as usize).copied());
-            match bucket.and_then(|b| work.get_mut(b as usize)) {
-                Some(w) => w.records.push(record),
-                None => anonymous += 1,
-            }
+        let mut rest: &mut [Kept] = &mut records;
+        let mut work: Vec<Work<'_>> = Vec::with_capacity(contact_ids.len());
+        for ((id, n), snapshot) in contact_ids.iter().zip(&counts).zip(snapshot_of) {
+            let (mine, after) = std::mem::take(&mut rest).split_at_mut(*n);
+            rest = after;
+            work.push(Work {
+                id: names.name(*id),
+                records: mine,
+                snapshot,
+            });
         }
+        let anonymous = anonymous as u64;
 
         let ir = self.ir;
         let replay_all = |share: Vec<Work<'_>>| -> Vec<ContactState> {
@@ -631,8 +648,40 @@ impl<'ir> Engine<'ir> {
 /// One contact to replay: its id, its records (any order) and its snapshot row.
 struct Work<'a> {
     id: &'a str,
-    records: Vec<Kept>,
+    records: &'a mut [Kept],
     snapshot: Option<Fields>,
+}
+
+/// Reorders `records` so that the records of bucket 0 come first, then those of bucket 1, …
+/// (`counts[b]` records have `contact == b`), by swaps in place (American flag sort).
+fn group_in_place(records: &mut [Kept], counts: &[usize]) {
+    let mut starts = Vec::with_capacity(counts.len());
+    let mut at = 0;
+    for n in counts {
+        starts.push(at);
+        at += n;
+    }
+    let mut next = starts.clone();
+    for bucket in 0..counts.len() {
+        let end = starts.get(bucket + 1).copied().unwrap_or(records.len());
+        loop {
+            let Some(i) = next.get(bucket).copied().filter(|&i| i < end) else {
+                break;
+            };
+            let target = records.get(i).map_or(bucket, |r| r.contact as usize);
+            let slot = if target == bucket {
+                i
+            } else {
+                next.get(target).copied().unwrap_or(i)
+            };
+            if slot != i {
+                records.swap(i, slot);
+            }
+            if let Some(n) = next.get_mut(target) {
+                *n += 1;
+            }
+        }
+    }
 }
 
 /// Cuts the contacts (in order) into `threads` consecutive shares of about as many records.
@@ -662,7 +711,7 @@ fn split_shares(work: Vec<Work<'_>>, threads: usize) -> Vec<Vec<Work<'_>>> {
 fn replay_kept(ir: &Ir, work: Work<'_>, until: i64) -> ContactState {
     let Work {
         id,
-        mut records,
+        records,
         snapshot,
     } = work;
     records.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
@@ -672,7 +721,7 @@ fn replay_kept(ir: &Ir, work: Work<'_>, until: i64) -> ContactState {
         set_profile(ir, &mut state, snapshot);
         refresh_profile_points(ir, &mut state, start, 0);
     }
-    for record in records {
+    for record in records.iter_mut() {
         apply_kept(ir, &mut state, record, snapshot.as_ref());
     }
     finish_contact(ir, &mut state, until);
@@ -746,13 +795,13 @@ pub fn apply(ir: &Ir, events: &EventMap, state: &mut ContactState, record: &Reco
         anonymous: None,
         previous: None,
     };
-    let kept = Kept::new(ir, events, record.clone(), ids, None);
-    apply_kept(ir, state, kept, None);
+    let mut kept = Kept::new(ir, events, record.clone(), ids, None);
+    apply_kept(ir, state, &mut kept, None);
 }
 
 /// [`apply`] for a kept record; `snapshot`: the contact's snapshot row, whose fields an
 /// identify's traits do not give stay in the profile.
-fn apply_kept(ir: &Ir, state: &mut ContactState, record: Kept, snapshot: Option<&Fields>) {
+fn apply_kept(ir: &Ir, state: &mut ContactState, record: &mut Kept, snapshot: Option<&Fields>) {
     let ts = record.timestamp;
     begin_record(ir, state, ts);
     if record.decoded.is_empty() && ir.history_any {
@@ -783,7 +832,8 @@ fn apply_kept(ir: &Ir, state: &mut ContactState, record: Kept, snapshot: Option<
         (Some(m), true) => m.to_string(),
         (None, true) => format!("line {}", record.line),
     };
-    apply_events(ir, state, record.decoded, ts, record.line, &trigger);
+    let decoded = std::mem::take(&mut record.decoded);
+    apply_events(ir, state, decoded, ts, record.line, &trigger);
 }
 
 /// Time moves to a record at `ts`: SLA deadlines before it pass, decay runs, and the contact
