@@ -664,10 +664,7 @@ fn group_in_place(records: &mut [Kept], counts: &[usize]) {
     let mut next = starts.clone();
     for bucket in 0..counts.len() {
         let end = starts.get(bucket + 1).copied().unwrap_or(records.len());
-        loop {
-            let Some(i) = next.get(bucket).copied().filter(|&i| i < end) else {
-                break;
-            };
+        while let Some(i) = next.get(bucket).copied().filter(|&i| i < end) {
             let target = records.get(i).map_or(bucket, |r| r.contact as usize);
             let slot = if target == bucket {
                 i
