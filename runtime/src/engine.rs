@@ -1,7 +1,8 @@
 //! The engine: per-contact state built by replaying each contact's records in event time.
 //!
-//! A run collects every valid record, decides who each belongs to with the identity resolver
-//! over the whole input (R1 §2: `identity::resolve_all`), then replays each contact's records
+//! A run collects every valid record (compactly: see `Kept`), decides who each belongs to with
+//! the identity resolver over the whole input (R1 §2: `identity::resolve_interned`, the same
+//! rule as `resolve_all` over ids as numbers), then replays each contact's records
 //! — the union of every id merged into it — in (`ts`, `messageId`, line) order through the
 //! interpreter. Replaying the union is what makes a merge exact: points earned while anonymous
 //! are carried over, and limits and windows see the merged history as one (a cap keeps the
