@@ -3,10 +3,10 @@
 //!
 //! `cargo bench --bench run` prints one table: the whole command (wall time, events/s, MB/s of
 //! input, peak memory) as a child process, then decoding and evaluation timed separately in
-//! process, then bytes per contact; the whole command runs with `--no-state` (in memory), then
-//! again by default (the run store in `.maclc/runs/`: checkpoints, removed at the end) and with
-//! `--state DIR` (checkpoints, final states stored), with the size of the store per contact;
-//! then the same
+//! process, then bytes per contact; the whole command runs with `--no-state` (in memory) on one
+//! thread and on every core, then again as a user types it (every core, the run store in its
+//! default folder `.maclc/runs/`: checkpoints, removed at the end) and with `--state DIR`
+//! (checkpoints, final states stored), with the size of the store per contact; then the same
 //! program with three journeys added (`benches/journeys.marketing`: an abandoned cart keyed per
 //! cart, a webinar follow-up waiting for attendance, an MQL hand-off), to show what journeys
 //! cost in time and in state per contact. The events come
@@ -31,6 +31,10 @@ use maclc_runtime::program_schema::input_schema;
 use support::{events_file, load_project, manifest_dir};
 
 const RUNS: usize = 3;
+
+/// The allocator of the `maclc` binary, so that the in-process figures are those of the command.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const PROJECT: &str = "examples/reference-r1";
 
 /// `CARGO_BIN_EXE_maclc` is only given to integration tests, so the binary is found beside the
@@ -53,20 +57,32 @@ fn maclc_binary() -> Option<PathBuf> {
     binary.is_file().then_some(binary)
 }
 
-/// One run of the whole command: wall time, and peak resident memory in KB when `/usr/bin/time`
-/// is there to report the child's maximum RSS (from the kernel's `wait4` rusage).
+/// One run of the whole command.
+struct Timed {
+    wall: Duration,
+    /// Peak resident memory in KB, when `/usr/bin/time` is there to report the child's maximum
+    /// RSS (from the kernel's `wait4` rusage).
+    rss: Option<u64>,
+    /// CPU seconds (user + system) of the child: on a shared machine, what the run itself cost.
+    cpu: Option<f64>,
+}
+
 fn run_command(
     binary: &Path,
     project: &Path,
     events: &Path,
     state_out: &Path,
     extra: &[&std::ffi::OsStr],
-) -> Option<(Duration, Option<u64>)> {
+) -> Option<Timed> {
     let time = Path::new("/usr/bin/time");
     let rss_file = state_out.with_extension("rss");
     let mut command = if time.is_file() {
         let mut c = Command::new(time);
-        c.arg("-f").arg("%M").arg("-o").arg(&rss_file).arg(binary);
+        c.arg("-f")
+            .arg("%M %U %S")
+            .arg("-o")
+            .arg(&rss_file)
+            .arg(binary);
         c
     } else {
         Command::new(binary)
@@ -90,10 +106,60 @@ fn run_command(
         println!("`maclc run` failed: {status}");
         return None;
     }
-    let rss = std::fs::read_to_string(&rss_file)
+    let report = std::fs::read_to_string(&rss_file).unwrap_or_default();
+    let fields: Vec<&str> = report
+        .trim()
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    let number = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
+    Some(Timed {
+        wall,
+        rss: number(0).map(|kb| kb as u64),
+        cpu: number(1).zip(number(2)).map(|(u, s)| u + s),
+    })
+}
+
+/// The load average over the last minute (`/proc/loadavg`): the machine may be shared.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
         .ok()
-        .and_then(|t| t.trim().lines().last()?.trim().parse().ok());
-    Some((wall, rss))
+        .and_then(|t| t.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// Runs of one command: the median wall time, the walls in the order they ran, the largest
+/// peak memory (KB) and the median CPU time (s).
+type Measured = (Duration, Vec<Duration>, Option<u64>, Option<f64>);
+
+/// [`RUNS`] runs of the command.
+fn measure(
+    binary: &Path,
+    project: &Path,
+    events: &Path,
+    state_out: &Path,
+    extra: &[&std::ffi::OsStr],
+) -> Option<Measured> {
+    let mut walls = Vec::new();
+    let mut peaks = Vec::new();
+    let mut cpus = Vec::new();
+    for _ in 0..RUNS {
+        let t = run_command(binary, project, events, state_out, extra)?;
+        walls.push(t.wall);
+        peaks.extend(t.rss);
+        cpus.extend(t.cpu);
+    }
+    let in_order = walls.clone();
+    cpus.sort_by(f64::total_cmp);
+    let cpu = cpus.get(cpus.len() / 2).copied();
+    Some((
+        median(&mut walls),
+        in_order,
+        peaks.iter().copied().max(),
+        cpu,
+    ))
 }
 
 fn median(times: &mut [Duration]) -> Duration {
@@ -211,37 +277,32 @@ fn main() {
     let state_out = events.with_file_name("state.jsonl");
 
     let project = manifest_dir().join(PROJECT);
-    let mut walls = Vec::new();
-    let mut peaks = Vec::new();
-    for _ in 0..RUNS {
-        match run_command(
-            &binary,
-            &project,
-            &events,
-            &state_out,
-            &["--no-state".as_ref()],
-        ) {
-            Some((wall, rss)) => {
-                walls.push(wall);
-                peaks.extend(rss);
-            }
-            None => return,
-        }
-    }
-    // The command as a user types it: the run store in its default folder, removed at the end.
-    let mut default_walls = Vec::new();
-    for _ in 0..RUNS {
-        match run_command(&binary, &project, &events, &state_out, &[]) {
-            Some((wall, _)) => default_walls.push(wall),
-            None => return,
-        }
-    }
-    let default_in_order = default_walls.clone();
-    let default_wall = median(&mut default_walls);
+    let load_before = load_average();
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let cores_text = cores.to_string();
     // The runs in the order they ran: a first run slower than the others shows a cold cache.
-    let in_order = walls.clone();
-    let wall = median(&mut walls);
-    let peak_kb = peaks.iter().copied().max();
+    let one = ["--no-state".as_ref(), "--threads".as_ref(), "1".as_ref()];
+    let Some((wall, in_order, peak_kb, cpu)) =
+        measure(&binary, &project, &events, &state_out, &one)
+    else {
+        return;
+    };
+    let all = [
+        "--no-state".as_ref(),
+        "--threads".as_ref(),
+        cores_text.as_ref(),
+    ];
+    let Some((all_wall, all_in_order, all_peak_kb, all_cpu)) =
+        measure(&binary, &project, &events, &state_out, &all)
+    else {
+        return;
+    };
+    // The command as a user types it: every core, the run store in its default folder.
+    let Some((default_wall, default_in_order, _, _)) =
+        measure(&binary, &project, &events, &state_out, &[])
+    else {
+        return;
+    };
     let state_contacts = std::fs::read_to_string(&state_out)
         .map(|t| t.lines().count())
         .unwrap_or(0);
@@ -253,11 +314,16 @@ fn main() {
     let mut store_peaks = Vec::new();
     for _ in 0..RUNS {
         let _ = std::fs::remove_dir_all(&store_dir);
-        let extra = ["--state".as_ref(), store_dir.as_os_str()];
+        let extra = [
+            "--state".as_ref(),
+            store_dir.as_os_str(),
+            "--threads".as_ref(),
+            "1".as_ref(),
+        ];
         match run_command(&binary, &project, &events, &state_out, &extra) {
-            Some((wall, rss)) => {
-                store_walls.push(wall);
-                store_peaks.extend(rss);
+            Some(t) => {
+                store_walls.push(t.wall);
+                store_peaks.extend(t.rss);
             }
             None => return,
         }
@@ -278,37 +344,58 @@ fn main() {
     };
     let journeys = with_journeys(&binary, &events, &state_out);
 
-    let secs = wall.as_secs_f64();
     println!(
-        "maclc run {PROJECT} on {} ({lines} lines, {:.1} MB), {RUNS} runs",
+        "maclc run {PROJECT} on {} ({lines} lines, {:.1} MB), {RUNS} runs each; load average (1 min) {load_before} before, {} after",
         events.display(),
-        bytes as f64 / 1e6
+        bytes as f64 / 1e6,
+        load_average()
     );
     println!("| measure | value |");
     println!("|---|---|");
-    println!(
-        "| whole command with `--no-state`, wall time (median of {RUNS}) | {secs:.2} s (runs: {}) |",
-        in_order
-            .iter()
-            .map(|w| format!("{:.2}", w.as_secs_f64()))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    println!(
-        "| events/s (input lines / wall time) | {:.0} |",
-        lines as f64 / secs
-    );
-    println!("| MB/s of input | {:.1} |", bytes as f64 / 1e6 / secs);
-    match peak_kb {
-        Some(kb) => println!(
-            "| peak memory (max RSS, `/usr/bin/time -f %M`) | {:.0} MiB |",
-            kb as f64 / 1024.0
+    for (label, wall, in_order, peak_kb, cpu) in [
+        ("1 thread", wall, &in_order, peak_kb, cpu),
+        (
+            &*format!("{cores} threads (all cores)"),
+            all_wall,
+            &all_in_order,
+            all_peak_kb,
+            all_cpu,
         ),
-        None => println!("| peak memory | not measured (no /usr/bin/time) |"),
+    ] {
+        let secs = wall.as_secs_f64();
+        println!(
+            "| {label}: whole command, wall time (median of {RUNS}) | {secs:.2} s (runs: {}) |",
+            in_order
+                .iter()
+                .map(|w| format!("{:.2}", w.as_secs_f64()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        println!(
+            "| {label}: events/s (input lines / wall time) | {:.0} |",
+            lines as f64 / secs
+        );
+        println!(
+            "| {label}: MB/s of input | {:.1} |",
+            bytes as f64 / 1e6 / secs
+        );
+        if let Some(cpu) = cpu {
+            println!(
+                "| {label}: CPU time (user + system, median) | {cpu:.2} s ({:.0} events per CPU-second) |",
+                lines as f64 / cpu.max(1e-9)
+            );
+        }
+        match peak_kb {
+            Some(kb) => println!(
+                "| {label}: peak memory (max RSS, `/usr/bin/time -f %M`) | {:.0} MiB |",
+                kb as f64 / 1024.0
+            ),
+            None => println!("| {label}: peak memory | not measured (no /usr/bin/time) |"),
+        }
     }
     println!("| contacts in `--state-out` | {state_contacts} |");
     println!(
-        "| by default (store in `.maclc/runs/`, removed at the end): wall time (median of {RUNS}) | {:.2} s (runs: {}) |",
+        "| by default ({cores} threads, store in `.maclc/runs/`, removed at the end): wall time (median of {RUNS}) | {:.2} s (runs: {}) |",
         default_wall.as_secs_f64(),
         default_in_order
             .iter()
@@ -433,14 +520,10 @@ fn with_journeys(binary: &Path, events: &Path, state_out: &Path) -> Option<WithJ
         "--actions".as_ref(),
         actions.as_os_str(),
         "--no-state".as_ref(),
+        "--threads".as_ref(),
+        "1".as_ref(),
     ];
-    let mut walls = Vec::new();
-    let mut peaks = Vec::new();
-    for _ in 0..RUNS {
-        let (wall, rss) = run_command(binary, &dir, events, state_out, &extra)?;
-        walls.push(wall);
-        peaks.extend(rss);
-    }
+    let (wall, _, peak_kb, _) = measure(binary, &dir, events, state_out, &extra)?;
     let inproc = match in_process(&dir, events) {
         Ok(r) => Some(r),
         Err(e) => {
@@ -449,8 +532,8 @@ fn with_journeys(binary: &Path, events: &Path, state_out: &Path) -> Option<WithJ
         }
     };
     Some(WithJourneys {
-        wall: median(&mut walls),
-        peak_kb: peaks.iter().copied().max(),
+        wall,
+        peak_kb,
         actions: std::fs::read_to_string(&actions)
             .map(|t| t.lines().count())
             .unwrap_or(0),

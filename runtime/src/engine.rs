@@ -1,7 +1,8 @@
 //! The engine: per-contact state built by replaying each contact's records in event time.
 //!
-//! A run collects every valid record, decides who each belongs to with the identity resolver
-//! over the whole input (R1 §2: `identity::resolve_all`), then replays each contact's records
+//! A run collects every valid record (compactly: see `Kept`), decides who each belongs to with
+//! the identity resolver over the whole input (R1 §2: `identity::resolve_interned`, the same
+//! rule as `resolve_all` over ids as numbers), then replays each contact's records
 //! — the union of every id merged into it — in (`ts`, `messageId`, line) order through the
 //! interpreter. Replaying the union is what makes a merge exact: points earned while anonymous
 //! are carried over, and limits and windows see the merged history as one (a cap keeps the
@@ -26,7 +27,7 @@ use maclc_compiler::ir::{CapKind, DecayIr, EventLayout, EventSource, Ir, Slot, V
 use maclc_compiler::syntax::ast::AccountAggregate;
 
 use crate::eval::{HistoryEntry, Scope, Val, MILLIS_PER_DAY};
-use crate::identity::{resolve_all, ContactId};
+use crate::identity::{resolve_interned, ContactId, IdKeys, Interner};
 use crate::input::{Fields, Record, RecordType, Value};
 use crate::lifecycle::{after_record, finish_actions, fire_timers, Action, Timer};
 
@@ -289,12 +290,80 @@ impl EventMap {
     }
 }
 
+/// A valid record as a run keeps it until the end of input: only what identity resolution and
+/// the replay read. Ids are numbers of the run's [`Interner`]; the program events' properties
+/// are already decoded into slot values (only those an expression reads); an identify keeps
+/// only the traits the profile reads. A [`Record`] with its maps of every member costs several
+/// times as much, and a run holds every record until identity is known over the whole input.
+#[derive(Debug)]
+struct Kept {
+    line: u64,
+    timestamp: i64,
+    message_id: Option<Box<str>>,
+    ids: IdKeys,
+    /// The contact's position in the run's sorted contacts, once identity is resolved.
+    contact: u32,
+    /// An identify with a `userId`: the traits that set the profile.
+    traits: Option<Box<Fields>>,
+    /// The record's program events with their properties, as `apply_events` takes them.
+    decoded: Vec<(u32, Box<[Val]>)>,
+}
+
+impl Kept {
+    /// `profile_members`: the top-level traits the profile reads (`None`: keep every trait).
+    fn new(
+        ir: &Ir,
+        events: &EventMap,
+        record: Record,
+        ids: IdKeys,
+        profile_members: Option<&[String]>,
+    ) -> Kept {
+        let decoded = decode_events(ir, events, &record);
+        let traits =
+            (record.record_type == RecordType::Identify && record.user_id.is_some()).then(|| {
+                let mut traits = record.traits;
+                if let Some(members) = profile_members {
+                    traits.0.retain(|(k, _)| members.iter().any(|m| m == k));
+                }
+                Box::new(traits)
+            });
+        Kept {
+            line: record.line,
+            timestamp: record.timestamp,
+            message_id: record.message_id.map(String::into_boxed_str),
+            ids,
+            contact: 0,
+            traits,
+            decoded,
+        }
+    }
+
+    /// [`Record::order_key`].
+    fn order_key(&self) -> (i64, &[u8], u64) {
+        (
+            self.timestamp,
+            self.message_id.as_deref().unwrap_or("").as_bytes(),
+            self.line,
+        )
+    }
+}
+
+/// The work of one worker thread: given a closure, runs it (the `maclc` command sets up the
+/// native code of the conditions for that thread around it).
+pub type InWorker<'a> = dyn Fn(&mut dyn FnMut()) + Sync + 'a;
+
 /// Collects valid records and evaluates the program over them.
 #[derive(Debug)]
 pub struct Engine<'ir> {
     ir: &'ir Ir,
     events: EventMap,
-    records: Vec<Record>,
+    records: Vec<Kept>,
+    /// Every id the records carry, once.
+    names: Interner,
+    /// The top-level traits the profile reads: an identify keeps only these.
+    profile_members: Vec<String>,
+    /// The largest valid `ts` pushed.
+    latest: Option<i64>,
     program_hash: u64,
     /// The contact snapshot (`--contacts`): `userId` → traits, applied before the contact's
     /// first record.
@@ -303,10 +372,22 @@ pub struct Engine<'ir> {
 
 impl<'ir> Engine<'ir> {
     pub fn new(ir: &'ir Ir, events: EventMap) -> Engine<'ir> {
+        let mut profile_members: Vec<String> = ir
+            .contact_slots
+            .iter()
+            .chain(ir.account_slots.iter().map(|a| &a.slot))
+            .filter_map(|s| s.wire.first().cloned())
+            .chain(["consent".to_string()])
+            .collect();
+        profile_members.sort();
+        profile_members.dedup();
         Engine {
             ir,
             events,
             records: Vec::new(),
+            names: Interner::default(),
+            profile_members,
+            latest: None,
             program_hash: 0,
             snapshot: HashMap::new(),
         }
@@ -319,8 +400,31 @@ impl<'ir> Engine<'ir> {
         self
     }
 
+    /// Keeps a valid record (compactly, see [`Kept`]) until [`Engine::finish`].
     pub fn push(&mut self, record: Record) {
-        self.records.push(record);
+        let mut intern = |id: &Option<String>| id.as_deref().map(|s| self.names.intern(s));
+        let ids = IdKeys {
+            record_type: record.record_type,
+            user: intern(&record.user_id),
+            anonymous: intern(&record.anonymous_id),
+            previous: if record.record_type == RecordType::Alias {
+                intern(&record.previous_id)
+            } else {
+                None
+            },
+        };
+        self.latest = Some(
+            self.latest
+                .map_or(record.timestamp, |l| l.max(record.timestamp)),
+        );
+        let kept = Kept::new(
+            self.ir,
+            &self.events,
+            record,
+            ids,
+            Some(&self.profile_members),
+        );
+        self.records.push(kept);
     }
 
     /// One row of the contact snapshot (a record from `input::decode_contact_lines`): its
@@ -370,9 +474,23 @@ impl<'ir> Engine<'ir> {
         (by_contact, unused)
     }
 
-    /// Runs every contact up to `until` (default: the largest valid `ts`).
+    /// Runs every contact up to `until` (default: the largest valid `ts`), on this thread.
     pub fn finish(self, until: Option<i64>) -> RunOutput {
-        let as_of = until.or_else(|| self.records.iter().map(|r| r.timestamp).max());
+        self.finish_on(until, 1, &|work| work())
+    }
+
+    /// [`Engine::finish`] with the contacts replayed on `threads` threads, each running its
+    /// share inside `in_worker`. Contacts are independent until every one has run (account
+    /// scores, segments that read them and the actions' order, round-robin owners and keys
+    /// come after, on this thread), and the shares are joined in contact order, so the output
+    /// is the same for any number of threads.
+    pub fn finish_on(
+        mut self,
+        until: Option<i64>,
+        threads: usize,
+        in_worker: &InWorker<'_>,
+    ) -> RunOutput {
+        let as_of = until.or(self.latest);
         let Some(t_end) = as_of else {
             return RunOutput {
                 as_of: None,
@@ -384,35 +502,125 @@ impl<'ir> Engine<'ir> {
                 snapshot_rows_merged_away: 0,
             };
         };
-        let (records, later): (Vec<Record>, Vec<Record>) =
-            self.records.into_iter().partition(|r| r.timestamp <= t_end);
-        let attribution = resolve_all(&records);
+        let mut records = std::mem::take(&mut self.records);
+        let pushed = records.len();
+        records.retain(|r| r.timestamp <= t_end);
+        let after_until = (pushed - records.len()) as u64;
+
+        // Identity over the whole input (R1 §2): only claims and aliases need event-time order.
+        let mut claims: Vec<usize> = records
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| matches!(r.ids.record_type, RecordType::Alias | RecordType::Identify))
+            .map(|(i, _)| i)
+            .collect();
+        claims.sort_by(|&a, &b| match (records.get(a), records.get(b)) {
+            (Some(x), Some(y)) => x.order_key().cmp(&y.order_key()),
+            _ => std::cmp::Ordering::Equal,
+        });
+        let ids: Vec<IdKeys> = records.iter().map(|r| r.ids).collect();
+        let (contact_of, alias_targets) = resolve_interned(&ids, &claims, &mut self.names);
+        drop((ids, claims));
         let (snapshot, snapshot_rows_merged_away) =
-            Self::snapshot_by_contact(self.snapshot, &attribution.alias_targets);
-        let mut per_contact: BTreeMap<&ContactId, Vec<&Record>> = BTreeMap::new();
-        // A contact of the snapshot is a contact even with no record.
-        for id in snapshot.keys() {
-            per_contact.entry(id).or_default();
-        }
-        let mut anonymous = 0u64;
-        for (record, contact) in records.iter().zip(&attribution.contact_of) {
-            match contact {
-                Some(c) => per_contact.entry(c).or_default().push(record),
-                None => anonymous += 1,
+            Self::snapshot_by_contact(std::mem::take(&mut self.snapshot), &alias_targets);
+
+        // Every contact (a contact of the snapshot is one even with no record), by id in byte
+        // order, each with its records.
+        let snapshot: Vec<(u32, Fields)> = snapshot
+            .into_iter()
+            .map(|(id, traits)| (self.names.intern(&id.0), traits))
+            .collect();
+        let mut contact_ids: Vec<u32> = contact_of
+            .iter()
+            .flatten()
+            .copied()
+            .chain(snapshot.iter().map(|(id, _)| *id))
+            .collect();
+        let names = &self.names;
+        contact_ids.sort_unstable_by(|a, b| names.name(*a).cmp(names.name(*b)));
+        contact_ids.dedup();
+        const NONE: u32 = u32::MAX;
+        let mut bucket_of = vec![NONE; names.len()];
+        for (i, id) in contact_ids.iter().enumerate() {
+            if let Some(b) = bucket_of.get_mut(*id as usize) {
+                *b = i as u32;
             }
         }
-        let mut contacts: Vec<ContactState> = per_contact
-            .into_iter()
-            .map(|(id, mut recs)| {
-                recs.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
-                match snapshot.get(id) {
-                    None => replay(self.ir, &self.events, &id.0, &recs, t_end),
-                    Some(traits) => {
-                        replay_after_snapshot(self.ir, &self.events, &id.0, traits, &recs, t_end)
+        // Records grouped by contact in place (a counting sort: no second copy of the
+        // records), the anonymous ones last; each contact then sorts its own few by time.
+        let anonymous_bucket = contact_ids.len() as u32;
+        let mut counts = vec![0usize; contact_ids.len() + 1];
+        for (record, contact) in records.iter_mut().zip(&contact_of) {
+            record.contact = contact
+                .and_then(|c| bucket_of.get(c as usize).copied())
+                .filter(|&b| b != NONE)
+                .unwrap_or(anonymous_bucket);
+            if let Some(n) = counts.get_mut(record.contact as usize) {
+                *n += 1;
+            }
+        }
+        drop(contact_of);
+        group_in_place(&mut records, &counts);
+        let anonymous = counts.last().copied().unwrap_or(0);
+        records.truncate(records.len() - anonymous);
+        let mut snapshot_of: Vec<Option<Fields>> = vec![None; contact_ids.len()];
+        for (id, traits) in snapshot {
+            let bucket = bucket_of.get(id as usize).copied().unwrap_or(NONE);
+            if let Some(s) = snapshot_of.get_mut(bucket as usize) {
+                *s = Some(traits);
+            }
+        }
+        let mut rest: &mut [Kept] = &mut records;
+        let mut work: Vec<Work<'_>> = Vec::with_capacity(contact_ids.len());
+        for ((id, n), snapshot) in contact_ids.iter().zip(&counts).zip(snapshot_of) {
+            let (mine, after) = std::mem::take(&mut rest).split_at_mut(*n);
+            rest = after;
+            work.push(Work {
+                id: names.name(*id),
+                records: mine,
+                snapshot,
+            });
+        }
+        let anonymous = anonymous as u64;
+
+        let ir = self.ir;
+        let replay_all = |share: Vec<Work<'_>>| -> Vec<ContactState> {
+            share
+                .into_iter()
+                .map(|w| replay_kept(ir, w, t_end))
+                .collect()
+        };
+        let mut contacts: Vec<ContactState> = if threads <= 1 || work.len() < 2 {
+            replay_all(work)
+        } else {
+            let shares = split_shares(work, threads);
+            std::thread::scope(|s| {
+                let handles: Vec<_> = shares
+                    .into_iter()
+                    .map(|share| {
+                        s.spawn(move || {
+                            let mut share = Some(share);
+                            let mut out = Vec::new();
+                            in_worker(&mut || {
+                                if let Some(share) = share.take() {
+                                    out = replay_all(share);
+                                }
+                            });
+                            out
+                        })
+                    })
+                    .collect();
+                let mut contacts = Vec::new();
+                for h in handles {
+                    match h.join() {
+                        Ok(part) => contacts.extend(part),
+                        // A bug in the runtime: let it surface as it would on one thread.
+                        Err(panic) => std::panic::resume_unwind(panic),
                     }
                 }
+                contacts
             })
-            .collect();
+        };
         let accounts = account_scores(self.ir, &mut contacts);
         if !accounts.is_empty() && !self.ir.live_segments {
             // Segments may read account scores, known only now (lowering keeps them out of
@@ -430,7 +638,7 @@ impl<'ir> Engine<'ir> {
             as_of,
             contacts,
             anonymous_left_out: anonymous,
-            after_until: later.len() as u64,
+            after_until,
             actions,
             accounts,
             snapshot_rows_merged_away,
@@ -438,37 +646,81 @@ impl<'ir> Engine<'ir> {
     }
 }
 
-/// [`replay`] for a contact of the snapshot: its traits set the profile (and consent) before
-/// the first record, at that record's time (at `until` when it has none); an identify's
-/// traits then replace the fields they carry, the snapshot keeps the others.
-fn replay_after_snapshot(
-    ir: &Ir,
-    events: &EventMap,
-    id: &str,
-    snapshot: &Fields,
-    records: &[&Record],
-    until: i64,
-) -> ContactState {
-    let mut state = ContactState::new(ir, id);
-    let start = records.first().map_or(until, |r| r.timestamp.min(until));
-    set_profile(ir, &mut state, snapshot);
-    refresh_profile_points(ir, &mut state, start, 0);
-    for record in records {
-        if record.record_type == RecordType::Identify && record.user_id.is_some() {
-            let mut traits: Vec<(String, Value)> = snapshot
-                .iter()
-                .filter(|(k, _)| record.traits.get(k).is_none())
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect();
-            traits.extend(record.traits.0.iter().cloned());
-            let merged = Record {
-                traits: Fields(traits),
-                ..(*record).clone()
+/// One contact to replay: its id, its records (any order) and its snapshot row.
+struct Work<'a> {
+    id: &'a str,
+    records: &'a mut [Kept],
+    snapshot: Option<Fields>,
+}
+
+/// Reorders `records` so that the records of bucket 0 come first, then those of bucket 1, …
+/// (`counts[b]` records have `contact == b`), by swaps in place (American flag sort).
+fn group_in_place(records: &mut [Kept], counts: &[usize]) {
+    let mut starts = Vec::with_capacity(counts.len());
+    let mut at = 0;
+    for n in counts {
+        starts.push(at);
+        at += n;
+    }
+    let mut next = starts.clone();
+    for bucket in 0..counts.len() {
+        let end = starts.get(bucket + 1).copied().unwrap_or(records.len());
+        while let Some(i) = next.get(bucket).copied().filter(|&i| i < end) {
+            let target = records.get(i).map_or(bucket, |r| r.contact as usize);
+            let slot = if target == bucket {
+                i
+            } else {
+                next.get(target).copied().unwrap_or(i)
             };
-            apply(ir, events, &mut state, &merged);
-        } else {
-            apply(ir, events, &mut state, record);
+            if slot != i {
+                records.swap(i, slot);
+            }
+            if let Some(n) = next.get_mut(target) {
+                *n += 1;
+            }
         }
+    }
+}
+
+/// Cuts the contacts (in order) into `threads` consecutive shares of about as many records.
+fn split_shares(work: Vec<Work<'_>>, threads: usize) -> Vec<Vec<Work<'_>>> {
+    let total: usize = work.iter().map(|w| w.records.len() + 1).sum();
+    let per_share = total.div_ceil(threads.max(1)).max(1);
+    let mut shares = Vec::with_capacity(threads);
+    let mut current = Vec::new();
+    let mut size = 0;
+    for w in work {
+        size += w.records.len() + 1;
+        current.push(w);
+        if size >= per_share && shares.len() + 1 < threads {
+            shares.push(std::mem::take(&mut current));
+            size = 0;
+        }
+    }
+    if !current.is_empty() {
+        shares.push(current);
+    }
+    shares
+}
+
+/// One contact's state from its kept records, as of `until`. A snapshot row sets the profile
+/// (and consent) before the first record, at that record's time (at `until` when it has none);
+/// an identify's traits then replace the fields they carry, the snapshot keeps the others.
+fn replay_kept(ir: &Ir, work: Work<'_>, until: i64) -> ContactState {
+    let Work {
+        id,
+        records,
+        snapshot,
+    } = work;
+    records.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
+    let mut state = ContactState::new(ir, id);
+    if let Some(snapshot) = &snapshot {
+        let start = records.first().map_or(until, |r| r.timestamp.min(until));
+        set_profile(ir, &mut state, snapshot);
+        refresh_profile_points(ir, &mut state, start, 0);
+    }
+    for record in records.iter_mut() {
+        apply_kept(ir, &mut state, record, snapshot.as_ref());
     }
     finish_contact(ir, &mut state, until);
     state
@@ -535,34 +787,50 @@ pub(crate) fn scope<'a>(
 
 /// Applies one record at its time.
 pub fn apply(ir: &Ir, events: &EventMap, state: &mut ContactState, record: &Record) {
+    let ids = IdKeys {
+        record_type: record.record_type,
+        user: None,
+        anonymous: None,
+        previous: None,
+    };
+    let mut kept = Kept::new(ir, events, record.clone(), ids, None);
+    apply_kept(ir, state, &mut kept, None);
+}
+
+/// [`apply`] for a kept record; `snapshot`: the contact's snapshot row, whose fields an
+/// identify's traits do not give stay in the profile.
+fn apply_kept(ir: &Ir, state: &mut ContactState, record: &mut Kept, snapshot: Option<&Fields>) {
     let ts = record.timestamp;
     begin_record(ir, state, ts);
-    let program_events = events.events_of(record);
-    if program_events.is_empty() && ir.history_any {
+    if record.decoded.is_empty() && ir.history_any {
         state.history.push(HistoryEntry {
             ts,
             event: None,
             properties: Box::new([]),
         });
     }
-    if record.record_type == RecordType::Identify && record.user_id.is_some() {
-        set_profile(ir, state, &record.traits);
+    if let Some(traits) = &record.traits {
+        match snapshot {
+            None => set_profile(ir, state, traits),
+            Some(snapshot) => {
+                let mut merged: Vec<(String, Value)> = snapshot
+                    .iter()
+                    .filter(|(k, _)| traits.get(k).is_none())
+                    .map(|(k, v)| (k.to_string(), v.clone()))
+                    .collect();
+                merged.extend(traits.0.iter().cloned());
+                set_profile(ir, state, &Fields(merged));
+            }
+        }
         refresh_profile_points(ir, state, ts, record.line);
     }
-    let decoded: Vec<(u32, Box<[Val]>)> = program_events
-        .iter()
-        .filter_map(|e| {
-            ir.events
-                .get(e.index())
-                .map(|layout| (e.0, decode_properties(ir, e.index(), layout, record)))
-        })
-        .collect();
     // Only actions name their trigger; without lifecycle or routing there are none.
     let trigger = match (&record.message_id, ir.live_segments) {
         (_, false) => String::new(),
-        (Some(m), true) => m.clone(),
+        (Some(m), true) => m.to_string(),
         (None, true) => format!("line {}", record.line),
     };
+    let decoded = std::mem::take(&mut record.decoded);
     apply_events(ir, state, decoded, ts, record.line, &trigger);
 }
 

@@ -363,3 +363,139 @@ pub fn resolve_all(records: &[Record]) -> Attribution {
         alias_targets,
     }
 }
+
+/// Every distinct id of a run (`userId`, `anonymousId`, `previousId` share one table) as a
+/// number, so that a run keeps one copy of each id however many records carry it.
+#[derive(Debug, Default, Clone)]
+pub struct Interner {
+    names: Vec<Box<str>>,
+    index: HashMap<Box<str>, u32, std::hash::BuildHasherDefault<IdHasher>>,
+}
+
+impl Interner {
+    pub fn intern(&mut self, name: &str) -> u32 {
+        if let Some(&i) = self.index.get(name) {
+            return i;
+        }
+        let i = self.names.len() as u32;
+        self.names.push(name.into());
+        self.index.insert(name.into(), i);
+        i
+    }
+
+    pub fn name(&self, id: u32) -> &str {
+        self.names.get(id as usize).map_or("", |n| n)
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+}
+
+/// A fast hash for ids (FxHash's mix, eight bytes at a time): SipHash's resistance to chosen
+/// keys is not needed for a table that is only probed, never iterated, so no output depends on
+/// it.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in chunks.by_ref() {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+
+    fn write_u8(&mut self, b: u8) {
+        self.write(&[b]);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// The identity fields of one record, as numbers of an [`Interner`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdKeys {
+    pub record_type: RecordType,
+    pub user: Option<u32>,
+    pub anonymous: Option<u32>,
+    pub previous: Option<u32>,
+}
+
+/// [`resolve_all`] over interned ids, for a run that keeps its records compact. `claims` are
+/// the positions of the records that can claim or alias (every `alias` and `identify`) in
+/// event-time order; only their relative order matters to R1 §2, so the other records need no
+/// sort. Returns the contact of each record (an id of `names`, which gains the contacts that
+/// were no id of a record yet) and the alias targets (previousId → userId).
+pub fn resolve_interned(
+    records: &[IdKeys],
+    claims: &[usize],
+    names: &mut Interner,
+) -> (Vec<Option<u32>>, HashMap<String, String>) {
+    let mut aliases = AliasTable::default();
+    let mut alias_targets = HashMap::new();
+    const NONE: u32 = u32::MAX;
+    // anonymousId → the userId of its earliest claim.
+    let mut owners = vec![NONE; names.len()];
+    for record in claims.iter().filter_map(|&i| records.get(i)) {
+        let claim = match record.record_type {
+            RecordType::Alias => {
+                if let (Some(previous), Some(user)) = (record.previous, record.user) {
+                    let (previous, user) = (names.name(previous), names.name(user));
+                    if let AliasOutcome::Added { .. } = aliases.add(previous, user) {
+                        alias_targets.insert(previous.to_string(), user.to_string());
+                    }
+                }
+                record.previous.zip(record.user)
+            }
+            RecordType::Identify => record.anonymous.zip(record.user),
+            _ => None,
+        };
+        if let Some((anonymous, user)) = claim {
+            if let Some(owner) = owners.get_mut(anonymous as usize) {
+                if *owner == NONE {
+                    *owner = user;
+                }
+            }
+        }
+    }
+    // Owner → its contact, resolved once per owner.
+    let mut contact_of_owner = vec![NONE; names.len()];
+    let contact_of = records
+        .iter()
+        .map(|record| {
+            let owner = match (record.user, record.anonymous) {
+                (Some(user), _) => Some(user),
+                (None, Some(anonymous)) => owners
+                    .get(anonymous as usize)
+                    .copied()
+                    .filter(|&o| o != NONE),
+                (None, None) => None,
+            }?;
+            match contact_of_owner.get(owner as usize).copied() {
+                Some(c) if c != NONE => Some(c),
+                _ => {
+                    let root = aliases.resolve(names.name(owner));
+                    let contact = names.intern(&root);
+                    if let Some(memo) = contact_of_owner.get_mut(owner as usize) {
+                        *memo = contact;
+                    }
+                    Some(contact)
+                }
+            }
+        })
+        .collect();
+    (contact_of, alias_targets)
+}

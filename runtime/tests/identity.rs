@@ -1,10 +1,14 @@
 //! Identity resolution per R1 §2: alias chains, legacy ids, shared computers, early anonymous
-//! records, and agreement of the streaming view with the whole-input view.
+//! records, and agreement of the streaming view with the whole-input view (and with the
+//! engine's view over interned ids).
+
+use std::collections::HashMap;
 
 use maclc_runtime::identity::{
-    resolve_all, ContactId, IdentityNote, IdentityResolver, Merge, Subject,
+    resolve_all, resolve_interned, ContactId, IdKeys, IdentityNote, IdentityResolver, Interner,
+    Merge, Subject,
 };
-use maclc_runtime::input::{decode_line, InputSchema, Record};
+use maclc_runtime::input::{decode_line, InputSchema, Record, RecordType};
 
 const BROWSER: &str = "9b2f0c1e-0000-4000-8000-00000000000b";
 const SHARED: &str = "9b2f0c1e-0000-4000-8000-00000000000c";
@@ -67,8 +71,48 @@ fn stream(
     (observations, finals)
 }
 
+/// `resolve_interned`, the engine's view over ids as numbers, as `resolve_all` gives it: the
+/// contact of each record and the alias targets.
+fn interned(records: &[Record]) -> (Vec<Option<ContactId>>, HashMap<String, String>) {
+    let mut names = Interner::default();
+    let mut intern = |id: &Option<String>| id.as_deref().map(|s| names.intern(s));
+    let ids: Vec<IdKeys> = records
+        .iter()
+        .map(|r| IdKeys {
+            record_type: r.record_type,
+            user: intern(&r.user_id),
+            anonymous: intern(&r.anonymous_id),
+            previous: if r.record_type == RecordType::Alias {
+                intern(&r.previous_id)
+            } else {
+                None
+            },
+        })
+        .collect();
+    let mut claims: Vec<usize> = (0..records.len())
+        .filter(|&i| {
+            matches!(
+                records[i].record_type,
+                RecordType::Alias | RecordType::Identify
+            )
+        })
+        .collect();
+    claims.sort_by(|&a, &b| records[a].order_key().cmp(&records[b].order_key()));
+    let (contact_of, targets) = resolve_interned(&ids, &claims, &mut names);
+    let contact_of = contact_of
+        .into_iter()
+        .map(|c| c.map(|c| ContactId(names.name(c).to_string())))
+        .collect();
+    (contact_of, targets)
+}
+
 fn assert_views_agree(records: &[Record]) -> Vec<Option<ContactId>> {
     let whole = resolve_all(records);
+    assert_eq!(
+        interned(records),
+        (whole.contact_of.clone(), whole.alias_targets.clone()),
+        "the interned and the whole-input attributions differ"
+    );
     let (_, streamed) = stream(records);
     assert_eq!(
         streamed, whole.contact_of,
@@ -390,6 +434,11 @@ fn streaming_and_whole_input_agree_on_random_histories() {
         let whole = resolve_all(&records);
         let (_, streamed) = stream(&records);
         assert_eq!(streamed, whole.contact_of, "seed {seed}");
+        assert_eq!(
+            interned(&records),
+            (whole.contact_of.clone(), whole.alias_targets.clone()),
+            "seed {seed}: the interned view differs"
+        );
         // R1 §2.4: no contact is an id merged away by an alias.
         for contact in &whole.contacts {
             assert!(

@@ -85,6 +85,10 @@ pub struct Args {
     /// Evaluate conditions as native code (`jit`) or with the reference interpreter (`interp`)
     #[arg(long, value_enum, default_value_t = EngineChoice::Jit)]
     engine: EngineChoice,
+    /// Decode the events and replay contacts on N threads; default: every core (`1`: all on
+    /// one thread). The outputs are the same for any N
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
 }
 
 pub fn run(args: &Args) -> u8 {
@@ -158,10 +162,28 @@ fn run_inner(args: &Args, default_folder: &mut Option<PathBuf>) -> Result<u8, (u
     {
         return finished_already(args, store, summary, &ir, checked.as_ref());
     }
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+        .max(1);
     let mut engine =
         Engine::new(&ir, EventMap::new(&ir, track_map)).with_program_hash(program_hash);
-    let read = read_events(args, &schema, &mut engine, store.as_ref(), max_out_of_order)?;
-    let output = engine::run_with(args.engine, &ir, || engine.finish(until));
+    let read = read_events(
+        args,
+        &schema,
+        &mut engine,
+        store.as_ref(),
+        (max_out_of_order, threads),
+    )?;
+    // Each worker thread compiles the conditions for itself (a few milliseconds): native code
+    // is served per thread.
+    let in_worker = |work: &mut dyn FnMut()| match engine::compile(args.engine, &ir) {
+        Some(jit) => jit.run(work),
+        None => work(),
+    };
+    let output = engine::run_with(args.engine, &ir, || {
+        engine.finish_on(until, threads, &in_worker)
+    });
     Progress::done();
     write_outputs(args, &ir, &output)?;
     let summary = summary_text(&ir, &read.summary, &output);
@@ -635,7 +657,7 @@ fn read_events(
     schema: &maclc_runtime::input::InputSchema,
     engine: &mut Engine<'_>,
     store: Option<&OpenStore>,
-    max_out_of_order: Option<i64>,
+    (max_out_of_order, threads): (Option<i64>, usize),
 ) -> Result<Read, (u8, String)> {
     let crash = CrashAt::from_env();
     // A resumed run re-reads and decodes again every line before its checkpoint, so a finer
@@ -663,7 +685,8 @@ fn read_events(
     })?;
     let total_bytes = input.metadata().map_or(0, |m| m.len());
     let mut lines = decode_lines(BufReader::with_capacity(1 << 20, input), schema)
-        .with_max_out_of_order(max_out_of_order);
+        .with_max_out_of_order(max_out_of_order)
+        .with_threads(threads);
     let write_error = |e: std::io::Error| (EXIT_FAILURE, format!("cannot write an output: {e}"));
     let changed = |why: String| {
         (

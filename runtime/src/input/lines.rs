@@ -158,7 +158,42 @@ pub struct DecodeLines<'s, R> {
     hash: u64,
     /// Reading a contact snapshot: the `userId`s seen so far (a repeat is a reject).
     contacts: Option<HashSet<String>>,
+    /// Threads that decode lines ahead ([`DecodeLines::with_threads`]); 1: line by line.
+    threads: usize,
+    /// Lines read and decoded ahead, yielded one by one in input order.
+    ahead: Ahead,
 }
+
+/// A chunk of lines read ahead of what the iterator has yielded, decoded in parallel. Only the
+/// reading and decoding are ahead: line numbers, offsets, the hash, the reordering window and
+/// the counts move as each line is yielded, exactly as line by line.
+#[derive(Debug, Default)]
+struct Ahead {
+    /// The kept bytes of every line, one after the other.
+    bytes: Vec<u8>,
+    lines: Vec<AheadLine>,
+    /// The decoded outcome of each line that was not cut in memory.
+    decoded: Vec<Option<Result<Record, Reject>>>,
+    /// The next line to yield.
+    next: usize,
+    /// How reading ended after the last line of the chunk: the end of input, or an error.
+    ended: Option<io::Result<()>>,
+}
+
+#[derive(Debug)]
+struct AheadLine {
+    /// Where its kept bytes start in [`Ahead::bytes`] and end.
+    start: usize,
+    end: usize,
+    /// Its full length, without the `\n`.
+    length: usize,
+    /// Bytes of input it took (its `\n` included).
+    used: u64,
+    overflow: Option<Utf8Stream>,
+}
+
+/// Lines each thread decodes per chunk: big enough that starting threads costs little.
+const LINES_PER_THREAD: usize = 2048;
 
 /// Where a run over an input stands, as a checkpoint keeps it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -186,7 +221,17 @@ impl<'s, R: BufRead> DecodeLines<'s, R> {
             offset: 0,
             hash: HASH_SEED,
             contacts: None,
+            threads: 1,
+            ahead: Ahead::default(),
         }
+    }
+
+    /// Decodes on `threads` threads: lines are read in chunks and decoded in parallel, then
+    /// yielded in order; every outcome, count and position is the same as with one thread.
+    /// A contact snapshot is always read line by line (a repeated `userId` depends on order).
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
     }
 
     /// Reads contact snapshot lines rather than events.
@@ -235,7 +280,7 @@ impl<'s, R: BufRead> DecodeLines<'s, R> {
     /// brings its own [`Summary`] ([`DecodeLines::resume`]). `Ok(None)` at the end of input;
     /// `Err` with plain words when an accepted line no longer decodes (the input changed).
     pub fn reread(&mut self, accepted: bool) -> Result<Option<Option<Record>>, String> {
-        let (_, overflow) = match self.read_line() {
+        let (_, overflow) = match self.read_line_counted() {
             Ok(Some(line)) => line,
             Ok(None) => return Ok(None),
             Err(e) => return Err(format!("the events could not be read again: {e}")),
@@ -311,10 +356,22 @@ impl<'s, R: BufRead> DecodeLines<'s, R> {
         self.io_error.as_ref()
     }
 
-    /// Reads the next line into `buf` (cut at [`KEEP_BYTES`]). Returns its full length and,
-    /// when it was cut, the UTF-8 verdict over the whole line; `None` at the end of input.
-    fn read_line(&mut self) -> io::Result<Option<(usize, Option<Utf8Stream>)>> {
+    /// [`DecodeLines::read_line`], counting the line into the offset and the hash.
+    fn read_line_counted(&mut self) -> io::Result<Option<(usize, Option<Utf8Stream>)>> {
+        let read = self.read_line();
+        if let Ok(Some((length, _, used))) = &read {
+            self.offset += used;
+            self.hash = hash_line(self.hash, &self.buf, *length);
+        }
+        read.map(|line| line.map(|(length, overflow, _)| (length, overflow)))
+    }
+
+    /// Reads the next line into `buf` (cut at [`KEEP_BYTES`]). Returns its full length, when
+    /// it was cut the UTF-8 verdict over the whole line, and the bytes of input it took; `None`
+    /// at the end of input.
+    fn read_line(&mut self) -> io::Result<Option<(usize, Option<Utf8Stream>, u64)>> {
         self.buf.clear();
+        let mut used_total = 0u64;
         let mut length = 0usize;
         let mut overflow: Option<Utf8Stream> = None;
         let mut started = false;
@@ -327,8 +384,7 @@ impl<'s, R: BufRead> DecodeLines<'s, R> {
             if available.is_empty() {
                 // End of input: a last line without `\n` still counts; nothing after a final `\n`.
                 return Ok(if started {
-                    self.hash = hash_line(self.hash, &self.buf, length);
-                    Some((length, overflow))
+                    Some((length, overflow, used_total))
                 } else {
                     None
                 });
@@ -355,10 +411,9 @@ impl<'s, R: BufRead> DecodeLines<'s, R> {
             length += chunk.len();
             let used = chunk.len() + usize::from(newline.is_some());
             self.reader.consume(used);
-            self.offset += used as u64;
+            used_total += used as u64;
             if newline.is_some() {
-                self.hash = hash_line(self.hash, &self.buf, length);
-                return Ok(Some((length, overflow)));
+                return Ok(Some((length, overflow, used_total)));
             }
         }
     }
@@ -371,7 +426,10 @@ impl<R: BufRead> Iterator for DecodeLines<'_, R> {
         if self.done {
             return None;
         }
-        let (length, overflow) = match self.read_line() {
+        if self.threads > 1 && self.contacts.is_none() {
+            return self.next_ahead();
+        }
+        let (length, overflow) = match self.read_line_counted() {
             Ok(Some(line)) => line,
             Ok(None) => {
                 self.done = true;
@@ -384,11 +442,30 @@ impl<R: BufRead> Iterator for DecodeLines<'_, R> {
             }
         };
         self.line_no += 1;
-        let outcome = match overflow {
-            None if self.contacts.is_some() => self.decode_contact(),
-            None => decode_line(self.line_no, &self.buf, self.schema),
+        let decoded = match overflow {
+            None if self.contacts.is_some() => Some(self.decode_contact()),
+            None => Some(decode_line(self.line_no, &self.buf, self.schema)),
+            Some(_) => None,
+        };
+        Some(self.finish_line(decoded, length, overflow))
+    }
+}
+
+impl<R: BufRead> DecodeLines<'_, R> {
+    /// The outcome of the line in `buf` (number `line_no`), given its decoding when it was not
+    /// cut in memory: the reordering window applied and the line counted.
+    fn finish_line(
+        &mut self,
+        decoded: Option<Result<Record, Reject>>,
+        length: usize,
+        overflow: Option<Utf8Stream>,
+    ) -> Result<Record, Reject> {
+        let outcome = match (decoded, overflow) {
+            (Some(outcome), _) => outcome,
+            // Every line not cut in memory is decoded ahead; decoding it here is as right.
+            (None, None) => decode_line(self.line_no, &self.buf, self.schema),
             // A line cut in memory is longer than any valid one: only its reason is to find.
-            Some(stream) => {
+            (None, Some(stream)) => {
                 let (reason, detail) = match stream.finish() {
                     Some(at) if at < self.buf.len() => (RejectReason::InvalidUtf8, utf8_detail(&self.buf, at)),
                     Some(at) => (
@@ -412,7 +489,119 @@ impl<R: BufRead> Iterator for DecodeLines<'_, R> {
             outcome.and_then(|record| self.apply_window(record))
         };
         self.summary.count(&outcome);
-        Some(outcome)
+        outcome
+    }
+
+    /// [`Iterator::next`] with threads: yields the next line of the chunk read ahead, reading
+    /// and decoding a new chunk when it is used up.
+    fn next_ahead(&mut self) -> Option<Result<Record, Reject>> {
+        if self.ahead.next >= self.ahead.lines.len() {
+            match self.ahead.ended.take() {
+                Some(Ok(())) => {
+                    self.done = true;
+                    return None;
+                }
+                Some(Err(e)) => {
+                    self.done = true;
+                    self.io_error = Some(e);
+                    return None;
+                }
+                None => self.read_ahead(),
+            }
+            if self.ahead.lines.is_empty() {
+                return self.next_ahead();
+            }
+        }
+        let at = self.ahead.next;
+        self.ahead.next += 1;
+        let line = self.ahead.lines.get_mut(at)?;
+        let overflow = line.overflow.take();
+        let (length, used) = (line.length, line.used);
+        self.buf.clear();
+        self.buf.extend_from_slice(
+            self.ahead
+                .bytes
+                .get(line.start..line.end)
+                .unwrap_or_default(),
+        );
+        let decoded = self.ahead.decoded.get_mut(at).and_then(Option::take);
+        self.line_no += 1;
+        self.offset += used;
+        self.hash = hash_line(self.hash, &self.buf, length);
+        Some(self.finish_line(decoded, length, overflow))
+    }
+
+    /// Reads the next chunk of lines and decodes them on `threads` threads.
+    fn read_ahead(&mut self) {
+        let mut ahead = std::mem::take(&mut self.ahead);
+        ahead.bytes.clear();
+        ahead.lines.clear();
+        ahead.decoded.clear();
+        ahead.next = 0;
+        let wanted = LINES_PER_THREAD * self.threads;
+        while ahead.lines.len() < wanted {
+            match self.read_line() {
+                Ok(Some((length, overflow, used))) => {
+                    let start = ahead.bytes.len();
+                    ahead.bytes.extend_from_slice(&self.buf);
+                    ahead.lines.push(AheadLine {
+                        start,
+                        end: ahead.bytes.len(),
+                        length,
+                        used,
+                        overflow,
+                    });
+                }
+                Ok(None) => {
+                    ahead.ended = Some(Ok(()));
+                    break;
+                }
+                Err(e) => {
+                    ahead.ended = Some(Err(e));
+                    break;
+                }
+            }
+        }
+        // Each thread decodes a run of consecutive lines; line `i` of the chunk is number
+        // `line_no + 1 + i`.
+        let first = self.line_no + 1;
+        let schema = self.schema;
+        let per_thread = ahead.lines.len().div_ceil(self.threads).max(1);
+        let bytes = &ahead.bytes;
+        let decode_run =
+            |offset: usize, lines: &[AheadLine]| -> Vec<Option<Result<Record, Reject>>> {
+                lines
+                    .iter()
+                    .enumerate()
+                    .map(|(i, line)| {
+                        line.overflow.is_none().then(|| {
+                            let raw = bytes.get(line.start..line.end).unwrap_or_default();
+                            decode_line(first + (offset + i) as u64, raw, schema)
+                        })
+                    })
+                    .collect()
+            };
+        let runs: Vec<&[AheadLine]> = ahead.lines.chunks(per_thread).collect();
+        let mut decoded = Vec::with_capacity(ahead.lines.len());
+        std::thread::scope(|s| {
+            let mut handles = Vec::new();
+            for (k, run) in runs.iter().enumerate().skip(1) {
+                let decode_run = &decode_run;
+                handles.push(s.spawn(move || decode_run(k * per_thread, run)));
+            }
+            // This thread decodes the first run while the others decode theirs.
+            if let Some(run) = runs.first() {
+                decoded.extend(decode_run(0, run));
+            }
+            for h in handles {
+                match h.join() {
+                    Ok(part) => decoded.extend(part),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+        });
+        ahead.decoded = decoded;
+        self.ahead = ahead;
     }
 }
 

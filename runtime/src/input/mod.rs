@@ -250,7 +250,7 @@ pub fn decode_contact_line(line: u64, raw: &[u8], schema: &InputSchema) -> Resul
             ),
         ));
     };
-    let traits = required_object(&root, "traits", &schema.identify_traits, "")
+    let traits = required_object(&root, "traits", &schema.identify_traits, Label(None))
         .map_err(|detail| reject(RejectReason::WrongPropertyType, detail))?;
     Ok(Record {
         line,
@@ -469,10 +469,10 @@ fn decode_text(line: u64, text: &str, schema: &InputSchema) -> Result<Record, Fa
         RecordType::Track => {
             let schema_event = event.and_then(|id| schema.event(id));
             let (fields, label) = match schema_event {
-                Some(e) => (e.properties.as_slice(), format!(" of `{}`", e.name)),
-                None => (&[][..], String::new()),
+                Some(e) => (e.properties.as_slice(), Label(Some(e.name.as_str()))),
+                None => (&[][..], Label(None)),
             };
-            properties = required_object(&root, "properties", fields, &label).map_err(wrong)?;
+            properties = required_object(&root, "properties", fields, label).map_err(wrong)?;
         }
         RecordType::Page | RecordType::Screen => {
             name = match root.get("name") {
@@ -486,15 +486,15 @@ fn decode_text(line: u64, text: &str, schema: &InputSchema) -> Result<Record, Fa
                 }
             };
             properties = if record_type == RecordType::Page {
-                required_object(&root, "properties", &schema.page_properties, "")
+                required_object(&root, "properties", &schema.page_properties, Label(None))
             } else {
                 optional_object(&root, "properties")
             }
             .map_err(wrong)?;
         }
         RecordType::Identify => {
-            traits =
-                required_object(&root, "traits", &schema.identify_traits, "").map_err(wrong)?;
+            traits = required_object(&root, "traits", &schema.identify_traits, Label(None))
+                .map_err(wrong)?;
         }
         RecordType::Group => {
             traits = optional_object(&root, "traits").map_err(wrong)?;
@@ -627,10 +627,18 @@ fn required_object(
     root: &Json<'_>,
     member: &str,
     fields: &[Field],
-    label: &str,
+    label: Label<'_>,
 ) -> Result<Fields, String> {
     match root.get(member) {
-        Some(Json::Object(members)) => check_fields(members, fields, member, label),
+        Some(Json::Object(members)) => check_fields(
+            members,
+            fields,
+            Place {
+                parent: None,
+                name: member,
+            },
+            label,
+        ),
         None => Err(format!(
             "the record has no `{member}`{label}; it must be an object `{{…}}`"
         )),
@@ -645,7 +653,15 @@ fn required_object(
 fn optional_object(root: &Json<'_>, member: &str) -> Result<Fields, String> {
     match root.get(member) {
         None | Some(Json::Null) => Ok(Fields::default()),
-        Some(Json::Object(members)) => check_fields(members, &[], member, ""),
+        Some(Json::Object(members)) => check_fields(
+            members,
+            &[],
+            Place {
+                parent: None,
+                name: member,
+            },
+            Label(None),
+        ),
         Some(other) => Err(format!(
             "`{member}` must be an object `{{…}}`, but it is {}",
             describe(other)
@@ -655,13 +671,43 @@ fn optional_object(root: &Json<'_>, member: &str) -> Result<Fields, String> {
 
 type Members<'a> = [(std::borrow::Cow<'a, str>, Json<'a>)];
 
+/// Where a field is (`traits.company.id`), written out only when a message needs it: a valid
+/// line, the common case, formats nothing.
+#[derive(Debug, Clone, Copy)]
+struct Place<'a> {
+    parent: Option<&'a Place<'a>>,
+    name: &'a str,
+}
+
+impl std::fmt::Display for Place<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(parent) = self.parent {
+            write!(f, "{parent}.")?;
+        }
+        f.write_str(self.name)
+    }
+}
+
+/// The event a track's property belongs to, for messages: `` of `demo_requested` ``.
+#[derive(Debug, Clone, Copy)]
+struct Label<'a>(Option<&'a str>);
+
+impl std::fmt::Display for Label<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(event) => write!(f, " of `{event}`"),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Checks the listed fields in the schema's order (so the first problem reported is stable),
 /// then keeps every member: listed ones typed, others untyped.
 fn check_fields(
     members: &Members<'_>,
     fields: &[Field],
-    path: &str,
-    label: &str,
+    path: Place<'_>,
+    label: Label<'_>,
 ) -> Result<Fields, String> {
     let lookup = |name: &str| {
         members
@@ -672,7 +718,10 @@ fn check_fields(
     };
     let mut typed = Vec::with_capacity(fields.len());
     for field in fields {
-        let here = format!("{path}.{}", field.name);
+        let here = Place {
+            parent: Some(&path),
+            name: &field.name,
+        };
         match (lookup(&field.name), field.presence) {
             (None, p) if !p.may_be_absent => {
                 return Err(format!(
@@ -690,7 +739,7 @@ fn check_fields(
             (Some(Json::Null), _) => typed.push((field.name.as_str(), Value::Null)),
             (Some(json), _) => typed.push((
                 field.name.as_str(),
-                typed_value(&field.kind, json, &here, label)?,
+                typed_value(&field.kind, json, here, label)?,
             )),
         }
     }
@@ -726,7 +775,12 @@ fn check_fields(
     Ok(Fields(out))
 }
 
-fn typed_value(kind: &Kind, json: &Json<'_>, here: &str, label: &str) -> Result<Value, String> {
+fn typed_value(
+    kind: &Kind,
+    json: &Json<'_>,
+    here: Place<'_>,
+    label: Label<'_>,
+) -> Result<Value, String> {
     let mismatch = || {
         format!(
             "`{here}`{label} must be {}, but it is {}",
