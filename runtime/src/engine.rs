@@ -28,6 +28,7 @@ use maclc_compiler::syntax::ast::AccountAggregate;
 use crate::eval::{HistoryEntry, Scope, Val, MILLIS_PER_DAY};
 use crate::identity::{resolve_all, ContactId};
 use crate::input::{Fields, Record, RecordType, Value};
+use crate::jit::RULES_PER_CHUNK;
 use crate::lifecycle::{after_record, finish_actions, fire_timers, Action, Timer};
 
 /// One change of a score, and why.
@@ -592,19 +593,49 @@ pub fn apply_events(
 ) {
     for (event, properties) in &decoded {
         let index = *event as usize;
-        for rule in ir.rules_by_event.get(index).into_iter().flatten() {
-            let scores = state.score_values();
-            let holds = match &rule.condition {
-                None => true,
-                Some(c) => scope(
+        // The scores as the next rule sees them: refreshed only after points changed them.
+        let mut scores = state.score_values();
+        let mut scores_changed = false;
+        let mut mask = None;
+        for (i, rule) in ir
+            .rules_by_event
+            .get(index)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let bit = 1u64 << (i % RULES_PER_CHUNK);
+            if i % RULES_PER_CHUNK == 0 {
+                // One native call answers every rule of the chunk that does not read scores
+                // (those stay the same while points are added: profile, event, segments).
+                let event_scope = scope(
                     ir,
                     state,
                     &scores,
                     &state.segments,
                     Some((properties, ts)),
                     ts,
-                )
-                .holds(c),
+                );
+                mask = crate::jit::score_rules_for_event(&event_scope, index, i / RULES_PER_CHUNK);
+            }
+            let holds = match (&rule.condition, mask) {
+                (None, _) => true,
+                (Some(_), Some(m)) if m.native & bit != 0 => m.holds & bit != 0,
+                (Some(c), _) => {
+                    if scores_changed {
+                        scores = state.score_values();
+                        scores_changed = false;
+                    }
+                    scope(
+                        ir,
+                        state,
+                        &scores,
+                        &state.segments,
+                        Some((properties, ts)),
+                        ts,
+                    )
+                    .holds(c)
+                }
             };
             if !holds {
                 continue;
@@ -630,6 +661,7 @@ pub fn apply_events(
                 line,
                 ts,
             );
+            scores_changed = true;
         }
         let keep = ir.history_events.get(index).copied().unwrap_or(false);
         if keep || ir.history_any {

@@ -136,6 +136,32 @@ impl Ctx {
 
 type ConditionFn = unsafe extern "C" fn(*const Ctx) -> u32;
 
+/// An event's score rules (up to 64 of them) as one native function: bit `i` set when rule `i`
+/// of the chunk holds (`CodeGenerator::compile_score_rules`).
+type ScoreRulesFn = unsafe extern "C" fn(*const Ctx) -> u64;
+
+/// Rules per chunk of an event's score rules: one bit each in a `u64`.
+pub const RULES_PER_CHUNK: usize = 64;
+
+/// Up to [`RULES_PER_CHUNK`] consecutive score rules of one event, as native code evaluates them.
+#[derive(Debug, Clone, Copy)]
+struct ScoreRuleChunk {
+    /// The rules whose bit `f` computes; the others are evaluated alone, in rule order (no
+    /// condition, a condition the backend could not compile, or one that reads scores, which
+    /// the rules before it in the same event may change).
+    native: u64,
+    f: ScoreRulesFn,
+}
+
+/// Which score rules of one chunk hold, as far as native code answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScoreRuleMask {
+    /// The rules native code evaluated: the bits of `holds` are meaningful only for these.
+    pub native: u64,
+    /// The rules whose condition holds, among `native`.
+    pub holds: u64,
+}
+
 /// One condition of the program, compiled or not.
 #[derive(Debug, Clone)]
 pub struct Condition {
@@ -168,6 +194,8 @@ struct Table {
     len: usize,
     shift: u32,
     slots: Vec<(usize, Option<ConditionFn>)>,
+    /// By event ([`Ir::rules_by_event`]), then by chunk of [`RULES_PER_CHUNK`] rules.
+    score_rules: Vec<Vec<Option<ScoreRuleChunk>>>,
 }
 
 impl Table {
@@ -179,6 +207,7 @@ impl Table {
             len: entries.len(),
             shift,
             slots: vec![(0, None); size],
+            score_rules: Vec::new(),
         };
         for (key, f) in entries {
             let mut i = table.home(key);
@@ -384,9 +413,28 @@ impl<'ir> Jit<'ir> {
                 error,
             });
         }
+        let score_rules = compile_score_rules(ir, &mut codegen, &mut module, &compiled);
         module
             .finalize_definitions()
             .map_err(|e| JitError(e.to_string()))?;
+        let score_rules = score_rules
+            .into_iter()
+            .map(|chunks| {
+                chunks
+                    .into_iter()
+                    .map(|chunk| {
+                        chunk.map(|(native, id)| {
+                            let code = module.get_finalized_function(id);
+                            // SAFETY: `id` was defined by `compile_score_rules` with the
+                            // signature `extern "C" fn(*const Ctx) -> u64` and the module is
+                            // finalised, so `code` points at that function.
+                            let f = unsafe { std::mem::transmute::<*const u8, ScoreRulesFn>(code) };
+                            ScoreRuleChunk { native, f }
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
         let entries: Vec<(usize, ConditionFn)> = compiled
             .into_iter()
             .map(|(key, id)| {
@@ -398,10 +446,12 @@ impl<'ir> Jit<'ir> {
                 (key, f)
             })
             .collect();
+        let mut table = Table::new(ir, entries);
+        table.score_rules = score_rules;
         Ok(Jit {
             ir,
             module: Some(module),
-            table: Table::new(ir, entries),
+            table,
             conditions: compiled_conditions,
             total_compile_time: started.elapsed(),
         })
@@ -443,9 +493,103 @@ impl Jit<'_> {
         table_holds(&self.table, scope, e)
     }
 
+    /// Chunk `chunk` of event `event`'s score rules as this program's native code evaluates
+    /// them in `scope`, whether or not it runs (tests and benchmarks).
+    pub fn score_rules_native(
+        &self,
+        scope: &Scope<'_>,
+        event: usize,
+        chunk: usize,
+    ) -> Option<ScoreRuleMask> {
+        table_score_rules(&self.table, scope, event, chunk)
+    }
+
     /// How many conditions run as native code.
     pub fn compiled_count(&self) -> usize {
         self.table.len
+    }
+}
+
+/// One function per chunk of every event's score rules (see [`ScoreRuleChunk`]): the rules
+/// whose condition compiled alone and does not read scores. A chunk with none of those, or that
+/// Cranelift rejects, has no function (its rules are evaluated alone, as before). The
+/// functions are defined in `module`, not yet finalised.
+fn compile_score_rules(
+    ir: &Ir,
+    codegen: &mut CodeGenerator,
+    module: &mut JITModule,
+    compiled: &[(usize, FuncId)],
+) -> Vec<Vec<Option<(u64, FuncId)>>> {
+    let compiled: std::collections::HashSet<usize> = compiled.iter().map(|(k, _)| *k).collect();
+    ir.rules_by_event
+        .iter()
+        .map(|rules| {
+            rules
+                .chunks(RULES_PER_CHUNK)
+                .map(|chunk| {
+                    let conditions: Vec<(u32, &Expr)> = chunk
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(bit, rule)| {
+                            let c = rule.condition.as_ref()?;
+                            let key = c as *const Expr as usize;
+                            (compiled.contains(&key) && !reads_scores(ir, c, 0))
+                                .then_some((bit as u32, c))
+                        })
+                        .collect();
+                    if conditions.is_empty() {
+                        return None;
+                    }
+                    let native = conditions.iter().fold(0u64, |m, (bit, _)| m | 1 << bit);
+                    let id = codegen.compile_score_rules(module, ir, &conditions).ok()?;
+                    Some((native, id))
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Whether `e` may read a score, itself or through an aggregate's filter: such a rule is
+/// evaluated alone, after the points of the rules before it (`depth` bounds the recursion
+/// through aggregates; deeper is assumed to read scores).
+fn reads_scores(ir: &Ir, e: &Expr, depth: u32) -> bool {
+    use maclc_compiler::ir::Node;
+    if depth > 8 {
+        return true;
+    }
+    let any = |xs: &[&Expr]| xs.iter().any(|x| reads_scores(ir, x, depth));
+    match &e.node {
+        Node::Score(_) => true,
+        Node::Aggregate(a) => ir
+            .aggregates
+            .get(a.0 as usize)
+            .and_then(|agg| agg.condition.as_ref())
+            .is_some_and(|c| reads_scores(ir, c, depth + 1)),
+        Node::Const(_)
+        | Node::Contact(_)
+        | Node::AccountScore(_)
+        | Node::Account(_)
+        | Node::Consent(_)
+        | Node::Property(_)
+        | Node::EventTime
+        | Node::Entry(_)
+        | Node::EntryTime
+        | Node::Segment(_)
+        | Node::Now
+        | Node::Stage => false,
+        Node::Lookup { key, .. } => any(&[key]),
+        Node::Not(x) | Node::Neg(x) | Node::Matches(x, _) | Node::IsKnown(x, _) => any(&[x]),
+        Node::And(a, b)
+        | Node::Or(a, b)
+        | Node::Cmp(_, a, b)
+        | Node::Arith(_, a, b)
+        | Node::Default(a, b)
+        | Node::Text(_, a, b) => any(&[a, b]),
+        Node::Between(x, lo, hi) => any(&[x, lo, hi]),
+        Node::InList { operand, list, .. } => {
+            any(&[operand]) || list.iter().any(|x| reads_scores(ir, x, depth))
+        }
+        Node::Call(_, args) => args.iter().any(|x| reads_scores(ir, x, depth)),
     }
 }
 
@@ -503,6 +647,43 @@ pub(crate) fn holds(scope: &Scope<'_>, e: &Expr) -> Option<bool> {
     // SAFETY: `Jit::run` set this pointer to its own table and restores the previous one
     // before it returns (also when unwinding), and `run` borrows the `Jit`: it is alive.
     table_holds(unsafe { &*table }, scope, e)
+}
+
+/// Chunk `chunk` of the score rules of program event `event`, evaluated by the active
+/// program's native code against `scope` (one context, one call), or `None` when no native
+/// code answers for it (no active program, or none of its rules compiled).
+pub(crate) fn score_rules_for_event(
+    scope: &Scope<'_>,
+    event: usize,
+    chunk: usize,
+) -> Option<ScoreRuleMask> {
+    let table = ACTIVE.with(Cell::get);
+    if table.is_null() {
+        return None;
+    }
+    // SAFETY: as in `holds`: the active table belongs to a live `Jit`.
+    table_score_rules(unsafe { &*table }, scope, event, chunk)
+}
+
+fn table_score_rules(
+    table: &Table,
+    scope: &Scope<'_>,
+    event: usize,
+    chunk: usize,
+) -> Option<ScoreRuleMask> {
+    if !std::ptr::eq(table.ir, scope.ir) {
+        return None;
+    }
+    let c = (*table.score_rules.get(event)?.get(chunk)?)?;
+    let ctx = Ctx::new(scope);
+    // SAFETY: `c.f` is the code of this chunk of this IR's rules (the `Jit` borrows the IR);
+    // like a condition's code it reads `ctx`'s slices below their lengths and calls only the
+    // helpers below.
+    let holds = unsafe { (c.f)(&ctx) };
+    Some(ScoreRuleMask {
+        native: c.native,
+        holds: holds & c.native,
+    })
 }
 
 fn table_holds(table: &Table, scope: &Scope<'_>, e: &Expr) -> Option<bool> {

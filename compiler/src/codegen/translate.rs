@@ -163,8 +163,32 @@ impl<'a> FunctionTranslator<'a> {
         Ok(self.truthy(v, e.ty))
     }
 
-    pub(super) fn finish(mut self, holds: Value, config: TargetFrontendConfig) {
-        let ret = self.b.ins().uextend(I32, holds);
+    /// The conditions' truths as one `i64` bit mask: bit `bit` set when its condition holds.
+    /// Each condition is translated in turn into the same function, so the context's words
+    /// are loaded and the function called once for all of them.
+    pub(super) fn translate_rule_mask(&mut self, conditions: &[(u32, &Expr)]) -> Result<Value> {
+        let mut mask = self.iconst(I64, 0);
+        for (bit, condition) in conditions {
+            if *bit >= 64 {
+                return Err(CodegenError::Module(
+                    "a rule mask wider than 64 bits".into(),
+                ));
+            }
+            let holds = self.translate_condition(condition)?;
+            let wide = self.b.ins().uextend(I64, holds);
+            let shifted = self.b.ins().ishl_imm_s(wide, i64::from(*bit));
+            mask = self.b.ins().bor(mask, shifted);
+        }
+        Ok(mask)
+    }
+
+    /// `holds` (an `i8` flag) widened to `ty`.
+    pub(super) fn widen(&mut self, holds: Value, ty: Type) -> Value {
+        self.b.ins().uextend(ty, holds)
+    }
+
+    /// Returns `ret` and closes the function.
+    pub(super) fn finish(mut self, ret: Value, config: TargetFrontendConfig) {
         self.b.ins().return_(&[ret]);
         self.b.finalize(config);
     }
