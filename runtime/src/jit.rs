@@ -1,22 +1,32 @@
-//! The JIT host: compiles a program's conditions to native code and runs them for `Scope::holds`.
+//! The JIT host: compiles a program's conditions to native code and runs them for the engine.
 //!
 //! [`Jit::compile`] hands every condition of the IR (score rules, profile rules, segments,
 //! aggregate filters, lifecycle transitions, routing rules, journey triggers, goals, exits,
-//! branches and waits) to the compiler's Cranelift backend
-//! (`maclc_compiler::codegen`) and keeps a table from each condition's address in the IR to its
-//! native function. [`Jit::run`] makes the table the current one on this thread for the length
-//! of a closure; while it is, `Scope::holds` calls the native function of a compiled condition
-//! and the interpreter for everything else (a condition the backend cannot compile is listed in
-//! [`Jit::fallbacks`] and keeps running in the interpreter, alone).
+//! branches and waits) to the compiler's Cranelift backend (`maclc_compiler::codegen`), all into
+//! one module finalised once.
+//!
+//! - **Score rules** (the hot path: every event) compile to ONE function per event type
+//!   (per chunk of [`RULES_PER_CHUNK`] rules) returning a bit mask of the rules that hold:
+//!   the engine's `apply_events` builds one [`Ctx`] per event, calls it once through
+//!   `score_rules_for_event`, and applies points, limits, bounds and provenance in Rust for the
+//!   set bits in rule order. A rule whose condition reads a score is left out of the mask (the
+//!   rules before it in the same event may change that score): the engine evaluates it alone.
+//! - **Every other condition** gets its own function, in a table keyed by the condition's
+//!   address in the IR (an open-addressing probe); while [`Jit::run`] makes the table current
+//!   on this thread, `Scope::holds` calls the native function of a compiled condition.
+//!
+//! A condition the backend cannot compile is listed in [`Jit::fallbacks`] (reported once) and
+//! runs in the interpreter, alone.
 //!
 //! Native code reads the interpreter's own state in place: a [`Ctx`] of raw slice pointers is
-//! built from the `Scope` per call, `Val` is `#[repr(C, u8)]` and `ConsentState` `#[repr(u8)]`,
+//! built from the `Scope` per call (per event for score rules), `Val` is `#[repr(C, u8)]` and `ConsentState` `#[repr(u8)]`,
 //! and their layout is the one in `maclc_compiler::codegen::layout`, checked below.
 //!
 //! **Architecture invariant:** this is the only module of the workspace with `unsafe` code: the
 //! calls into generated code, the helpers generated code calls back, and freeing the code.
 
 use std::cell::Cell;
+use std::collections::{HashMap, HashSet};
 use std::ffi::c_void;
 use std::time::{Duration, Instant};
 
@@ -167,7 +177,8 @@ pub struct ScoreRuleMask {
 pub struct Condition {
     /// What it is, in the marketer's words (`segment \`hot\``).
     pub label: String,
-    /// Time to translate and compile it with Cranelift (without the final linking).
+    /// Time to translate and compile it with Cranelift (without the final linking); for a score
+    /// rule compiled into its event's function, its share of that function's time.
     pub compile_time: Duration,
     /// Why it runs in the interpreter, when it does.
     pub error: Option<CodegenError>,
@@ -189,10 +200,9 @@ impl std::fmt::Display for JitError {
 #[derive(Debug)]
 struct Table {
     ir: *const Ir,
-    /// `len` compiled conditions in `slots` (a power of two, at least twice `len`; key 0 is
-    /// an empty slot, as no `Expr` lives at address 0).
-    len: usize,
     shift: u32,
+    /// The compiled conditions (a power of two slots, at least twice as many as conditions;
+    /// key 0 is an empty slot, as no `Expr` lives at address 0).
     slots: Vec<(usize, Option<ConditionFn>)>,
     /// By event ([`Ir::rules_by_event`]), then by chunk of [`RULES_PER_CHUNK`] rules.
     score_rules: Vec<Vec<Option<ScoreRuleChunk>>>,
@@ -204,7 +214,6 @@ impl Table {
         let shift = 64 - size.trailing_zeros();
         let mut table = Table {
             ir,
-            len: entries.len(),
             shift,
             slots: vec![(0, None); size],
             score_rules: Vec::new(),
@@ -256,7 +265,7 @@ impl std::fmt::Debug for Jit<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Jit")
             .field("conditions", &self.conditions)
-            .field("compiled", &self.table.len)
+            .field("compiled", &self.compiled_count())
             .finish()
     }
 }
@@ -394,26 +403,54 @@ impl<'ir> Jit<'ir> {
         };
         let mut codegen =
             CodeGenerator::new(&mut module, options).map_err(|e| JitError(e.to_string()))?;
+        let key = |e: &Expr| e as *const Expr as usize;
+        let listed: HashSet<usize> = list.iter().map(|(_, e)| key(e)).collect();
+        // Score rule conditions that go into their event's function instead of one of their own.
+        let batched: HashSet<usize> = ir
+            .rules_by_event
+            .iter()
+            .flatten()
+            .filter_map(|rule| rule.condition.as_ref())
+            .filter(|c| listed.contains(&key(c)) && !reads_scores(ir, c, 0))
+            .map(key)
+            .collect();
         let mut compiled: Vec<(usize, FuncId)> = Vec::new();
-        let mut compiled_conditions = Vec::new();
-        for (label, expr) in list {
+        let mut outcomes: HashMap<usize, Outcome> = HashMap::new();
+        for (_, expr) in &list {
+            if batched.contains(&key(expr)) {
+                continue;
+            }
             let t = Instant::now();
             let result = codegen.compile_condition(&mut module, ir, expr);
             let compile_time = t.elapsed();
             let error = match result {
                 Ok(id) => {
-                    compiled.push((expr as *const Expr as usize, id));
+                    compiled.push((key(expr), id));
                     None
                 }
                 Err(e) => Some(e),
             };
-            compiled_conditions.push(Condition {
-                label,
-                compile_time,
-                error,
-            });
+            outcomes.insert(key(expr), (compile_time, error));
         }
-        let score_rules = compile_score_rules(ir, &mut codegen, &mut module, &compiled);
+        let mut batch = Batch {
+            codegen: &mut codegen,
+            module: &mut module,
+            batched: &batched,
+            compiled: &mut compiled,
+            outcomes: &mut outcomes,
+        };
+        let score_rules = batch.compile_score_rules(ir);
+        let compiled_conditions: Vec<Condition> = list
+            .into_iter()
+            .map(|(label, expr)| {
+                let (compile_time, error) = outcomes.get(&key(expr)).cloned().unwrap_or_default();
+                Condition {
+                    label,
+                    compile_time,
+                    error,
+                }
+            })
+            .collect();
         module
             .finalize_definitions()
             .map_err(|e| JitError(e.to_string()))?;
@@ -506,47 +543,95 @@ impl Jit<'_> {
 
     /// How many conditions run as native code.
     pub fn compiled_count(&self) -> usize {
-        self.table.len
+        self.conditions.iter().filter(|c| c.error.is_none()).count()
     }
 }
 
-/// One function per chunk of every event's score rules (see [`ScoreRuleChunk`]): the rules
-/// whose condition compiled alone and does not read scores. A chunk with none of those, or that
-/// Cranelift rejects, has no function (its rules are evaluated alone, as before). The
-/// functions are defined in `module`, not yet finalised.
-fn compile_score_rules(
-    ir: &Ir,
-    codegen: &mut CodeGenerator,
-    module: &mut JITModule,
-    compiled: &[(usize, FuncId)],
-) -> Vec<Vec<Option<(u64, FuncId)>>> {
-    let compiled: std::collections::HashSet<usize> = compiled.iter().map(|(k, _)| *k).collect();
-    ir.rules_by_event
-        .iter()
-        .map(|rules| {
-            rules
-                .chunks(RULES_PER_CHUNK)
-                .map(|chunk| {
-                    let conditions: Vec<(u32, &Expr)> = chunk
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(bit, rule)| {
-                            let c = rule.condition.as_ref()?;
-                            let key = c as *const Expr as usize;
-                            (compiled.contains(&key) && !reads_scores(ir, c, 0))
-                                .then_some((bit as u32, c))
-                        })
-                        .collect();
-                    if conditions.is_empty() {
-                        return None;
-                    }
-                    let native = conditions.iter().fold(0u64, |m, (bit, _)| m | 1 << bit);
-                    let id = codegen.compile_score_rules(module, ir, &conditions).ok()?;
-                    Some((native, id))
-                })
-                .collect()
-        })
-        .collect()
+/// A condition's compile time and why it failed, if it did.
+type Outcome = (Duration, Option<CodegenError>);
+
+/// What compiling the score rules' functions needs and adds to.
+struct Batch<'a> {
+    codegen: &'a mut CodeGenerator,
+    module: &'a mut JITModule,
+    /// The conditions that go into their event's function (listed, reading no score).
+    batched: &'a HashSet<usize>,
+    /// Conditions compiled alone (a chunk whose function failed puts its good ones here).
+    compiled: &'a mut Vec<(usize, FuncId)>,
+    outcomes: &'a mut HashMap<usize, Outcome>,
+}
+
+impl Batch<'_> {
+    /// One function per chunk of every event's score rules (see [`ScoreRuleChunk`]), over its
+    /// batched conditions; each is reported with its share of the function's compile time. When
+    /// Cranelift rejects a chunk's function, each of its conditions is compiled alone, to report
+    /// the ones that fail (they run in the interpreter), and the function is built again from
+    /// the others. Functions are defined in the module, not yet finalised.
+    fn compile_score_rules(&mut self, ir: &Ir) -> Vec<Vec<Option<(u64, FuncId)>>> {
+        ir.rules_by_event
+            .iter()
+            .map(|rules| {
+                rules
+                    .chunks(RULES_PER_CHUNK)
+                    .map(|chunk| self.compile_chunk(ir, chunk))
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn compile_chunk(
+        &mut self,
+        ir: &Ir,
+        chunk: &[maclc_compiler::ir::EventRule],
+    ) -> Option<(u64, FuncId)> {
+        let key = |e: &Expr| e as *const Expr as usize;
+        let conditions: Vec<(u32, &Expr)> = chunk
+            .iter()
+            .enumerate()
+            .filter_map(|(bit, rule)| {
+                let c = rule.condition.as_ref()?;
+                self.batched.contains(&key(c)).then_some((bit as u32, c))
+            })
+            .collect();
+        if conditions.is_empty() {
+            return None;
+        }
+        let t = Instant::now();
+        let result = self
+            .codegen
+            .compile_score_rules(self.module, ir, &conditions);
+        let share = t.elapsed() / conditions.len() as u32;
+        let mask = |cs: &[(u32, &Expr)]| cs.iter().fold(0u64, |m, (bit, _)| m | 1 << bit);
+        if let Ok(id) = result {
+            for (_, c) in &conditions {
+                self.outcomes.insert(key(c), (share, None));
+            }
+            return Some((mask(&conditions), id));
+        }
+        let mut good = Vec::new();
+        for (bit, c) in conditions {
+            let t = Instant::now();
+            let result = self.codegen.compile_condition(self.module, ir, c);
+            let error = match result {
+                Ok(id) => {
+                    self.compiled.push((key(c), id));
+                    good.push((bit, c));
+                    None
+                }
+                Err(e) => Some(e),
+            };
+            self.outcomes.insert(key(c), (t.elapsed(), error));
+        }
+        if good.is_empty() {
+            return None;
+        }
+        // Should this fail too, the good ones still run natively, each through its own function.
+        let id = self
+            .codegen
+            .compile_score_rules(self.module, ir, &good)
+            .ok()?;
+        Some((mask(&good), id))
+    }
 }
 
 /// Whether `e` may read a score, itself or through an aggregate's filter: such a rule is
