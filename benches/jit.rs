@@ -4,14 +4,15 @@
 //! `cargo bench --bench jit` prints one table:
 //! 1. the rule kernel: for every decoded program event, every score rule of that event checks
 //!    its condition and adds its points (no limits, no state: exactly the conditions the JIT
-//!    compiles), four ways: `Scope::holds` in the interpreter; `Scope::holds` dispatching to
-//!    each condition's native function; the engine's way, one native function per event type
-//!    called once per event (one `Ctx`, a bit mask of the rules that hold, points for the set
-//!    bits); and a hand-written Rust function of R1's rules over the same decoded values (the
-//!    practical limit). The four point totals are compared and must be equal;
+//!    compiles), three ways: `Scope::holds` in the interpreter; the engine's way with native
+//!    code, one function per event type called once per event (one `Ctx`, a bit mask of the
+//!    rules that hold, points for the set bits); and a hand-written Rust function of R1's rules
+//!    over the same decoded values (the practical limit). The three point totals are compared
+//!    and must be equal;
 //! 2. the whole evaluation (`Engine::push` + `finish`: identity, sort, replay, limits,
 //!    history, segments) with each engine, and whether the two outputs are identical;
-//! 3. Cranelift compile time per condition and for the whole program.
+//! 3. Cranelift compile time per condition (a score rule: its share of its event's function)
+//!    and for the whole program.
 //!
 //! The events are the same file as `benches/run.rs` (generated once into `target/bench-run/`
 //! by `../shared/workload/gen_events.py`; `MACLC_WORKLOAD_DIR` overrides the folder). It
@@ -305,10 +306,9 @@ fn main() {
     };
 
     let (t_interp, p_interp) = best_of(RUNS, || kernel_holds(&ir, &decoded));
-    let (t_dispatch, p_dispatch) = best_of(RUNS, || jit.run(|| kernel_holds(&ir, &decoded)));
     let (t_jit, p_jit) = best_of(RUNS, || jit.run(|| kernel_native(&jit, &ir, &decoded)));
     let (t_hand, p_hand) = best_of(RUNS, || hand.kernel(&decoded));
-    let same_points = p_interp == p_jit && p_interp == p_dispatch && p_jit[..2] == p_hand[..2];
+    let same_points = p_interp == p_jit && p_jit[..2] == p_hand[..2];
 
     let (e_interp, out_interp) = best_evaluation(&ir, &track_map, &records, None);
     let (e_jit, out_jit) = best_evaluation(&ir, &track_map, &records, Some(&jit));
@@ -345,11 +345,6 @@ fn main() {
         t_interp.as_secs_f64() * 1e3
     );
     println!(
-        "| rule kernel, native code per condition (`Scope::holds` → JIT, per rule) | {:.1} ns/event ({:.0} ms) |",
-        ns(t_dispatch),
-        t_dispatch.as_secs_f64() * 1e3
-    );
-    println!(
         "| rule kernel, native code per event (one `Ctx`, one call, points for set bits) | {:.1} ns/event ({:.0} ms) |",
         ns(t_jit),
         t_jit.as_secs_f64() * 1e3
@@ -367,11 +362,7 @@ fn main() {
         "| JIT per event / hand-written (target ≤ 1.2×) | {:.2}× |",
         t_jit.as_secs_f64() / t_hand.as_secs_f64()
     );
-    println!(
-        "| JIT per condition / JIT per event | {:.2}× |",
-        t_dispatch.as_secs_f64() / t_jit.as_secs_f64()
-    );
-    println!("| the four point totals are equal | {same_points} ({p_jit:?}) |");
+    println!("| the three point totals are equal | {same_points} ({p_jit:?}) |");
     println!(
         "| whole evaluation (push + finish), interpreter | {:.0} ns/record ({:.2} s, best of 3) |",
         e_interp.as_nanos() as f64 / records.len() as f64,

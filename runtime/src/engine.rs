@@ -593,9 +593,10 @@ pub fn apply_events(
 ) {
     for (event, properties) in &decoded {
         let index = *event as usize;
-        // The scores as the next rule sees them: refreshed only after points changed them.
-        let mut scores = state.score_values();
-        let mut scores_changed = false;
+        // The scores as the next rule evaluated alone sees them: computed when one needs them,
+        // again after points changed them. Native code gets none: the rules it answers read
+        // no score (see `jit::score_rules_for_event`).
+        let mut scores: Option<Vec<f64>> = None;
         let mut mask = None;
         for (i, rule) in ir
             .rules_by_event
@@ -608,28 +609,19 @@ pub fn apply_events(
             if i % RULES_PER_CHUNK == 0 {
                 // One native call answers every rule of the chunk that does not read scores
                 // (those stay the same while points are added: profile, event, segments).
-                let event_scope = scope(
-                    ir,
-                    state,
-                    &scores,
-                    &state.segments,
-                    Some((properties, ts)),
-                    ts,
-                );
+                let event_scope =
+                    scope(ir, state, &[], &state.segments, Some((properties, ts)), ts);
                 mask = crate::jit::score_rules_for_event(&event_scope, index, i / RULES_PER_CHUNK);
             }
             let holds = match (&rule.condition, mask) {
                 (None, _) => true,
                 (Some(_), Some(m)) if m.native & bit != 0 => m.holds & bit != 0,
                 (Some(c), _) => {
-                    if scores_changed {
-                        scores = state.score_values();
-                        scores_changed = false;
-                    }
+                    let scores = scores.get_or_insert_with(|| state.score_values());
                     scope(
                         ir,
                         state,
-                        &scores,
+                        scores,
                         &state.segments,
                         Some((properties, ts)),
                         ts,
@@ -661,7 +653,7 @@ pub fn apply_events(
                 line,
                 ts,
             );
-            scores_changed = true;
+            scores = None;
         }
         let keep = ir.history_events.get(index).copied().unwrap_or(false);
         if keep || ir.history_any {

@@ -736,7 +736,8 @@ pub(crate) fn holds(scope: &Scope<'_>, e: &Expr) -> Option<bool> {
 
 /// Chunk `chunk` of the score rules of program event `event`, evaluated by the active
 /// program's native code against `scope` (one context, one call), or `None` when no native
-/// code answers for it (no active program, or none of its rules compiled).
+/// code answers for it (no active program, or none of its rules compiled). The rules it answers
+/// read no score, directly or through an aggregate's filter, so `scope`'s scores may be empty.
 pub(crate) fn score_rules_for_event(
     scope: &Scope<'_>,
     event: usize,
