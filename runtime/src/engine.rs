@@ -29,6 +29,7 @@ use maclc_compiler::syntax::ast::AccountAggregate;
 use crate::eval::{HistoryEntry, Scope, Val, MILLIS_PER_DAY};
 use crate::identity::{resolve_interned, ContactId, IdKeys, Interner};
 use crate::input::{Fields, Record, RecordType, Value};
+use crate::jit::RULES_PER_CHUNK;
 use crate::lifecycle::{after_record, finish_actions, fire_timers, Action, Timer};
 
 /// One change of a score, and why.
@@ -860,19 +861,41 @@ pub fn apply_events(
 ) {
     for (event, properties) in &decoded {
         let index = *event as usize;
-        for rule in ir.rules_by_event.get(index).into_iter().flatten() {
-            let scores = state.score_values();
-            let holds = match &rule.condition {
-                None => true,
-                Some(c) => scope(
-                    ir,
-                    state,
-                    &scores,
-                    &state.segments,
-                    Some((properties, ts)),
-                    ts,
-                )
-                .holds(c),
+        // The scores as the next rule evaluated alone sees them: computed when one needs them,
+        // again after points changed them. Native code gets none: the rules it answers read
+        // no score (see `jit::score_rules_for_event`).
+        let mut scores: Option<Vec<f64>> = None;
+        let mut mask = None;
+        for (i, rule) in ir
+            .rules_by_event
+            .get(index)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let bit = 1u64 << (i % RULES_PER_CHUNK);
+            if i % RULES_PER_CHUNK == 0 {
+                // One native call answers every rule of the chunk that does not read scores
+                // (those stay the same while points are added: profile, event, segments).
+                let event_scope =
+                    scope(ir, state, &[], &state.segments, Some((properties, ts)), ts);
+                mask = crate::jit::score_rules_for_event(&event_scope, index, i / RULES_PER_CHUNK);
+            }
+            let holds = match (&rule.condition, mask) {
+                (None, _) => true,
+                (Some(_), Some(m)) if m.native & bit != 0 => m.holds & bit != 0,
+                (Some(c), _) => {
+                    let scores = scores.get_or_insert_with(|| state.score_values());
+                    scope(
+                        ir,
+                        state,
+                        scores,
+                        &state.segments,
+                        Some((properties, ts)),
+                        ts,
+                    )
+                    .holds(c)
+                }
             };
             if !holds {
                 continue;
@@ -898,6 +921,7 @@ pub fn apply_events(
                 line,
                 ts,
             );
+            scores = None;
         }
         let keep = ir.history_events.get(index).copied().unwrap_or(false);
         if keep || ir.history_any {

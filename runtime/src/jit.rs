@@ -1,22 +1,32 @@
-//! The JIT host: compiles a program's conditions to native code and runs them for `Scope::holds`.
+//! The JIT host: compiles a program's conditions to native code and runs them for the engine.
 //!
 //! [`Jit::compile`] hands every condition of the IR (score rules, profile rules, segments,
 //! aggregate filters, lifecycle transitions, routing rules, journey triggers, goals, exits,
-//! branches and waits) to the compiler's Cranelift backend
-//! (`maclc_compiler::codegen`) and keeps a table from each condition's address in the IR to its
-//! native function. [`Jit::run`] makes the table the current one on this thread for the length
-//! of a closure; while it is, `Scope::holds` calls the native function of a compiled condition
-//! and the interpreter for everything else (a condition the backend cannot compile is listed in
-//! [`Jit::fallbacks`] and keeps running in the interpreter, alone).
+//! branches and waits) to the compiler's Cranelift backend (`maclc_compiler::codegen`), all into
+//! one module finalised once.
+//!
+//! - **Score rules** (the hot path: every event) compile to ONE function per event type
+//!   (per chunk of [`RULES_PER_CHUNK`] rules) returning a bit mask of the rules that hold:
+//!   the engine's `apply_events` builds one [`Ctx`] per event, calls it once through
+//!   `score_rules_for_event`, and applies points, limits, bounds and provenance in Rust for the
+//!   set bits in rule order. A rule whose condition reads a score is left out of the mask (the
+//!   rules before it in the same event may change that score): the engine evaluates it alone.
+//! - **Every other condition** gets its own function, in a table keyed by the condition's
+//!   address in the IR (an open-addressing probe); while [`Jit::run`] makes the table current
+//!   on this thread, `Scope::holds` calls the native function of a compiled condition.
+//!
+//! A condition the backend cannot compile is listed in [`Jit::fallbacks`] (reported once) and
+//! runs in the interpreter, alone.
 //!
 //! Native code reads the interpreter's own state in place: a [`Ctx`] of raw slice pointers is
-//! built from the `Scope` per call, `Val` is `#[repr(C, u8)]` and `ConsentState` `#[repr(u8)]`,
+//! built from the `Scope` per call (per event for score rules), `Val` is `#[repr(C, u8)]` and `ConsentState` `#[repr(u8)]`,
 //! and their layout is the one in `maclc_compiler::codegen::layout`, checked below.
 //!
 //! **Architecture invariant:** this is the only module of the workspace with `unsafe` code: the
 //! calls into generated code, the helpers generated code calls back, and freeing the code.
 
 use std::cell::Cell;
+use std::collections::{HashMap, HashSet};
 use std::ffi::c_void;
 use std::time::{Duration, Instant};
 
@@ -136,12 +146,39 @@ impl Ctx {
 
 type ConditionFn = unsafe extern "C" fn(*const Ctx) -> u32;
 
+/// An event's score rules (up to 64 of them) as one native function: bit `i` set when rule `i`
+/// of the chunk holds (`CodeGenerator::compile_score_rules`).
+type ScoreRulesFn = unsafe extern "C" fn(*const Ctx) -> u64;
+
+/// Rules per chunk of an event's score rules: one bit each in a `u64`.
+pub const RULES_PER_CHUNK: usize = 64;
+
+/// Up to [`RULES_PER_CHUNK`] consecutive score rules of one event, as native code evaluates them.
+#[derive(Debug, Clone, Copy)]
+struct ScoreRuleChunk {
+    /// The rules whose bit `f` computes; the others are evaluated alone, in rule order (no
+    /// condition, a condition the backend could not compile, or one that reads scores, which
+    /// the rules before it in the same event may change).
+    native: u64,
+    f: ScoreRulesFn,
+}
+
+/// Which score rules of one chunk hold, as far as native code answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScoreRuleMask {
+    /// The rules native code evaluated: the bits of `holds` are meaningful only for these.
+    pub native: u64,
+    /// The rules whose condition holds, among `native`.
+    pub holds: u64,
+}
+
 /// One condition of the program, compiled or not.
 #[derive(Debug, Clone)]
 pub struct Condition {
     /// What it is, in the marketer's words (`segment \`hot\``).
     pub label: String,
-    /// Time to translate and compile it with Cranelift (without the final linking).
+    /// Time to translate and compile it with Cranelift (without the final linking); for a score
+    /// rule compiled into its event's function, its share of that function's time.
     pub compile_time: Duration,
     /// Why it runs in the interpreter, when it does.
     pub error: Option<CodegenError>,
@@ -163,11 +200,12 @@ impl std::fmt::Display for JitError {
 #[derive(Debug)]
 struct Table {
     ir: *const Ir,
-    /// `len` compiled conditions in `slots` (a power of two, at least twice `len`; key 0 is
-    /// an empty slot, as no `Expr` lives at address 0).
-    len: usize,
     shift: u32,
+    /// The compiled conditions (a power of two slots, at least twice as many as conditions;
+    /// key 0 is an empty slot, as no `Expr` lives at address 0).
     slots: Vec<(usize, Option<ConditionFn>)>,
+    /// By event ([`Ir::rules_by_event`]), then by chunk of [`RULES_PER_CHUNK`] rules.
+    score_rules: Vec<Vec<Option<ScoreRuleChunk>>>,
 }
 
 impl Table {
@@ -176,9 +214,9 @@ impl Table {
         let shift = 64 - size.trailing_zeros();
         let mut table = Table {
             ir,
-            len: entries.len(),
             shift,
             slots: vec![(0, None); size],
+            score_rules: Vec::new(),
         };
         for (key, f) in entries {
             let mut i = table.home(key);
@@ -227,7 +265,7 @@ impl std::fmt::Debug for Jit<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Jit")
             .field("conditions", &self.conditions)
-            .field("compiled", &self.table.len)
+            .field("compiled", &self.compiled_count())
             .finish()
     }
 }
@@ -365,28 +403,75 @@ impl<'ir> Jit<'ir> {
         };
         let mut codegen =
             CodeGenerator::new(&mut module, options).map_err(|e| JitError(e.to_string()))?;
+        let key = |e: &Expr| e as *const Expr as usize;
+        let listed: HashSet<usize> = list.iter().map(|(_, e)| key(e)).collect();
+        // Score rule conditions that go into their event's function instead of one of their own.
+        let batched: HashSet<usize> = ir
+            .rules_by_event
+            .iter()
+            .flatten()
+            .filter_map(|rule| rule.condition.as_ref())
+            .filter(|c| listed.contains(&key(c)) && !reads_scores(ir, c, 0))
+            .map(key)
+            .collect();
         let mut compiled: Vec<(usize, FuncId)> = Vec::new();
-        let mut compiled_conditions = Vec::new();
-        for (label, expr) in list {
+        let mut outcomes: HashMap<usize, Outcome> = HashMap::new();
+        for (_, expr) in &list {
+            if batched.contains(&key(expr)) {
+                continue;
+            }
             let t = Instant::now();
             let result = codegen.compile_condition(&mut module, ir, expr);
             let compile_time = t.elapsed();
             let error = match result {
                 Ok(id) => {
-                    compiled.push((expr as *const Expr as usize, id));
+                    compiled.push((key(expr), id));
                     None
                 }
                 Err(e) => Some(e),
             };
-            compiled_conditions.push(Condition {
-                label,
-                compile_time,
-                error,
-            });
+            outcomes.insert(key(expr), (compile_time, error));
         }
+        let mut batch = Batch {
+            codegen: &mut codegen,
+            module: &mut module,
+            batched: &batched,
+            compiled: &mut compiled,
+            outcomes: &mut outcomes,
+        };
+        let score_rules = batch.compile_score_rules(ir);
+        let compiled_conditions: Vec<Condition> = list
+            .into_iter()
+            .map(|(label, expr)| {
+                let (compile_time, error) = outcomes.get(&key(expr)).cloned().unwrap_or_default();
+                Condition {
+                    label,
+                    compile_time,
+                    error,
+                }
+            })
+            .collect();
         module
             .finalize_definitions()
             .map_err(|e| JitError(e.to_string()))?;
+        let score_rules = score_rules
+            .into_iter()
+            .map(|chunks| {
+                chunks
+                    .into_iter()
+                    .map(|chunk| {
+                        chunk.map(|(native, id)| {
+                            let code = module.get_finalized_function(id);
+                            // SAFETY: `id` was defined by `compile_score_rules` with the
+                            // signature `extern "C" fn(*const Ctx) -> u64` and the module is
+                            // finalised, so `code` points at that function.
+                            let f = unsafe { std::mem::transmute::<*const u8, ScoreRulesFn>(code) };
+                            ScoreRuleChunk { native, f }
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
         let entries: Vec<(usize, ConditionFn)> = compiled
             .into_iter()
             .map(|(key, id)| {
@@ -398,10 +483,12 @@ impl<'ir> Jit<'ir> {
                 (key, f)
             })
             .collect();
+        let mut table = Table::new(ir, entries);
+        table.score_rules = score_rules;
         Ok(Jit {
             ir,
             module: Some(module),
-            table: Table::new(ir, entries),
+            table,
             conditions: compiled_conditions,
             total_compile_time: started.elapsed(),
         })
@@ -443,9 +530,151 @@ impl Jit<'_> {
         table_holds(&self.table, scope, e)
     }
 
+    /// Chunk `chunk` of event `event`'s score rules as this program's native code evaluates
+    /// them in `scope`, whether or not it runs (tests and benchmarks).
+    pub fn score_rules_native(
+        &self,
+        scope: &Scope<'_>,
+        event: usize,
+        chunk: usize,
+    ) -> Option<ScoreRuleMask> {
+        table_score_rules(&self.table, scope, event, chunk)
+    }
+
     /// How many conditions run as native code.
     pub fn compiled_count(&self) -> usize {
-        self.table.len
+        self.conditions.iter().filter(|c| c.error.is_none()).count()
+    }
+}
+
+/// A condition's compile time and why it failed, if it did.
+type Outcome = (Duration, Option<CodegenError>);
+
+/// What compiling the score rules' functions needs and adds to.
+struct Batch<'a> {
+    codegen: &'a mut CodeGenerator,
+    module: &'a mut JITModule,
+    /// The conditions that go into their event's function (listed, reading no score).
+    batched: &'a HashSet<usize>,
+    /// Conditions compiled alone (a chunk whose function failed puts its good ones here).
+    compiled: &'a mut Vec<(usize, FuncId)>,
+    outcomes: &'a mut HashMap<usize, Outcome>,
+}
+
+impl Batch<'_> {
+    /// One function per chunk of every event's score rules (see [`ScoreRuleChunk`]), over its
+    /// batched conditions; each is reported with its share of the function's compile time. When
+    /// Cranelift rejects a chunk's function, each of its conditions is compiled alone, to report
+    /// the ones that fail (they run in the interpreter), and the function is built again from
+    /// the others. Functions are defined in the module, not yet finalised.
+    fn compile_score_rules(&mut self, ir: &Ir) -> Vec<Vec<Option<(u64, FuncId)>>> {
+        ir.rules_by_event
+            .iter()
+            .map(|rules| {
+                rules
+                    .chunks(RULES_PER_CHUNK)
+                    .map(|chunk| self.compile_chunk(ir, chunk))
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn compile_chunk(
+        &mut self,
+        ir: &Ir,
+        chunk: &[maclc_compiler::ir::EventRule],
+    ) -> Option<(u64, FuncId)> {
+        let key = |e: &Expr| e as *const Expr as usize;
+        let conditions: Vec<(u32, &Expr)> = chunk
+            .iter()
+            .enumerate()
+            .filter_map(|(bit, rule)| {
+                let c = rule.condition.as_ref()?;
+                self.batched.contains(&key(c)).then_some((bit as u32, c))
+            })
+            .collect();
+        if conditions.is_empty() {
+            return None;
+        }
+        let t = Instant::now();
+        let result = self
+            .codegen
+            .compile_score_rules(self.module, ir, &conditions);
+        let share = t.elapsed() / conditions.len() as u32;
+        let mask = |cs: &[(u32, &Expr)]| cs.iter().fold(0u64, |m, (bit, _)| m | 1 << bit);
+        if let Ok(id) = result {
+            for (_, c) in &conditions {
+                self.outcomes.insert(key(c), (share, None));
+            }
+            return Some((mask(&conditions), id));
+        }
+        let mut good = Vec::new();
+        for (bit, c) in conditions {
+            let t = Instant::now();
+            let result = self.codegen.compile_condition(self.module, ir, c);
+            let error = match result {
+                Ok(id) => {
+                    self.compiled.push((key(c), id));
+                    good.push((bit, c));
+                    None
+                }
+                Err(e) => Some(e),
+            };
+            self.outcomes.insert(key(c), (t.elapsed(), error));
+        }
+        if good.is_empty() {
+            return None;
+        }
+        // Should this fail too, the good ones still run natively, each through its own function.
+        let id = self
+            .codegen
+            .compile_score_rules(self.module, ir, &good)
+            .ok()?;
+        Some((mask(&good), id))
+    }
+}
+
+/// Whether `e` may read a score, itself or through an aggregate's filter: such a rule is
+/// evaluated alone, after the points of the rules before it (`depth` bounds the recursion
+/// through aggregates; deeper is assumed to read scores).
+fn reads_scores(ir: &Ir, e: &Expr, depth: u32) -> bool {
+    use maclc_compiler::ir::Node;
+    if depth > 8 {
+        return true;
+    }
+    let any = |xs: &[&Expr]| xs.iter().any(|x| reads_scores(ir, x, depth));
+    match &e.node {
+        Node::Score(_) => true,
+        Node::Aggregate(a) => ir
+            .aggregates
+            .get(a.0 as usize)
+            .and_then(|agg| agg.condition.as_ref())
+            .is_some_and(|c| reads_scores(ir, c, depth + 1)),
+        Node::Const(_)
+        | Node::Contact(_)
+        | Node::AccountScore(_)
+        | Node::Account(_)
+        | Node::Consent(_)
+        | Node::Property(_)
+        | Node::EventTime
+        | Node::Entry(_)
+        | Node::EntryTime
+        | Node::Segment(_)
+        | Node::Now
+        | Node::Stage => false,
+        Node::Lookup { key, .. } => any(&[key]),
+        Node::Not(x) | Node::Neg(x) | Node::Matches(x, _) | Node::IsKnown(x, _) => any(&[x]),
+        Node::And(a, b)
+        | Node::Or(a, b)
+        | Node::Cmp(_, a, b)
+        | Node::Arith(_, a, b)
+        | Node::Default(a, b)
+        | Node::Text(_, a, b) => any(&[a, b]),
+        Node::Between(x, lo, hi) => any(&[x, lo, hi]),
+        Node::InList { operand, list, .. } => {
+            any(&[operand]) || list.iter().any(|x| reads_scores(ir, x, depth))
+        }
+        Node::Call(_, args) => args.iter().any(|x| reads_scores(ir, x, depth)),
     }
 }
 
@@ -503,6 +732,44 @@ pub(crate) fn holds(scope: &Scope<'_>, e: &Expr) -> Option<bool> {
     // SAFETY: `Jit::run` set this pointer to its own table and restores the previous one
     // before it returns (also when unwinding), and `run` borrows the `Jit`: it is alive.
     table_holds(unsafe { &*table }, scope, e)
+}
+
+/// Chunk `chunk` of the score rules of program event `event`, evaluated by the active
+/// program's native code against `scope` (one context, one call), or `None` when no native
+/// code answers for it (no active program, or none of its rules compiled). The rules it answers
+/// read no score, directly or through an aggregate's filter, so `scope`'s scores may be empty.
+pub(crate) fn score_rules_for_event(
+    scope: &Scope<'_>,
+    event: usize,
+    chunk: usize,
+) -> Option<ScoreRuleMask> {
+    let table = ACTIVE.with(Cell::get);
+    if table.is_null() {
+        return None;
+    }
+    // SAFETY: as in `holds`: the active table belongs to a live `Jit`.
+    table_score_rules(unsafe { &*table }, scope, event, chunk)
+}
+
+fn table_score_rules(
+    table: &Table,
+    scope: &Scope<'_>,
+    event: usize,
+    chunk: usize,
+) -> Option<ScoreRuleMask> {
+    if !std::ptr::eq(table.ir, scope.ir) {
+        return None;
+    }
+    let c = (*table.score_rules.get(event)?.get(chunk)?)?;
+    let ctx = Ctx::new(scope);
+    // SAFETY: `c.f` is the code of this chunk of this IR's rules (the `Jit` borrows the IR);
+    // like a condition's code it reads `ctx`'s slices below their lengths and calls only the
+    // helpers below.
+    let holds = unsafe { (c.f)(&ctx) };
+    Some(ScoreRuleMask {
+        native: c.native,
+        holds: holds & c.native,
+    })
 }
 
 fn table_holds(table: &Table, scope: &Scope<'_>, e: &Expr) -> Option<bool> {

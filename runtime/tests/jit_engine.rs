@@ -4,7 +4,8 @@
 
 mod support;
 
-use maclc_compiler::ir::Ir;
+use maclc_compiler::check::ScoreId;
+use maclc_compiler::ir::{CmpOp, Const, EventRule, Expr, Func, Ir, Node, ValType};
 use maclc_runtime::engine::{Engine, EventMap, RunOutput};
 use maclc_runtime::input::decode_lines;
 use maclc_runtime::jit::Jit;
@@ -83,6 +84,132 @@ fn run(ir: &Ir, text: &str, jit: Option<&Jit<'_>>) -> RunOutput {
     }
 }
 
+fn engines_agree(ir: &Ir, records: &[Vec<usize>], fallbacks: usize) -> Result<(), TestCaseError> {
+    let jit = Jit::compile(ir).expect("the JIT starts");
+    prop_assert_eq!(jit.fallbacks().count(), fallbacks);
+    let text: String = records.iter().map(|c| line(c) + "\n").collect();
+    let interpreted = run(ir, &text, None);
+    let native = run(ir, &text, Some(&jit));
+    prop_assert!(!interpreted.contacts.is_empty());
+    let lines =
+        |o: &RunOutput| -> Vec<String> { o.contacts.iter().map(|c| state_line(ir, c)).collect() };
+    prop_assert_eq!(lines(&interpreted), lines(&native));
+    for (a, b) in interpreted.contacts.iter().zip(&native.contacts) {
+        let bits = |c: &maclc_runtime::engine::ContactState| -> Vec<u64> {
+            c.scores.iter().map(|s| s.value().to_bits()).collect()
+        };
+        prop_assert_eq!(bits(a), bits(b));
+    }
+    prop_assert!(interpreted.contacts == native.contacts);
+    Ok(())
+}
+
+fn r1() -> Ir {
+    let analysis = support::load_project("examples/reference-r1");
+    maclc_compiler::ir::lower(&analysis.program).expect("R1 lowers")
+}
+
+/// R1 with two more `page_view` rules that read `general_interest`, one before and one after
+/// the rule that adds to it: a rule reading a score sees the points of the rules before it in
+/// the same event, so native code, which answers an event's rules in one call, must leave
+/// these to the engine.
+fn r1_with_rules_reading_scores() -> Ir {
+    let mut ir = r1();
+    let page_view = ir
+        .events
+        .iter()
+        .position(|e| e.name == "page_view")
+        .expect("R1 has page_view");
+    let general = ir
+        .scores
+        .iter()
+        .position(|s| s.name == "general_interest")
+        .expect("R1 has general_interest");
+    let medical = ir
+        .scores
+        .iter()
+        .position(|s| s.name == "medical_interest")
+        .expect("R1 has medical_interest");
+    let reads_general = |at_least: f64| {
+        Some(Expr {
+            ty: ValType::Bool,
+            node: Node::Cmp(
+                CmpOp::Ge,
+                Box::new(Expr {
+                    ty: ValType::Num,
+                    node: Node::Score(ScoreId(general as u32)),
+                }),
+                Box::new(Expr {
+                    ty: ValType::Num,
+                    node: Node::Const(Const::Num(at_least)),
+                }),
+            ),
+        })
+    };
+    let rule = |condition| EventRule {
+        score: ScoreId(medical as u32),
+        rule: 0,
+        points: 1.0,
+        condition,
+        cap: None,
+    };
+    let rules = &mut ir.rules_by_event[page_view];
+    rules.insert(0, rule(reads_general(5.0)));
+    rules.push(rule(reads_general(5.0)));
+    ir
+}
+
+/// R1 with one more `page_view` rule the backend does not compile (`length(lower(path)) > 12`:
+/// `lower` outside a comparison), between rules it does: the event's function is built from
+/// the others and this one runs in the interpreter.
+fn r1_with_a_rule_native_code_cannot_run() -> Ir {
+    let mut ir = r1();
+    let page_view = ir
+        .events
+        .iter()
+        .position(|e| e.name == "page_view")
+        .expect("R1 has page_view");
+    let path = ir.events[page_view]
+        .properties
+        .iter()
+        .position(|p| p.name == "path")
+        .expect("page_view has a path");
+    let text = |node| Expr {
+        ty: ValType::Text,
+        node,
+    };
+    let lowered = text(Node::Call(
+        Func::Lower,
+        vec![text(Node::Property(path as u32))],
+    ));
+    let length = Expr {
+        ty: ValType::Num,
+        node: Node::Call(Func::Length, vec![lowered]),
+    };
+    let condition = Expr {
+        ty: ValType::Bool,
+        node: Node::Cmp(
+            CmpOp::Gt,
+            Box::new(length),
+            Box::new(Expr {
+                ty: ValType::Num,
+                node: Node::Const(Const::Num(12.0)),
+            }),
+        ),
+    };
+    ir.rules_by_event[page_view].insert(
+        1,
+        EventRule {
+            score: ScoreId(0),
+            rule: 0,
+            points: 2.0,
+            condition: Some(condition),
+            cap: None,
+        },
+    );
+    ir
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -90,24 +217,20 @@ proptest! {
     fn engines_agree_on_random_streams(
         records in proptest::collection::vec(proptest::collection::vec(0usize..1000, 10), 1..120)
     ) {
-        let analysis = support::load_project("examples/reference-r1");
-        let ir = maclc_compiler::ir::lower(&analysis.program).expect("R1 lowers");
-        let jit = Jit::compile(&ir).expect("the JIT starts");
-        prop_assert_eq!(jit.fallbacks().count(), 0);
-        let text: String = records.iter().map(|c| line(c) + "\n").collect();
-        let interpreted = run(&ir, &text, None);
-        let native = run(&ir, &text, Some(&jit));
-        prop_assert!(!interpreted.contacts.is_empty());
-        let lines = |o: &RunOutput| -> Vec<String> {
-            o.contacts.iter().map(|c| state_line(&ir, c)).collect()
-        };
-        prop_assert_eq!(lines(&interpreted), lines(&native));
-        for (a, b) in interpreted.contacts.iter().zip(&native.contacts) {
-            let bits = |c: &maclc_runtime::engine::ContactState| -> Vec<u64> {
-                c.scores.iter().map(|s| s.value().to_bits()).collect()
-            };
-            prop_assert_eq!(bits(a), bits(b));
-        }
-        prop_assert!(interpreted.contacts == native.contacts);
+        engines_agree(&r1(), &records, 0)?;
+    }
+
+    #[test]
+    fn engines_agree_when_rules_read_scores_their_event_changes(
+        records in proptest::collection::vec(proptest::collection::vec(0usize..1000, 10), 1..120)
+    ) {
+        engines_agree(&r1_with_rules_reading_scores(), &records, 0)?;
+    }
+
+    #[test]
+    fn engines_agree_when_one_rule_of_an_event_falls_back(
+        records in proptest::collection::vec(proptest::collection::vec(0usize..1000, 10), 1..120)
+    ) {
+        engines_agree(&r1_with_a_rule_native_code_cannot_run(), &records, 1)?;
     }
 }

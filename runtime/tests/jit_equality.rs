@@ -5,17 +5,19 @@
 //! backend compiles (numbers go through arithmetic, `round`, `abs`, `min`/`max`, comparisons
 //! with awkward constants such as `-0.0`, `1e300` and `0.1`, so a float computed differently
 //! would flip a comparison somewhere). A condition holds natively exactly when it holds in the
-//! interpreter, for every generated case.
+//! interpreter, for every generated case. The same generator fills an event with random score
+//! rules (sometimes more than one chunk of 64) compiled to one function per event: each rule's
+//! bit agrees with the interpreter.
 
 mod support;
 
 use maclc_compiler::check::{ConsentState, ScoreId, SegmentId};
 use maclc_compiler::ir::{
-    AggregateId, ArithOp, CmpOp, Const, Expr, Func, Ir, Node, TextId, TextOp, ValType,
+    AggregateId, ArithOp, CmpOp, Const, EventRule, Expr, Func, Ir, Node, TextId, TextOp, ValType,
 };
 use maclc_compiler::syntax::ast::AggregateKind;
 use maclc_runtime::eval::{HistoryEntry, Scope, Val};
-use maclc_runtime::jit::Jit;
+use maclc_runtime::jit::{Jit, RULES_PER_CHUNK};
 use proptest::prelude::*;
 
 /// splitmix64: a small deterministic generator seeded by proptest.
@@ -534,6 +536,111 @@ proptest! {
     fn native_conditions_agree_with_the_interpreter(seed in any::<u64>()) {
         let ir = reference_ir();
         check_seed(&ir, seed)?;
+    }
+}
+
+/// The reference program with event `event`'s score rules replaced by `count` generated ones:
+/// most with a random condition (some read scores, so native code must leave them to the
+/// engine), some with none.
+fn with_generated_rules(g: &mut Gen<'_>, event: usize, count: usize) -> Ir {
+    let mut ir = g.ir.clone();
+    let rules = (0..count)
+        .map(|i| EventRule {
+            score: ScoreId((i % ir.scores.len()) as u32),
+            rule: i as u32,
+            points: 1.0,
+            condition: (!g.rng.chance(10)).then(|| g.expr(ValType::Bool, 4)),
+            cap: None,
+        })
+        .collect();
+    ir.rules_by_event[event] = rules;
+    ir
+}
+
+/// Whether a generated condition may read a score (itself; the reference program's aggregate
+/// filters read none).
+fn reads_a_score(c: &Expr) -> bool {
+    let text = format!("{:?}", c.node);
+    text.contains("Score(ScoreId")
+}
+
+/// An event's score rules as ONE native function per chunk of 64 (the engine's path) against
+/// the interpreter, rule by rule: every rule native code answers holds exactly when it holds
+/// in the interpreter, and every compiled condition that reads no score is answered natively.
+fn check_score_rules_seed(base: &Ir, seed: u64) -> Result<(), TestCaseError> {
+    let mut g = Gen {
+        ir: base,
+        rng: Rng(seed),
+        event: 0,
+    };
+    g.event = g.rng.below(base.events.len());
+    // Now and then more than one chunk of 64 rules.
+    let count = if g.rng.chance(15) {
+        65 + g.rng.below(70)
+    } else {
+        1 + g.rng.below(12)
+    };
+    let event = g.event;
+    let ir = with_generated_rules(&mut g, event, count);
+    let g_ir = &ir;
+    let mut g = Gen {
+        ir: g_ir,
+        rng: Rng(seed ^ 0x5eed),
+        event: g.event,
+    };
+    let jit = Jit::compile(g_ir).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    prop_assert_eq!(jit.fallbacks().count(), 0, "{:#?}", jit.conditions);
+    let rules = &g_ir.rules_by_event[g.event];
+    for _ in 0..4 {
+        let s = state(&mut g);
+        let scope = Scope {
+            ir: g_ir,
+            contact_id: "contact-1",
+            profile: &s.profile,
+            account: &[],
+            account_scores: &[],
+            consent: &s.consent,
+            scores: &s.scores,
+            segments: &s.segments,
+            history: &s.history,
+            event: s.has_event.then_some((&s.props[..], s.ts)),
+            now: s.now,
+            stage: s.stage,
+            entry: None,
+        };
+        for (chunk, chunk_rules) in rules.chunks(RULES_PER_CHUNK).enumerate() {
+            let mask = jit.score_rules_native(&scope, g.event, chunk);
+            let expect_native = chunk_rules
+                .iter()
+                .any(|r| r.condition.as_ref().is_some_and(|c| !reads_a_score(c)));
+            prop_assert_eq!(mask.is_some(), expect_native);
+            let Some(mask) = mask else { continue };
+            for (bit, rule) in chunk_rules.iter().enumerate() {
+                let native = mask.native >> bit & 1 == 1;
+                let Some(c) = &rule.condition else {
+                    prop_assert!(!native, "a rule with no condition is the engine's");
+                    continue;
+                };
+                prop_assert_eq!(native, !reads_a_score(c), "rule {} {:#?}", bit, c);
+                if native {
+                    let holds = mask.holds >> bit & 1 == 1;
+                    prop_assert_eq!(holds, scope.holds(c), "rule {} {:#?}", bit, c);
+                } else {
+                    prop_assert_eq!(mask.holds >> bit & 1, 0);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn score_rules_per_event_agree_with_the_interpreter(seed in any::<u64>()) {
+        let ir = reference_ir();
+        check_score_rules_seed(&ir, seed)?;
     }
 }
 

@@ -1,9 +1,11 @@
-//! The native backend: lowers IR conditions to Cranelift IR, one function per condition.
+//! The native backend: lowers IR conditions to Cranelift IR, one function per condition and
+//! one per event type for its score rules.
 //!
 //! The style is cranelift-jit-demo's: one [`CodeGenerator`] owns the Cranelift contexts and is
 //! reused for every function; a [`translate::FunctionTranslator`] per function has one
 //! `translate_*` method per IR node. A compiled condition has the signature
-//! `extern "C" fn(ctx: *const Ctx) -> u32` (1 when the condition holds) and reads the runtime's
+//! `extern "C" fn(ctx: *const Ctx) -> u32` (1 when the condition holds); an event's score rules
+//! compile to one `extern "C" fn(ctx: *const Ctx) -> u64`, a bit per rule. Both read the runtime's
 //! state directly through the context's pointers at fixed offsets ([`layout`]): no name or hash
 //! lookups. Texts, regular expressions, `round` and aggregates call runtime helpers
 //! ([`layout::helper`]) which the module that finalises the code (the runtime's JIT host) must
@@ -16,7 +18,7 @@
 pub mod layout;
 mod translate;
 
-use cranelift_codegen::ir::{types, AbiParam, Signature, UserFuncName};
+use cranelift_codegen::ir::{types, AbiParam, Signature, UserFuncName, Value};
 use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::{FuncId, Linkage, Module};
@@ -144,17 +146,48 @@ impl CodeGenerator {
         ir: &Ir,
         condition: &Expr,
     ) -> Result<FuncId, CodegenError> {
+        self.compile_function(module, ir, "maclc_condition", types::I32, |t| {
+            let holds = t.translate_condition(condition)?;
+            Ok(t.widen(holds, types::I32))
+        })
+    }
+
+    /// Compiles the conditions of one event's score rules into ONE function of `module`,
+    /// `extern "C" fn(ctx: *const Ctx) -> u64`: bit `bit` of the result is set when the
+    /// condition paired with it holds (bits below 64; the caller chunks larger events). The
+    /// engine builds one context per event and calls it once instead of once per rule.
+    /// Nothing is added to the module on error.
+    pub fn compile_score_rules<M: Module>(
+        &mut self,
+        module: &mut M,
+        ir: &Ir,
+        conditions: &[(u32, &Expr)],
+    ) -> Result<FuncId, CodegenError> {
+        self.compile_function(module, ir, "maclc_score_rules", types::I64, |t| {
+            t.translate_rule_mask(conditions)
+        })
+    }
+
+    /// Builds one function of signature `(ctx: i64) -> ret` whose body `body` translates.
+    fn compile_function<M: Module>(
+        &mut self,
+        module: &mut M,
+        ir: &Ir,
+        prefix: &str,
+        ret: types::Type,
+        body: impl FnOnce(&mut translate::FunctionTranslator<'_>) -> Result<Value, CodegenError>,
+    ) -> Result<FuncId, CodegenError> {
         module.clear_context(&mut self.ctx);
-        let sig = signature(module, &[types::I64], Some(types::I32));
+        let sig = signature(module, &[types::I64], Some(ret));
         self.ctx.func.signature = sig.clone();
-        let result = self.build(module, ir, condition);
+        let result = self.build(module, ir, body);
         if let Err(e) = result {
             // The half-built function is dropped: start the next one from fresh contexts.
             module.clear_context(&mut self.ctx);
             self.builder_context = FunctionBuilderContext::new();
             return Err(e);
         }
-        let name = format!("maclc_condition_{}", self.next_function);
+        let name = format!("{prefix}_{}", self.next_function);
         self.next_function += 1;
         let id = module.declare_function(&name, Linkage::Local, &sig)?;
         self.ctx.func.name = UserFuncName::user(0, id.as_u32());
@@ -168,7 +201,7 @@ impl CodeGenerator {
         &mut self,
         module: &mut M,
         ir: &Ir,
-        condition: &Expr,
+        body: impl FnOnce(&mut translate::FunctionTranslator<'_>) -> Result<Value, CodegenError>,
     ) -> Result<(), CodegenError> {
         let mut builder = FunctionBuilder::new(&mut self.ctx.func, &mut self.builder_context);
         let refs = translate::HelperRefs::declare(module, &mut builder, &self.helpers);
@@ -179,8 +212,8 @@ impl CodeGenerator {
         let ctx = builder.block_params(entry)[0];
         let config = module.target_config();
         let mut t = translate::FunctionTranslator::new(builder, ir, ctx, refs, self.options);
-        let holds = t.translate_condition(condition)?;
-        t.finish(holds, config);
+        let ret = body(&mut t)?;
+        t.finish(ret, config);
         Ok(())
     }
 }

@@ -137,6 +137,15 @@ pub(super) struct FunctionTranslator<'a> {
     options: Options,
 }
 
+/// A word of the context: aligned, valid and unchanged for the whole call, so Cranelift may
+/// load it once for every condition of a function and move the load freely.
+const CTX_WORD: MemFlagsData = MemFlagsData::trusted().with_readonly().with_can_move();
+
+/// The state the context points to (`Val`s, scores, segments, consents): aligned and unchanged
+/// during the call (helpers only read it), but valid only below the slice's length, so a load
+/// stays behind its bounds check (no `can_move`); identical loads may still be merged.
+const STATE: MemFlagsData = MemFlagsData::trusted().with_readonly();
+
 /// Texts compared inline against a constant up to this many bytes (longer: the helper).
 const INLINE_TEXT_MAX: usize = 64;
 
@@ -163,8 +172,32 @@ impl<'a> FunctionTranslator<'a> {
         Ok(self.truthy(v, e.ty))
     }
 
-    pub(super) fn finish(mut self, holds: Value, config: TargetFrontendConfig) {
-        let ret = self.b.ins().uextend(I32, holds);
+    /// The conditions' truths as one `i64` bit mask: bit `bit` set when its condition holds.
+    /// Each condition is translated in turn into the same function, so the context's words
+    /// are loaded and the function called once for all of them.
+    pub(super) fn translate_rule_mask(&mut self, conditions: &[(u32, &Expr)]) -> Result<Value> {
+        let mut mask = self.iconst(I64, 0);
+        for (bit, condition) in conditions {
+            if *bit >= 64 {
+                return Err(CodegenError::Module(
+                    "a rule mask wider than 64 bits".into(),
+                ));
+            }
+            let holds = self.translate_condition(condition)?;
+            let wide = self.b.ins().uextend(I64, holds);
+            let shifted = self.b.ins().ishl_imm_s(wide, i64::from(*bit));
+            mask = self.b.ins().bor(mask, shifted);
+        }
+        Ok(mask)
+    }
+
+    /// `holds` (an `i8` flag) widened to `ty`.
+    pub(super) fn widen(&mut self, holds: Value, ty: Type) -> Value {
+        self.b.ins().uextend(ty, holds)
+    }
+
+    /// Returns `ret` and closes the function.
+    pub(super) fn finish(mut self, ret: Value, config: TargetFrontendConfig) {
         self.b.ins().return_(&[ret]);
         self.b.finalize(config);
     }
@@ -312,9 +345,7 @@ impl<'a> FunctionTranslator<'a> {
     }
 
     fn load_ctx(&mut self, offset: i32, ty: Type) -> Value {
-        self.b
-            .ins()
-            .load(ty, MemFlagsData::trusted(), self.ctx, offset)
+        self.b.ins().load(ty, CTX_WORD, self.ctx, offset)
     }
 
     /// `floor(a / divisor)` for a positive constant divisor (`i64::div_euclid`).
@@ -360,24 +391,17 @@ impl<'a> FunctionTranslator<'a> {
     }
 
     fn load_val_at(&mut self, addr: Value, ty: ValType) -> Result<Tv> {
-        let tag = self
-            .b
-            .ins()
-            .load(I8, MemFlagsData::trusted(), addr, layout::VAL_TAG);
+        let tag = self.b.ins().load(I8, STATE, addr, layout::VAL_TAG);
         let ok = self.b.ins().icmp_imm_s(IntCC::Equal, tag, val_tag(ty));
         if let (ValType::Text, Some((ptr_at, len_at))) = (ty, self.options.text_words) {
-            let p = self.b.ins().load(
-                I64,
-                MemFlagsData::trusted(),
-                addr,
-                layout::VAL_PAYLOAD + ptr_at,
-            );
-            let n = self.b.ins().load(
-                I64,
-                MemFlagsData::trusted(),
-                addr,
-                layout::VAL_PAYLOAD + len_at,
-            );
+            let p = self
+                .b
+                .ins()
+                .load(I64, STATE, addr, layout::VAL_PAYLOAD + ptr_at);
+            let n = self
+                .b
+                .ins()
+                .load(I64, STATE, addr, layout::VAL_PAYLOAD + len_at);
             // A text of another kind reads as an empty text at a valid address (the constant
             // text below), and is missing.
             let empty = self.text_constant("");
@@ -409,10 +433,7 @@ impl<'a> FunctionTranslator<'a> {
             );
         }
         let cl = payload_type(ty);
-        let payload = self
-            .b
-            .ins()
-            .load(cl, MemFlagsData::trusted(), addr, layout::VAL_PAYLOAD);
+        let payload = self.b.ins().load(cl, STATE, addr, layout::VAL_PAYLOAD);
         let zero = self.zero(cl);
         let a = self.b.ins().select(ok, payload, zero);
         let missing = self.not(ok);
@@ -445,12 +466,7 @@ impl<'a> FunctionTranslator<'a> {
                 let offset = i64::from(index) * i64::from(ty.bytes());
                 let offset = i32::try_from(offset)
                     .map_err(|_| CodegenError::Unsupported("a program this large"))?;
-                Ok(vec![t.b.ins().load(
-                    ty,
-                    MemFlagsData::trusted(),
-                    base,
-                    offset,
-                )])
+                Ok(vec![t.b.ins().load(ty, STATE, base, offset)])
             },
             |_| Ok(vec![default]),
         )?;
@@ -1004,8 +1020,7 @@ impl<'a> FunctionTranslator<'a> {
                     let at = i32::try_from(offset)
                         .map_err(|_| CodegenError::Unsupported("a text this long"))?;
                     // Texts are byte strings with no alignment: plain (unaligned) loads.
-                    let mut flags = MemFlagsData::new();
-                    flags.set_notrap();
+                    let flags = MemFlagsData::new().with_notrap().with_readonly();
                     let got = t.b.ins().load(ty, flags, start, at);
                     let same = t.b.ins().icmp_imm_u(IntCC::Equal, got, expected);
                     all = t.b.ins().band(all, same);
