@@ -767,3 +767,52 @@ fn a_default_folder_in_use_runs_in_memory_with_one_warning() {
     );
     assert!(!cwd.join(".maclc").exists());
 }
+
+/// Outputs that are pipes (a FIFO, like `/dev/stdout` or `/dev/null` are devices) are written
+/// in place, with the run store on: renaming a file over one would replace it, and the kernel
+/// cannot sync one. The pipe must still be a pipe after the run and carry the whole output.
+#[test]
+fn outputs_that_are_pipes_are_written_in_place() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let events = support::repo_root().join(EVENTS);
+    let project = support::repo_root().join("examples/reference-r1");
+    let state = tmp.path().join("state.fifo");
+    let rejects = tmp.path().join("rejects.fifo");
+    for fifo in [&state, &rejects] {
+        let made = Command::new("mkfifo").arg(fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            eprintln!("skipped: `mkfifo` is not available");
+            return;
+        }
+    }
+    let read_all = |path: std::path::PathBuf| {
+        std::thread::spawn(move || std::fs::read(path).unwrap_or_else(|e| panic!("{e}")))
+    };
+    let (state_reader, rejects_reader) = (read_all(state.clone()), read_all(rejects.clone()));
+    let args: Vec<std::ffi::OsString> = vec![
+        "run".into(),
+        project.clone().into(),
+        "--events".into(),
+        events.clone().into(),
+        "--state-out".into(),
+        state.clone().into(),
+        "--rejects".into(),
+        rejects.clone().into(),
+        "--checkpoint-every".into(),
+        "100".into(),
+    ];
+    let output = maclc_in(tmp.path(), &args, None);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let got = state_reader.join().unwrap_or_else(|_| panic!("reader"));
+    let expected = std::fs::read(project.join("state.sample.jsonl"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(&expected));
+    let rejected = rejects_reader.join().unwrap_or_else(|_| panic!("reader"));
+    assert!(!rejected.is_empty(), "the sample has rejected lines");
+    use std::os::unix::fs::FileTypeExt;
+    for fifo in [&state, &rejects] {
+        let kind = std::fs::metadata(fifo).unwrap_or_else(|e| panic!("{e}")).file_type();
+        assert!(kind.is_fifo(), "{} was replaced by a file", fifo.display());
+    }
+    assert!(!tmp.path().join(".maclc").exists());
+}

@@ -883,7 +883,8 @@ fn rejects_output(
     keep: u64,
     resumed: bool,
 ) -> Result<BufWriter<File>, (u8, String)> {
-    if !resumed {
+    // A device or a pipe cannot be cut back: what went out went out.
+    if !resumed || is_special_file(path) {
         return create(path);
     }
     let cannot = |e: std::io::Error| {
@@ -924,7 +925,7 @@ fn commit<R: std::io::BufRead>(
 ) -> Result<(), (u8, String)> {
     if let Some(out) = rejects {
         out.flush()
-            .and_then(|()| out.get_ref().sync_data())
+            .and_then(|()| sync_data(out.get_ref()))
             .map_err(|e| (EXIT_FAILURE, format!("cannot write the rejects: {e}")))?;
     }
     batch.hash = lines.take_hash();
@@ -940,6 +941,20 @@ fn commit<R: std::io::BufRead>(
     }
     *batch = Batch::starting_at(checkpoint.position.line + 1);
     Ok(())
+}
+
+/// Flushes a file's data to the disk; a device or a pipe (`--rejects /dev/null`), which the
+/// kernel cannot sync (`EINVAL`), has nothing to flush and is not an error.
+fn sync_data(file: &File) -> std::io::Result<()> {
+    match file.sync_data() {
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => Ok(()),
+        done => done,
+    }
+}
+
+/// Whether `path` exists and is neither a regular file nor a folder: a device or a pipe.
+fn is_special_file(path: &std::path::Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }
 
 /// Writes the outputs made at the end (state, accounts, actions) each to a temporary file
@@ -979,15 +994,32 @@ fn write_outputs(
     let mut written = Vec::new();
     for (path, lines) in outputs {
         let Some(path) = path else { continue };
-        let mut name = path.clone().into_os_string();
-        name.push(".maclc-tmp");
-        let temporary = PathBuf::from(name);
         let error = |e: std::io::Error| {
             (
                 EXIT_FAILURE,
                 format!("cannot write `{}`: {e}", project::display_name(path)),
             )
         };
+        // A device or a pipe (`/dev/null`, `/dev/stdout`, a FIFO) is written in place: renaming
+        // a file over it would replace the device itself, and it cannot be half-written anyway.
+        if is_special_file(path) {
+            let file = File::options().write(true).open(path).map_err(|e| {
+                (
+                    EXIT_USAGE,
+                    format!("cannot open `{}`: {e}", project::display_name(path)),
+                )
+            })?;
+            let mut out = BufWriter::new(file);
+            for line in lines {
+                writeln!(out, "{line}").map_err(error)?;
+                step();
+            }
+            out.flush().map_err(error)?;
+            continue;
+        }
+        let mut name = path.clone().into_os_string();
+        name.push(".maclc-tmp");
+        let temporary = PathBuf::from(name);
         let mut out = create(&temporary)?;
         for line in lines {
             writeln!(out, "{line}").map_err(error)?;
