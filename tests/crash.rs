@@ -804,14 +804,19 @@ fn outputs_that_are_pipes_are_written_in_place() {
     let output = maclc_in(tmp.path(), &args, None);
     assert!(output.status.success(), "{}", stderr(&output));
     let got = state_reader.join().unwrap_or_else(|_| panic!("reader"));
-    let expected = std::fs::read(project.join("state.sample.jsonl"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(&expected));
+    let expected =
+        std::fs::read(project.join("state.sample.jsonl")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        String::from_utf8_lossy(&expected)
+    );
     let rejected = rejects_reader.join().unwrap_or_else(|_| panic!("reader"));
     assert!(!rejected.is_empty(), "the sample has rejected lines");
     use std::os::unix::fs::FileTypeExt;
     for fifo in [&state, &rejects] {
-        let kind = std::fs::metadata(fifo).unwrap_or_else(|e| panic!("{e}")).file_type();
+        let kind = std::fs::metadata(fifo)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .file_type();
         assert!(kind.is_fifo(), "{} was replaced by a file", fifo.display());
     }
     assert!(!tmp.path().join(".maclc").exists());
