@@ -1072,6 +1072,34 @@ mod tests {
     use super::*;
     use maclc_compiler::check::ConsentState;
 
+    /// A score rule chunk runs with a null `Scope` unless `needs_scope` says otherwise: every
+    /// node the backend calls back into the `Scope` for must be seen, however deep.
+    #[test]
+    fn needs_scope_sees_every_callback_node() {
+        use maclc_compiler::ir::{AggregateId, Const, Node, ValType};
+        let e = |ty, node| Expr { ty, node };
+        let not = |x: Expr| e(ValType::Bool, Node::Not(Box::new(x)));
+        let and = |a: Expr, b: Expr| e(ValType::Bool, Node::And(Box::new(a), Box::new(b)));
+        let yes = || e(ValType::Bool, Node::Const(Const::Bool(true)));
+        let callbacks = [
+            e(ValType::Bool, Node::Aggregate(AggregateId(0))),
+            e(ValType::Num, Node::AccountScore(0)),
+            e(
+                ValType::Num,
+                Node::Lookup {
+                    table: 0,
+                    key: Box::new(yes()),
+                    column: 0,
+                },
+            ),
+        ];
+        assert!(!needs_scope(&and(yes(), not(yes()))));
+        for c in callbacks {
+            assert!(needs_scope(&c));
+            assert!(needs_scope(&and(yes(), not(c))));
+        }
+    }
+
     /// The enum layout `repr(C, u8)` promises, as native code reads it.
     #[test]
     fn val_layout_is_the_one_the_backend_reads() {
