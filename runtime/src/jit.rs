@@ -9,7 +9,8 @@
 //!   (per chunk of [`RULES_PER_CHUNK`] rules) returning a bit mask of the rules that hold:
 //!   the engine's `apply_events` finds the program's functions once per record
 //!   ([`with_score_rules`]: a `Vec` by event, no hashing), builds a [`RuleCtx`] of the contact's
-//!   fields without a `Scope` and sets only its event fields per event, calls
+//!   fields without a `Scope` (a caller holding it longer, like the benchmark, sets only its
+//!   event fields per event), calls
 //!   [`ScoreRules::eval`] once per chunk, and applies points, limits, bounds and provenance in
 //!   Rust for the set bits in rule order. A rule whose condition reads a score is left out of the mask (the
 //!   rules before it in the same event may change that score): the engine evaluates it alone.
