@@ -5,8 +5,9 @@
 //! 1. the rule kernel: for every decoded program event, every score rule of that event checks
 //!    its condition and adds its points (no limits, no state: exactly the conditions the JIT
 //!    compiles), three ways: `Scope::holds` in the interpreter; the engine's way with native
-//!    code, one function per event type called once per event (one `Ctx`, a bit mask of the
-//!    rules that hold, points for the set bits); and a hand-written Rust function of R1's rules
+//!    code, one function per event type called once per event (one `RuleCtx` for the contact,
+//!    only its event fields set per event, a bit mask of the rules that hold, points for the
+//!    set bits visited by `trailing_zeros`); and a hand-written Rust function of R1's rules
 //!    over the same decoded values (the practical limit). The three point totals are compared
 //!    and must be equal;
 //! 2. the whole evaluation (`Engine::push` + `finish`: identity, sort, replay, limits,
@@ -30,7 +31,7 @@ use maclc_compiler::ir::Ir;
 use maclc_runtime::engine::{decode_events, Engine, EventMap, RunOutput};
 use maclc_runtime::eval::{Scope, Val};
 use maclc_runtime::input::{decode_lines, Record};
-use maclc_runtime::jit::{Jit, RULES_PER_CHUNK};
+use maclc_runtime::jit::{Jit, RuleCtx, RULES_PER_CHUNK};
 use maclc_runtime::program_schema::input_schema;
 use support::{events_file, load_project, manifest_dir};
 
@@ -76,44 +77,52 @@ fn kernel_holds(ir: &Ir, decoded: &[(u32, Box<[Val]>, i64)]) -> Vec<f64> {
     points
 }
 
-/// The rule kernel as the engine runs it with native code: per event one `Ctx`, one call of
-/// the event's `score_rules` function, then points for the set bits in rule order (a rule
-/// native code does not answer, such as one with no condition, is decided here as the engine
-/// decides it).
+/// The rule kernel as the engine runs it with native code: the program's functions found once
+/// (a `Vec` by event), one `RuleCtx` for the contact (built once: the kernel's one contact),
+/// per event only its event fields set and one call of the event's function, then points for
+/// the rules that may hold, visited by their bits in rule order (a rule native code does not
+/// answer, such as one with no condition, is decided here as the engine decides it).
 fn kernel_native(jit: &Jit<'_>, ir: &Ir, decoded: &[(u32, Box<[Val]>, i64)]) -> Vec<f64> {
     let profile: Vec<Val> = ir.contact_slots.iter().map(|_| Val::Missing).collect();
     let consent = vec![ConsentState::Unknown; ir.channels.len()];
-    let scores = vec![0.0; ir.scores.len()];
     let segments = vec![false; ir.segments.len()];
     let mut points = vec![0.0; ir.scores.len()];
+    let native = jit.score_rules();
+    let mut ctx = RuleCtx::new("c", &profile, &[], &consent, &segments, None);
     for (event, props, ts) in decoded {
-        let scope = Scope {
-            ir,
-            contact_id: "c",
-            profile: &profile,
-            account: &[],
-            account_scores: &[],
-            consent: &consent,
-            scores: &scores,
-            segments: &segments,
-            history: &[],
-            event: Some((props, *ts)),
-            now: *ts,
-            stage: None,
-            entry: None,
-        };
-        let mut mask = None;
-        for (i, rule) in ir.rules_by_event[*event as usize].iter().enumerate() {
-            let bit = 1u64 << (i % RULES_PER_CHUNK);
-            if i % RULES_PER_CHUNK == 0 {
-                mask = jit.score_rules_native(&scope, *event as usize, i / RULES_PER_CHUNK);
-            }
-            let holds = match (&rule.condition, mask) {
-                (None, _) => true,
-                (Some(_), Some(m)) if m.native & bit != 0 => m.holds & bit != 0,
-                (Some(c), _) => scope.holds(c),
+        let index = *event as usize;
+        ctx.set_event(props, *ts);
+        for (c, chunk) in ir.rules_by_event[index].chunks(RULES_PER_CHUNK).enumerate() {
+            let scope = || Scope {
+                ir,
+                contact_id: "c",
+                profile: &profile,
+                account: &[],
+                account_scores: &[],
+                consent: &consent,
+                scores: &[],
+                segments: &segments,
+                history: &[],
+                event: Some((props, *ts)),
+                now: *ts,
+                stage: None,
+                entry: None,
             };
-            if holds {
+            let (answered, holds) = native
+                .eval(&ctx, index, c, scope)
+                .map_or((0, 0), |m| (m.native, m.holds));
+            let mut todo = (u64::MAX >> (RULES_PER_CHUNK - chunk.len())) & !(answered & !holds);
+            while todo != 0 {
+                let i = todo.trailing_zeros() as usize;
+                todo &= todo - 1;
+                let rule = &chunk[i];
+                if answered & 1 << i == 0 {
+                    if let Some(cond) = &rule.condition {
+                        if !scope().holds(cond) {
+                            continue;
+                        }
+                    }
+                }
                 points[rule.score.index()] += rule.points;
             }
         }
@@ -350,7 +359,7 @@ fn main() {
         t_interp.as_secs_f64() * 1e3
     );
     println!(
-        "| rule kernel, native code per event (one `Ctx`, one call, points for set bits) | {:.1} ns/event ({:.0} ms) |",
+        "| rule kernel, native code per event (one `RuleCtx` per contact, one call, set bits) | {:.1} ns/event ({:.0} ms) |",
         ns(t_jit),
         t_jit.as_secs_f64() * 1e3
     );

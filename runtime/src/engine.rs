@@ -859,46 +859,98 @@ pub fn apply_events(
     line: u64,
     trigger: &str,
 ) {
-    for (event, properties) in &decoded {
-        let index = *event as usize;
-        // The scores as the next rule evaluated alone sees them: computed when one needs them,
-        // again after points changed them. Native code gets none: the rules it answers read
-        // no score (see `jit::score_rules_for_event`).
-        let mut scores: Option<Vec<f64>> = None;
-        let mut mask = None;
-        for (i, rule) in ir
-            .rules_by_event
-            .get(index)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            let bit = 1u64 << (i % RULES_PER_CHUNK);
-            if i % RULES_PER_CHUNK == 0 {
-                // One native call answers every rule of the chunk that does not read scores
-                // (those stay the same while points are added: profile, event, segments).
-                let event_scope =
-                    scope(ir, state, &[], &state.segments, Some((properties, ts)), ts);
-                mask = crate::jit::score_rules_for_event(&event_scope, index, i / RULES_PER_CHUNK);
+    crate::jit::with_score_rules(ir, |native| {
+        for (event, properties) in &decoded {
+            let index = *event as usize;
+            score_event(ir, state, native, index, properties, ts, line);
+            let keep = ir.history_events.get(index).copied().unwrap_or(false);
+            if keep || ir.history_any {
+                state.history.push(HistoryEntry {
+                    ts,
+                    event: Some(*event),
+                    properties: if keep {
+                        properties.clone()
+                    } else {
+                        Box::new([])
+                    },
+                });
             }
-            let holds = match (&rule.condition, mask) {
-                (None, _) => true,
-                (Some(_), Some(m)) if m.native & bit != 0 => m.holds & bit != 0,
-                (Some(c), _) => {
+        }
+    });
+    if ir.live_segments {
+        after_record(ir, state, &decoded, ts, trigger);
+    }
+    crate::journey::react(ir, state, &decoded, ts, trigger);
+}
+
+/// One event's score rules, in rule order: points, limits, provenance.
+///
+/// With native code, one call per chunk of [`RULES_PER_CHUNK`] rules answers every rule that
+/// reads no score (profile, event, segments: they stay the same while points are added); only
+/// the rules that may hold are visited, by their bits. A rule native code does not answer (one
+/// that reads scores, or that the backend could not compile) is evaluated alone, in its turn,
+/// against the scores as the rules before it left them.
+fn score_event(
+    ir: &Ir,
+    state: &mut ContactState,
+    native: Option<crate::jit::ScoreRules<'_>>,
+    index: usize,
+    properties: &[Val],
+    ts: i64,
+    line: u64,
+) {
+    let Some(rules) = ir.rules_by_event.get(index).filter(|r| !r.is_empty()) else {
+        return;
+    };
+    // The scores as the next rule evaluated alone sees them: computed when one needs them,
+    // again after points changed them.
+    let mut scores: Option<Vec<f64>> = None;
+    // Built once for the event (not per chunk); it borrows the fields points do not change.
+    let mut ctx = native.map(|_| {
+        crate::jit::RuleCtx::new(
+            &state.id,
+            &state.profile,
+            &state.account,
+            &state.consent,
+            &state.segments,
+            ir.lifecycle.as_ref().map(|_| state.stage),
+        )
+    });
+    if let Some(ctx) = &mut ctx {
+        ctx.set_event(properties, ts);
+    }
+    for (c, chunk) in rules.chunks(RULES_PER_CHUNK).enumerate() {
+        let mask = match (native, &ctx) {
+            (Some(native), Some(ctx)) => native.eval(ctx, index, c, || {
+                scope(ir, state, &[], &state.segments, Some((properties, ts)), ts)
+            }),
+            _ => None,
+        };
+        let (answered, holds) = mask.map_or((0, 0), |m| (m.native, m.holds));
+        let all = u64::MAX >> (RULES_PER_CHUNK - chunk.len());
+        // Every rule but those native code found false, lowest bit (first rule) first.
+        let mut todo = all & !(answered & !holds);
+        while todo != 0 {
+            let i = todo.trailing_zeros() as usize;
+            todo &= todo - 1;
+            let Some(rule) = chunk.get(i) else {
+                break;
+            };
+            if answered & 1 << i == 0 {
+                if let Some(c) = &rule.condition {
                     let scores = scores.get_or_insert_with(|| state.score_values());
-                    scope(
+                    let scope = scope(
                         ir,
                         state,
                         scores,
                         &state.segments,
                         Some((properties, ts)),
                         ts,
-                    )
-                    .holds(c)
+                    );
+                    if !scope.holds(c) {
+                        continue;
+                    }
                 }
-            };
-            if !holds {
-                continue;
             }
             if let Some((kind, slot)) = rule.cap {
                 let zone = ir
@@ -912,9 +964,10 @@ pub fn apply_events(
                     continue;
                 }
             }
-            add_points(
+            add_points_to(
                 ir,
-                state,
+                &mut state.scores,
+                &mut state.changes,
                 rule.score.index(),
                 rule.rule,
                 rule.points,
@@ -923,23 +976,7 @@ pub fn apply_events(
             );
             scores = None;
         }
-        let keep = ir.history_events.get(index).copied().unwrap_or(false);
-        if keep || ir.history_any {
-            state.history.push(HistoryEntry {
-                ts,
-                event: Some(*event),
-                properties: if keep {
-                    properties.clone()
-                } else {
-                    Box::new([])
-                },
-            });
-        }
     }
-    if ir.live_segments {
-        after_record(ir, state, &decoded, ts, trigger);
-    }
-    crate::journey::react(ir, state, &decoded, ts, trigger);
 }
 
 /// Whether a qualifying record at `ts` is kept by the limit (and counts it if so): the earliest
@@ -1016,13 +1053,37 @@ pub(crate) fn add_points(
     line: u64,
     ts: i64,
 ) {
-    let Some(s) = state.scores.get_mut(score) else {
+    add_points_to(
+        ir,
+        &mut state.scores,
+        &mut state.changes,
+        score,
+        rule,
+        points,
+        line,
+        ts,
+    );
+}
+
+/// [`add_points`] over the two fields it changes (the rest of the state may stay borrowed).
+#[allow(clippy::too_many_arguments)]
+fn add_points_to(
+    ir: &Ir,
+    scores: &mut [ScoreState],
+    changes: &mut Vec<Change>,
+    score: usize,
+    rule: u32,
+    points: f64,
+    line: u64,
+    ts: i64,
+) {
+    let Some(s) = scores.get_mut(score) else {
         return;
     };
     let before = s.value();
     let after = clamp(ir, score, before + points);
     s.behaviour = after - s.profile;
-    state.changes.push(Change {
+    changes.push(Change {
         score: score as u32,
         rule,
         line,

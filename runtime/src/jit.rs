@@ -7,9 +7,12 @@
 //!
 //! - **Score rules** (the hot path: every event) compile to ONE function per event type
 //!   (per chunk of [`RULES_PER_CHUNK`] rules) returning a bit mask of the rules that hold:
-//!   the engine's `apply_events` builds one [`Ctx`] per event, calls it once through
-//!   `score_rules_for_event`, and applies points, limits, bounds and provenance in Rust for the
-//!   set bits in rule order. A rule whose condition reads a score is left out of the mask (the
+//!   the engine's `apply_events` finds the program's functions once per record
+//!   ([`with_score_rules`]: a `Vec` by event, no hashing), builds a [`RuleCtx`] of the contact's
+//!   fields without a `Scope` (a caller holding it longer, like the benchmark, sets only its
+//!   event fields per event), calls
+//!   [`ScoreRules::eval`] once per chunk, and applies points, limits, bounds and provenance in
+//!   Rust for the set bits in rule order. A rule whose condition reads a score is left out of the mask (the
 //!   rules before it in the same event may change that score): the engine evaluates it alone.
 //! - **Every other condition** gets its own function, in a table keyed by the condition's
 //!   address in the IR (an open-addressing probe); while [`Jit::run`] makes the table current
@@ -42,7 +45,7 @@ use crate::eval::{Scope, Val, V};
 
 /// The context a compiled condition reads: `maclc_compiler::codegen::layout::ctx`.
 #[repr(C)]
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct Ctx {
     profile: *const Val,
     profile_len: usize,
@@ -160,6 +163,9 @@ struct ScoreRuleChunk {
     /// condition, a condition the backend could not compile, or one that reads scores, which
     /// the rules before it in the same event may change).
     native: u64,
+    /// Whether the code may call back into the `Scope` (an aggregate, an account score, a table
+    /// lookup): then the call needs one, built for it.
+    needs_scope: bool,
     f: ScoreRulesFn,
 }
 
@@ -204,8 +210,10 @@ struct Table {
     /// The compiled conditions (a power of two slots, at least twice as many as conditions;
     /// key 0 is an empty slot, as no `Expr` lives at address 0).
     slots: Vec<(usize, Option<ConditionFn>)>,
-    /// By event ([`Ir::rules_by_event`]), then by chunk of [`RULES_PER_CHUNK`] rules.
-    score_rules: Vec<Vec<Option<ScoreRuleChunk>>>,
+    /// Every event's chunks of [`RULES_PER_CHUNK`] score rules, event after event
+    /// ([`Ir::rules_by_event`] order): event `e`'s are `chunk_start[e]..chunk_start[e + 1]`.
+    chunks: Vec<Option<ScoreRuleChunk>>,
+    chunk_start: Vec<u32>,
 }
 
 impl Table {
@@ -216,7 +224,8 @@ impl Table {
             ir,
             shift,
             slots: vec![(0, None); size],
-            score_rules: Vec::new(),
+            chunks: Vec::new(),
+            chunk_start: vec![0],
         };
         for (key, f) in entries {
             let mut i = table.home(key);
@@ -230,6 +239,18 @@ impl Table {
 
     fn home(&self, key: usize) -> usize {
         ((key as u64 >> 3).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> self.shift) as usize
+    }
+
+    /// Chunk `chunk` of event `event`'s score rules: two loads and a compare, no hashing.
+    #[inline]
+    fn chunk(&self, event: usize, chunk: usize) -> Option<ScoreRuleChunk> {
+        let start = *self.chunk_start.get(event)? as usize;
+        let end = *self.chunk_start.get(event + 1)? as usize;
+        let i = start + chunk;
+        if i >= end {
+            return None;
+        }
+        *self.chunks.get(i)?
     }
 
     fn get(&self, key: usize) -> Option<ConditionFn> {
@@ -454,24 +475,27 @@ impl<'ir> Jit<'ir> {
         module
             .finalize_definitions()
             .map_err(|e| JitError(e.to_string()))?;
-        let score_rules = score_rules
-            .into_iter()
-            .map(|chunks| {
-                chunks
-                    .into_iter()
-                    .map(|chunk| {
-                        chunk.map(|(native, id)| {
-                            let code = module.get_finalized_function(id);
-                            // SAFETY: `id` was defined by `compile_score_rules` with the
-                            // signature `extern "C" fn(*const Ctx) -> u64` and the module is
-                            // finalised, so `code` points at that function.
-                            let f = unsafe { std::mem::transmute::<*const u8, ScoreRulesFn>(code) };
-                            ScoreRuleChunk { native, f }
-                        })
-                    })
-                    .collect()
-            })
-            .collect();
+        let mut chunks = Vec::new();
+        let mut chunk_start = vec![0u32];
+        for event in score_rules {
+            for chunk in event {
+                chunks.push(chunk.map(|(native, needs_scope, id)| {
+                    let code = module.get_finalized_function(id);
+                    // SAFETY: `id` was defined by `compile_score_rules` with the signature
+                    // `extern "C" fn(*const Ctx) -> u64` and the module is finalised, so `code`
+                    // points at that function.
+                    let f = unsafe { std::mem::transmute::<*const u8, ScoreRulesFn>(code) };
+                    ScoreRuleChunk {
+                        native,
+                        needs_scope,
+                        f,
+                    }
+                }));
+            }
+            let end = u32::try_from(chunks.len())
+                .map_err(|_| JitError("too many score rules for one program".into()))?;
+            chunk_start.push(end);
+        }
         let entries: Vec<(usize, ConditionFn)> = compiled
             .into_iter()
             .map(|(key, id)| {
@@ -484,7 +508,8 @@ impl<'ir> Jit<'ir> {
             })
             .collect();
         let mut table = Table::new(ir, entries);
-        table.score_rules = score_rules;
+        table.chunks = chunks;
+        table.chunk_start = chunk_start;
         Ok(Jit {
             ir,
             module: Some(module),
@@ -541,6 +566,12 @@ impl Jit<'_> {
         table_score_rules(&self.table, scope, event, chunk)
     }
 
+    /// This program's native score rules, by event (tests and benchmarks; the engine takes
+    /// the active program's through `with_score_rules`).
+    pub fn score_rules(&self) -> ScoreRules<'_> {
+        ScoreRules { table: &self.table }
+    }
+
     /// How many conditions run as native code.
     pub fn compiled_count(&self) -> usize {
         self.conditions.iter().filter(|c| c.error.is_none()).count()
@@ -567,7 +598,7 @@ impl Batch<'_> {
     /// Cranelift rejects a chunk's function, each of its conditions is compiled alone, to report
     /// the ones that fail (they run in the interpreter), and the function is built again from
     /// the others. Functions are defined in the module, not yet finalised.
-    fn compile_score_rules(&mut self, ir: &Ir) -> Vec<Vec<Option<(u64, FuncId)>>> {
+    fn compile_score_rules(&mut self, ir: &Ir) -> Vec<Vec<Option<(u64, bool, FuncId)>>> {
         ir.rules_by_event
             .iter()
             .map(|rules| {
@@ -583,7 +614,7 @@ impl Batch<'_> {
         &mut self,
         ir: &Ir,
         chunk: &[maclc_compiler::ir::EventRule],
-    ) -> Option<(u64, FuncId)> {
+    ) -> Option<(u64, bool, FuncId)> {
         let key = |e: &Expr| e as *const Expr as usize;
         let conditions: Vec<(u32, &Expr)> = chunk
             .iter()
@@ -602,11 +633,12 @@ impl Batch<'_> {
             .compile_score_rules(self.module, ir, &conditions);
         let share = t.elapsed() / conditions.len() as u32;
         let mask = |cs: &[(u32, &Expr)]| cs.iter().fold(0u64, |m, (bit, _)| m | 1 << bit);
+        let scope = |cs: &[(u32, &Expr)]| cs.iter().any(|(_, c)| needs_scope(c));
         if let Ok(id) = result {
             for (_, c) in &conditions {
                 self.outcomes.insert(key(c), (share, None));
             }
-            return Some((mask(&conditions), id));
+            return Some((mask(&conditions), scope(&conditions), id));
         }
         let mut good = Vec::new();
         for (bit, c) in conditions {
@@ -630,7 +662,7 @@ impl Batch<'_> {
             .codegen
             .compile_score_rules(self.module, ir, &good)
             .ok()?;
-        Some((mask(&good), id))
+        Some((mask(&good), scope(&good), id))
     }
 }
 
@@ -675,6 +707,38 @@ fn reads_scores(ir: &Ir, e: &Expr, depth: u32) -> bool {
             any(&[operand]) || list.iter().any(|x| reads_scores(ir, x, depth))
         }
         Node::Call(_, args) => args.iter().any(|x| reads_scores(ir, x, depth)),
+    }
+}
+
+/// Whether the code of `e` may call back into its `Scope` (`call_out_with` in the backend: an
+/// aggregate, an account score, a table lookup).
+fn needs_scope(e: &Expr) -> bool {
+    use maclc_compiler::ir::Node;
+    let any = |xs: &[&Expr]| xs.iter().any(|x| needs_scope(x));
+    match &e.node {
+        Node::Aggregate(_) | Node::AccountScore(_) | Node::Lookup { .. } => true,
+        Node::Const(_)
+        | Node::Contact(_)
+        | Node::Score(_)
+        | Node::Account(_)
+        | Node::Consent(_)
+        | Node::Property(_)
+        | Node::EventTime
+        | Node::Entry(_)
+        | Node::EntryTime
+        | Node::Segment(_)
+        | Node::Now
+        | Node::Stage => false,
+        Node::Not(x) | Node::Neg(x) | Node::Matches(x, _) | Node::IsKnown(x, _) => any(&[x]),
+        Node::And(a, b)
+        | Node::Or(a, b)
+        | Node::Cmp(_, a, b)
+        | Node::Arith(_, a, b)
+        | Node::Default(a, b)
+        | Node::Text(_, a, b) => any(&[a, b]),
+        Node::Between(x, lo, hi) => any(&[x, lo, hi]),
+        Node::InList { operand, list, .. } => any(&[operand]) || list.iter().any(needs_scope),
+        Node::Call(_, args) => args.iter().any(needs_scope),
     }
 }
 
@@ -734,23 +798,6 @@ pub(crate) fn holds(scope: &Scope<'_>, e: &Expr) -> Option<bool> {
     table_holds(unsafe { &*table }, scope, e)
 }
 
-/// Chunk `chunk` of the score rules of program event `event`, evaluated by the active
-/// program's native code against `scope` (one context, one call), or `None` when no native
-/// code answers for it (no active program, or none of its rules compiled). The rules it answers
-/// read no score, directly or through an aggregate's filter, so `scope`'s scores may be empty.
-pub(crate) fn score_rules_for_event(
-    scope: &Scope<'_>,
-    event: usize,
-    chunk: usize,
-) -> Option<ScoreRuleMask> {
-    let table = ACTIVE.with(Cell::get);
-    if table.is_null() {
-        return None;
-    }
-    // SAFETY: as in `holds`: the active table belongs to a live `Jit`.
-    table_score_rules(unsafe { &*table }, scope, event, chunk)
-}
-
 fn table_score_rules(
     table: &Table,
     scope: &Scope<'_>,
@@ -760,7 +807,7 @@ fn table_score_rules(
     if !std::ptr::eq(table.ir, scope.ir) {
         return None;
     }
-    let c = (*table.score_rules.get(event)?.get(chunk)?)?;
+    let c = table.chunk(event, chunk)?;
     let ctx = Ctx::new(scope);
     // SAFETY: `c.f` is the code of this chunk of this IR's rules (the `Jit` borrows the IR);
     // like a condition's code it reads `ctx`'s slices below their lengths and calls only the
@@ -770,6 +817,131 @@ fn table_score_rules(
         native: c.native,
         holds: holds & c.native,
     })
+}
+
+/// The active program's native score rules on this thread (see [`Jit::run`]), for `f`; `None`
+/// when no program is active or it is not `ir`'s. The lookup is done once, for a whole record
+/// (or replay), not per event.
+pub(crate) fn with_score_rules<R>(ir: &Ir, f: impl FnOnce(Option<ScoreRules<'_>>) -> R) -> R {
+    let table = ACTIVE.with(Cell::get);
+    if table.is_null() {
+        return f(None);
+    }
+    // SAFETY: as in `holds`: the active table belongs to a live `Jit`, which `Jit::run` keeps
+    // borrowed until it returns, after `f` (which cannot keep the reference: it is only lent).
+    let table = unsafe { &*table };
+    if !std::ptr::eq(table.ir, ir) {
+        return f(None);
+    }
+    f(Some(ScoreRules { table }))
+}
+
+/// A program's native score rules by event: what a replay holds to evaluate every event's
+/// rules with one call each, from [`with_score_rules`] (the engine) or [`Jit::score_rules`].
+#[derive(Debug, Clone, Copy)]
+pub struct ScoreRules<'t> {
+    table: &'t Table,
+}
+
+impl ScoreRules<'_> {
+    /// Chunk `chunk` of event `event`'s score rules, evaluated against `ctx` (whose event is
+    /// the one [`RuleCtx::set_event`] set last), or `None` when native code answers none of
+    /// them. `scope` is called only when the chunk's code calls back into a `Scope` (an
+    /// aggregate, an account score, a table lookup): it must describe the same contact and
+    /// event as `ctx`.
+    #[inline]
+    pub fn eval<'s>(
+        &self,
+        ctx: &RuleCtx<'_>,
+        event: usize,
+        chunk: usize,
+        scope: impl FnOnce() -> Scope<'s>,
+    ) -> Option<ScoreRuleMask> {
+        let c = self.table.chunk(event, chunk)?;
+        let holds = if c.needs_scope {
+            let scope = scope();
+            if !std::ptr::eq(self.table.ir, scope.ir) {
+                return None;
+            }
+            let mut with_scope = ctx.ctx;
+            with_scope.scope = (&scope as *const Scope<'_>).cast();
+            // SAFETY: as below, and `with_scope.scope` points at `scope`, alive for the call.
+            unsafe { (c.f)(&with_scope) }
+        } else {
+            // SAFETY: `c.f` is the code of this chunk of this IR's rules (the table's `Jit`
+            // borrows the IR). It reads `ctx`'s slices below their lengths — `RuleCtx` borrows
+            // them for its lifetime — and, as it calls back into no `Scope`, never reads the
+            // null `scope`.
+            unsafe { (c.f)(&ctx.ctx) }
+        };
+        Some(ScoreRuleMask {
+            native: c.native,
+            holds: holds & c.native,
+        })
+    }
+}
+
+/// The context of a contact's score rules, built once (per record or per replay) and updated
+/// per event with [`RuleCtx::set_event`]: what native code reads, as raw pointers, with the
+/// borrows that keep them valid. No scores (the rules native code answers read none), no
+/// journey entry, and `now` is the event's time, as the engine evaluates score rules.
+#[derive(Debug)]
+pub struct RuleCtx<'a> {
+    ctx: Ctx,
+    _borrows: std::marker::PhantomData<&'a [Val]>,
+}
+
+impl<'a> RuleCtx<'a> {
+    /// The context of one contact: `stage` is `Some` when the program has a lifecycle.
+    pub fn new(
+        contact_id: &'a str,
+        profile: &'a [Val],
+        account: &'a [Val],
+        consent: &'a [maclc_compiler::check::ConsentState],
+        segments: &'a [bool],
+        stage: Option<u32>,
+    ) -> RuleCtx<'a> {
+        let no_vals: &[Val] = &[];
+        RuleCtx {
+            ctx: Ctx {
+                profile: profile.as_ptr(),
+                profile_len: profile.len(),
+                account: account.as_ptr(),
+                account_len: account.len(),
+                consent: consent.as_ptr().cast(),
+                consent_len: consent.len(),
+                scores: std::ptr::NonNull::<f64>::dangling().as_ptr(),
+                scores_len: 0,
+                segments: segments.as_ptr(),
+                segments_len: segments.len(),
+                props: no_vals.as_ptr(),
+                props_len: 0,
+                has_event: 0,
+                event_ts: 0,
+                now: 0,
+                has_stage: u64::from(stage.is_some()),
+                stage: u64::from(stage.unwrap_or(0)),
+                contact_id: contact_id.as_ptr(),
+                contact_id_len: contact_id.len(),
+                scope: std::ptr::null(),
+                entry: no_vals.as_ptr(),
+                entry_len: 0,
+                has_entry: 0,
+                entry_ts: 0,
+            },
+            _borrows: std::marker::PhantomData,
+        }
+    }
+
+    /// The event the next calls evaluate: its properties and time (also `now`).
+    #[inline]
+    pub fn set_event(&mut self, props: &'a [Val], ts: i64) {
+        self.ctx.props = props.as_ptr();
+        self.ctx.props_len = props.len();
+        self.ctx.has_event = 1;
+        self.ctx.event_ts = ts;
+        self.ctx.now = ts;
+    }
 }
 
 fn table_holds(table: &Table, scope: &Scope<'_>, e: &Expr) -> Option<bool> {
@@ -900,6 +1072,34 @@ unsafe extern "C" fn account_score(scope: *const c_void, index: u32, out: *mut [
 mod tests {
     use super::*;
     use maclc_compiler::check::ConsentState;
+
+    /// A score rule chunk runs with a null `Scope` unless `needs_scope` says otherwise: every
+    /// node the backend calls back into the `Scope` for must be seen, however deep.
+    #[test]
+    fn needs_scope_sees_every_callback_node() {
+        use maclc_compiler::ir::{AggregateId, Const, Node, ValType};
+        let e = |ty, node| Expr { ty, node };
+        let not = |x: Expr| e(ValType::Bool, Node::Not(Box::new(x)));
+        let and = |a: Expr, b: Expr| e(ValType::Bool, Node::And(Box::new(a), Box::new(b)));
+        let yes = || e(ValType::Bool, Node::Const(Const::Bool(true)));
+        let callbacks = [
+            e(ValType::Bool, Node::Aggregate(AggregateId(0))),
+            e(ValType::Num, Node::AccountScore(0)),
+            e(
+                ValType::Num,
+                Node::Lookup {
+                    table: 0,
+                    key: Box::new(yes()),
+                    column: 0,
+                },
+            ),
+        ];
+        assert!(!needs_scope(&and(yes(), not(yes()))));
+        for c in callbacks {
+            assert!(needs_scope(&c));
+            assert!(needs_scope(&and(yes(), not(c))));
+        }
+    }
 
     /// The enum layout `repr(C, u8)` promises, as native code reads it.
     #[test]

@@ -17,7 +17,7 @@ use maclc_compiler::ir::{
 };
 use maclc_compiler::syntax::ast::AggregateKind;
 use maclc_runtime::eval::{HistoryEntry, Scope, Val};
-use maclc_runtime::jit::{Jit, RULES_PER_CHUNK};
+use maclc_runtime::jit::{Jit, RuleCtx, RULES_PER_CHUNK};
 use proptest::prelude::*;
 
 /// splitmix64: a small deterministic generator seeded by proptest.
@@ -608,7 +608,28 @@ fn check_score_rules_seed(base: &Ir, seed: u64) -> Result<(), TestCaseError> {
             stage: s.stage,
             entry: None,
         };
+        // The engine's way: a `RuleCtx` of the contact's fields, its event set alone (no
+        // scores; `now` is the event's time), a `Scope` only for chunks that call back.
+        let event_scope = Scope {
+            scores: &[],
+            now: s.ts,
+            event: Some((&s.props[..], s.ts)),
+            ..scope
+        };
+        let mut ctx = RuleCtx::new(
+            "contact-1",
+            &s.profile,
+            &[],
+            &s.consent,
+            &s.segments,
+            s.stage,
+        );
+        ctx.set_event(&s.props, s.ts);
         for (chunk, chunk_rules) in rules.chunks(RULES_PER_CHUNK).enumerate() {
+            prop_assert_eq!(
+                jit.score_rules().eval(&ctx, g.event, chunk, || event_scope),
+                jit.score_rules_native(&event_scope, g.event, chunk)
+            );
             let mask = jit.score_rules_native(&scope, g.event, chunk);
             let expect_native = chunk_rules
                 .iter()

@@ -496,6 +496,9 @@ impl<'a> FunctionTranslator<'a> {
         self.call_out_with(f, node, e.ty)
     }
 
+    /// Calls back into the `Scope` behind `ctx::SCOPE`. The runtime leaves that word null for
+    /// score rules whose conditions need no callback (`jit::needs_scope` lists the nodes that
+    /// reach here: aggregates, account scores, table lookups); a new caller must be added there.
     fn call_out_with(&mut self, f: FuncRef, arg: Value, ty: ValType) -> Result<Tv> {
         let scope = self.load_ctx(ctx::SCOPE, I64);
         let (slot, out) = self.stack_pair();
