@@ -16,8 +16,8 @@ use super::schema::{Field, InputSchema, Kind, RecordType};
 use super::value::{self, Fields, Value};
 use super::{time, Record};
 
-/// The most members of one checked object the fast path handles (records have about 15).
-const MAX_MEMBERS: usize = 48;
+/// The most members of one checked object the fast path handles (records have at most 15).
+const MAX_MEMBERS: usize = 24;
 
 /// The deepest nesting the fast path handles; deeper lines go to the tree decoder.
 const MAX_DEPTH: usize = 32;
@@ -54,17 +54,10 @@ impl<'a> Members<'a> {
         self.items.get(..self.len).unwrap_or_default()
     }
 
-    fn get(&self, name: &str) -> Option<Raw<'a>> {
-        self.as_slice()
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| *v)
-    }
-
     /// Adds a member; `None` when the name came before (the tree decoder then keeps the
     /// last value, in the last one's place) or when there are too many.
     fn push(&mut self, name: &'a str, value: Raw<'a>) -> Option<()> {
-        if self.as_slice().iter().any(|(k, _)| *k == name) {
+        if self.as_slice().iter().any(|(k, _)| same(k, name)) {
             return None;
         }
         *self.items.get_mut(self.len)? = (name, value);
@@ -183,6 +176,7 @@ impl<'a> Scan<'a> {
         let start = self.pos;
         let mut escaped = false;
         loop {
+            self.skip_plain();
             match self.peek()? {
                 b'"' => {
                     let body = self.text.get(start..self.pos)?;
@@ -204,6 +198,27 @@ impl<'a> Scan<'a> {
                 0x00..=0x1f => return None,
                 _ => self.pos += 1,
             }
+        }
+    }
+
+    /// Moves over string bytes that need no attention (not `"`, `\` or a control
+    /// character), eight at a time.
+    fn skip_plain(&mut self) {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGHS: u64 = 0x8080_8080_8080_8080;
+        while let Some(chunk) = self.bytes.get(self.pos..self.pos + 8) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            let x = u64::from_le_bytes(word);
+            let zero_in = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+            // A byte below 0x20, a `"`, a `\`: found bytewise below.
+            let stop = (x.wrapping_sub(ONES * 0x20) & !x & HIGHS)
+                | zero_in(x ^ (ONES * u64::from(b'"')))
+                | zero_in(x ^ (ONES * u64::from(b'\\')));
+            if stop != 0 {
+                break;
+            }
+            self.pos += 8;
         }
     }
 
@@ -399,7 +414,24 @@ pub(super) fn decode(line: u64, text: &str, schema: &InputSchema) -> Option<Reco
         return None;
     }
     let mut root = Root::default();
+    // The members of `properties` and `traits` are gathered as the line is scanned, so that
+    // the bulk of a record is read once.
+    let mut properties_members = None;
+    let mut traits_members = None;
     scan.object(1, |scan, name| {
+        let gathered = match name {
+            "properties" => Some((&mut root.properties, &mut properties_members)),
+            "traits" => Some((&mut root.traits, &mut traits_members)),
+            _ => None,
+        };
+        if let Some((raw, members)) = gathered {
+            if scan.peek() == Some(b'{') {
+                *raw = Some(Raw::Object(scan.pos));
+                *members = Some(scan.members(2)?);
+                return Some(());
+            }
+            *members = None;
+        }
         let value = scan.value(1)?;
         let slot = match name {
             "type" => &mut root.record_type,
@@ -450,7 +482,7 @@ pub(super) fn decode(line: u64, text: &str, schema: &InputSchema) -> Option<Reco
             let wire = as_text(root.event?)?;
             let found = schema.event_id(&wire)?;
             let fields = schema.event(found)?.properties.as_slice();
-            properties = fields_of(text, root.properties?, fields, kept_properties)?;
+            properties = fields_of(text, properties_members.as_ref()?, fields, kept_properties)?;
             event = Some(found);
             event_name = Some(wire.into_owned());
         }
@@ -459,22 +491,29 @@ pub(super) fn decode(line: u64, text: &str, schema: &InputSchema) -> Option<Reco
                 None | Some(Raw::Null) => None,
                 Some(raw) => Some(as_text(raw)?.into_owned()),
             };
-            properties = match (record_type, root.properties) {
-                (RecordType::Page, Some(raw)) => {
-                    fields_of(text, raw, &schema.page_properties, kept_properties)?
+            properties = match (record_type, root.properties, &properties_members) {
+                (RecordType::Page, _, Some(members)) => {
+                    fields_of(text, members, &schema.page_properties, kept_properties)?
                 }
-                (RecordType::Page, None) => return None,
-                (_, None | Some(Raw::Null)) => Fields::default(),
-                (_, Some(raw)) => fields_of(text, raw, &[], kept_properties)?,
+                (RecordType::Page, _, None) => return None,
+                (_, None | Some(Raw::Null), _) => Fields::default(),
+                (_, Some(_), Some(members)) => fields_of(text, members, &[], kept_properties)?,
+                (_, Some(_), None) => return None,
             };
         }
         RecordType::Identify => {
-            traits = fields_of(text, root.traits?, &schema.identify_traits, kept_traits)?;
+            traits = fields_of(
+                text,
+                traits_members.as_ref()?,
+                &schema.identify_traits,
+                kept_traits,
+            )?;
         }
         RecordType::Group => {
-            traits = match root.traits {
-                None | Some(Raw::Null) => Fields::default(),
-                Some(raw) => fields_of(text, raw, &[], kept_traits)?,
+            traits = match (root.traits, &traits_members) {
+                (None | Some(Raw::Null), _) => Fields::default(),
+                (Some(_), Some(members)) => fields_of(text, members, &[], kept_traits)?,
+                (Some(_), None) => return None,
             };
         }
         RecordType::Alias => {}
@@ -509,47 +548,52 @@ pub(super) fn decode(line: u64, text: &str, schema: &InputSchema) -> Option<Reco
     })
 }
 
-/// An object checked against `fields` as `check_fields` does (every field, in order), keeping
-/// the members `kept` names (all when `None`): listed ones typed, others untyped.
+/// An object checked against `fields` as `check_fields` does (every field), keeping the
+/// members `kept` names (all when `None`; `kept` is sorted): listed ones typed, others untyped.
 fn fields_of(
     text: &str,
-    raw: Raw<'_>,
+    members: &Members<'_>,
     fields: &[Field],
     kept: Option<&[String]>,
 ) -> Option<Fields> {
-    let Raw::Object(start) = raw else {
+    if fields.len() > 64 {
         return None;
-    };
-    let members = Scan::at(text, start).members(1)?;
-    let mut typed: [Option<Value>; MAX_MEMBERS] = std::array::from_fn(|_| None);
-    for field in fields {
-        match members.get(&field.name) {
-            None if field.presence.may_be_absent => {}
-            Some(Raw::Null) if field.presence.may_be_null => {}
-            None | Some(Raw::Null) => return None,
-            Some(raw) => {
-                let keep = kept.is_none_or(|k| k.iter().any(|n| *n == field.name));
-                let value = typed_value(text, &field.kind, raw, keep)?;
-                let at = members
-                    .as_slice()
-                    .iter()
-                    .position(|(k, _)| *k == field.name)?;
-                *typed.get_mut(at)? = value;
+    }
+    // The declared fields met, as bits (a repeated member went to the tree decoder already).
+    let mut seen = 0u64;
+    let mut out = Vec::with_capacity(kept.map_or(members.len, |k| k.len().min(members.len)));
+    for (name, raw) in members.as_slice() {
+        let keep = kept.is_none_or(|k| {
+            k.binary_search_by(|n| n.as_str().cmp(name)).is_ok()
+        });
+        let declared = fields.iter().enumerate().find(|(_, f)| same(&f.name, name));
+        let value = match declared {
+            Some((i, field)) => {
+                seen |= 1 << i;
+                match raw {
+                    Raw::Null if field.presence.may_be_null => keep.then_some(Value::Null),
+                    Raw::Null => return None,
+                    _ => typed_value(text, &field.kind, *raw, keep)?,
+                }
             }
+            None if keep => Some(untyped(text, *raw)?),
+            None => None,
+        };
+        if let Some(value) = value {
+            out.push((name.to_string(), value));
         }
     }
-    let mut out = Vec::with_capacity(kept.map_or(members.len, |k| k.len().min(members.len)));
-    for (i, (name, raw)) in members.as_slice().iter().enumerate() {
-        if kept.is_some_and(|k| !k.iter().any(|n| n == name)) {
-            continue;
+    for (i, field) in fields.iter().enumerate() {
+        if seen & (1 << i) == 0 && !field.presence.may_be_absent {
+            return None;
         }
-        let value = match typed.get_mut(i).and_then(Option::take) {
-            Some(value) => value,
-            None => untyped(text, *raw)?,
-        };
-        out.push((name.to_string(), value));
     }
     Some(Fields(out))
+}
+
+/// Two names are the same: the lengths first, since names of a record mostly differ there.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes() == b.as_bytes()
 }
 
 /// A declared member's value checked against its kind; the value itself only when `keep`
@@ -590,7 +634,10 @@ fn typed_value(text: &str, kind: &Kind, raw: Raw<'_>, keep: bool) -> Option<Opti
         (Kind::Date, Raw::Str { body, escaped }) => {
             Value::Date(time::parse_date(&text_of(body, escaped)?).ok()?)
         }
-        (Kind::Object(fields), Raw::Object(_)) => Value::Object(fields_of(text, raw, fields, None)?),
+        (Kind::Object(fields), Raw::Object(start)) => {
+            let members = Scan::at(text, start).members(1)?;
+            Value::Object(fields_of(text, &members, fields, None)?)
+        }
         _ => return None,
     };
     Some(keep.then_some(value))

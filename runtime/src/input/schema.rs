@@ -205,7 +205,12 @@ impl InputSchema {
     }
 
     /// Keeps only `kept`'s members in decoded records (see [`InputSchema::kept`]).
-    pub fn keeping_only(mut self, kept: KeptMembers) -> InputSchema {
+    pub fn keeping_only(mut self, mut kept: KeptMembers) -> InputSchema {
+        // Sorted, so that the decoder finds a name by bisection.
+        kept.properties.sort();
+        kept.properties.dedup();
+        kept.traits.sort();
+        kept.traits.dedup();
         self.kept = Some(kept);
         self
     }
