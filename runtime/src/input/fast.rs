@@ -329,14 +329,14 @@ impl<'a> Scan<'a> {
         }
     }
 
-    /// The members of the object at the current `{` (its values validated).
-    fn members(&mut self, depth: usize) -> Option<Members<'a>> {
-        let mut out = Members::new();
+    /// The members of the object at the current `{` (its values validated), into `out`
+    /// (filled in place: the array is large, and moving it would cost more than reading it).
+    fn members_into(&mut self, depth: usize, out: &mut Members<'a>) -> Option<()> {
+        out.len = 0;
         self.object(depth, |scan, name| {
             let value = scan.value(depth)?;
             out.push(name, value)
-        })?;
-        Some(out)
+        })
     }
 }
 
@@ -416,21 +416,28 @@ pub(super) fn decode(line: u64, text: &str, schema: &InputSchema) -> Option<Reco
     let mut root = Root::default();
     // The members of `properties` and `traits` are gathered as the line is scanned, so that
     // the bulk of a record is read once.
+    let mut gathered_properties = Members::new();
+    let mut gathered_traits = Members::new();
     let mut properties_members = None;
     let mut traits_members = None;
     scan.object(1, |scan, name| {
         let gathered = match name {
-            "properties" => Some((&mut root.properties, &mut properties_members)),
-            "traits" => Some((&mut root.traits, &mut traits_members)),
+            "properties" => Some((
+                &mut root.properties,
+                &mut properties_members,
+                &mut gathered_properties,
+            )),
+            "traits" => Some((&mut root.traits, &mut traits_members, &mut gathered_traits)),
             _ => None,
         };
-        if let Some((raw, members)) = gathered {
+        if let Some((raw, members, buffer)) = gathered {
+            *members = None;
             if scan.peek() == Some(b'{') {
                 *raw = Some(Raw::Object(scan.pos));
-                *members = Some(scan.members(2)?);
+                scan.members_into(2, buffer)?;
+                *members = Some(());
                 return Some(());
             }
-            *members = None;
         }
         let value = scan.value(1)?;
         let slot = match name {
@@ -482,7 +489,7 @@ pub(super) fn decode(line: u64, text: &str, schema: &InputSchema) -> Option<Reco
             let wire = as_text(root.event?)?;
             let found = schema.event_id(&wire)?;
             let fields = schema.event(found)?.properties.as_slice();
-            properties = fields_of(text, properties_members.as_ref()?, fields, kept_properties)?;
+            properties = fields_of(text, properties_members.map(|()| &gathered_properties)?, fields, kept_properties)?;
             event = Some(found);
             event_name = Some(wire.into_owned());
         }
@@ -491,7 +498,8 @@ pub(super) fn decode(line: u64, text: &str, schema: &InputSchema) -> Option<Reco
                 None | Some(Raw::Null) => None,
                 Some(raw) => Some(as_text(raw)?.into_owned()),
             };
-            properties = match (record_type, root.properties, &properties_members) {
+            let properties_members = properties_members.map(|()| &gathered_properties);
+            properties = match (record_type, root.properties, properties_members) {
                 (RecordType::Page, _, Some(members)) => {
                     fields_of(text, members, &schema.page_properties, kept_properties)?
                 }
@@ -504,13 +512,13 @@ pub(super) fn decode(line: u64, text: &str, schema: &InputSchema) -> Option<Reco
         RecordType::Identify => {
             traits = fields_of(
                 text,
-                traits_members.as_ref()?,
+                traits_members.map(|()| &gathered_traits)?,
                 &schema.identify_traits,
                 kept_traits,
             )?;
         }
         RecordType::Group => {
-            traits = match (root.traits, &traits_members) {
+            traits = match (root.traits, traits_members.map(|()| &gathered_traits)) {
                 (None | Some(Raw::Null), _) => Fields::default(),
                 (Some(_), Some(members)) => fields_of(text, members, &[], kept_traits)?,
                 (Some(_), None) => return None,
@@ -635,7 +643,8 @@ fn typed_value(text: &str, kind: &Kind, raw: Raw<'_>, keep: bool) -> Option<Opti
             Value::Date(time::parse_date(&text_of(body, escaped)?).ok()?)
         }
         (Kind::Object(fields), Raw::Object(start)) => {
-            let members = Scan::at(text, start).members(1)?;
+            let mut members = Members::new();
+            Scan::at(text, start).members_into(1, &mut members)?;
             Value::Object(fields_of(text, &members, fields, None)?)
         }
         _ => return None,
