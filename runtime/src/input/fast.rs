@@ -216,6 +216,8 @@ impl<'a> Scan<'a> {
                 | zero_in(x ^ (ONES * u64::from(b'"')))
                 | zero_in(x ^ (ONES * u64::from(b'\\')));
             if stop != 0 {
+                // The lowest flagged byte is a real one (a borrow only flags bytes above it).
+                self.pos += (stop.trailing_zeros() / 8) as usize;
                 break;
             }
             self.pos += 8;
