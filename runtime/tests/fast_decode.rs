@@ -14,8 +14,7 @@ use proptest::prelude::*;
 const IDENTIFY: &str = r#"{"type":"identify","userId":"user-000042","anonymousId":"9b2f0c1e-0000-4000-8000-000000000001","traits":{"email":"jose@acme.example","first_name":"José","job_title":"Head of Procurement","industry":"Dental","company":{"id":"acc-00012","name":"Acme"},"company_size":1200,"budget":15000,"country":"ES","timezone":"Europe/Madrid","birthday":"1988-02-29","consent":{"email":"granted","sms":"unknown"},"unsubscribed":false,"blocklisted":false,"extra":[1,{"a":null,"a":2.5e3}]},"timestamp":"2026-01-05T09:31:12.345Z","messageId":"m-1"}"#;
 const ORDER: &str = r#"{"type":"track","event":"Order Completed","userId":"user-000042","properties":{"order_id":"ord-0000001","cart_id":"cart-0123456789","revenue":12.5},"timestamp":"2026-01-05T10:31:12.345+01:00","messageId":"m-2"}"#;
 const PAGE: &str = r#"{"type":"page","name":"Support – Warranty","anonymousId":"9b2f0c1e-0000-4000-8000-000000000001","properties":{"path":"/support/warranty","url":"https://printers.example/support/warranty"},"timestamp":"2026-01-05T09:40:00.000Z","messageId":"m-3"}"#;
-const ALIAS: &str =
-    r#"{"type":"alias","previousId":"crm-1","userId":"user-a","timestamp":"2026-03-01T10:00:00.000Z"}"#;
+const ALIAS: &str = r#"{"type":"alias","previousId":"crm-1","userId":"user-a","timestamp":"2026-03-01T10:00:00.000Z"}"#;
 
 /// Edge cases: each must give the same outcome through both paths.
 fn edge_cases() -> Vec<Vec<u8>> {
@@ -100,7 +99,10 @@ fn edge_cases() -> Vec<Vec<u8>> {
             .to_vec(),
     );
     let mut long = PAGE.to_string();
-    long.insert_str(long.len() - 1, &format!(",\"pad\":\"{}\"", "y".repeat(33_000)));
+    long.insert_str(
+        long.len() - 1,
+        &format!(",\"pad\":\"{}\"", "y".repeat(33_000)),
+    );
     bytes.push(long.into_bytes());
     bytes
 }
@@ -111,10 +113,8 @@ fn schemas() -> Vec<InputSchema> {
     let analysis = support::load_project("examples/reference-r1");
     let ir = maclc_compiler::ir::lower(&analysis.program).unwrap_or_else(|e| panic!("{e}"));
     let (program, track) = input_schema(&ir);
-    let engine = maclc_runtime::engine::Engine::new(
-        &ir,
-        maclc_runtime::engine::EventMap::new(&ir, track),
-    );
+    let engine =
+        maclc_runtime::engine::Engine::new(&ir, maclc_runtime::engine::EventMap::new(&ir, track));
     let kept = engine.members_read();
     assert!(kept.traits.iter().any(|t| t == "consent"), "{kept:?}");
     let projected = program.clone().keeping_only(kept);
@@ -122,7 +122,12 @@ fn schemas() -> Vec<InputSchema> {
         properties: vec!["path".into(), "revenue".into()],
         traits: vec!["company".into(), "job_title".into(), "budget".into()],
     });
-    vec![InputSchema::reference_r1(), r1_projected, program, projected]
+    vec![
+        InputSchema::reference_r1(),
+        r1_projected,
+        program,
+        projected,
+    ]
 }
 
 /// Both paths agree on `raw`; returns whether the fast path took it.
@@ -174,10 +179,23 @@ fn generated_lines_agree_and_every_valid_one_is_fast() {
     };
     let out = std::process::Command::new("python3")
         .arg(script)
-        .args(["--contacts", "300", "--events", "6000", "--malformed-rate", "0.05", "--seed", "7"])
+        .args([
+            "--contacts",
+            "300",
+            "--events",
+            "6000",
+            "--malformed-rate",
+            "0.05",
+            "--seed",
+            "7",
+        ])
         .output()
         .expect("run the generator");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for schema in schemas() {
         let (mut valid, mut fast) = (0, 0);
         for (i, line) in out.stdout.split(|b| *b == b'\n').enumerate() {
@@ -205,7 +223,10 @@ fn generator() -> Option<std::path::PathBuf> {
         .output()
         .is_ok_and(|o| o.status.success());
     if !script.is_file() || !python {
-        eprintln!("SKIPPED: no generator at {} or no `python3`", script.display());
+        eprintln!(
+            "SKIPPED: no generator at {} or no `python3`",
+            script.display()
+        );
         return None;
     }
     Some(script)

@@ -30,7 +30,10 @@ enum Raw<'a> {
     /// The number exactly as written (checked against the JSON grammar).
     Number(&'a str),
     /// The text between the quotes; `escaped` when it holds a `\` escape (checked valid).
-    Str { body: &'a str, escaped: bool },
+    Str {
+        body: &'a str,
+        escaped: bool,
+    },
     /// The offset of the `{` or `[`.
     Object(usize),
     Array(usize),
@@ -491,7 +494,12 @@ pub(super) fn decode(line: u64, text: &str, schema: &InputSchema) -> Option<Reco
             let wire = as_text(root.event?)?;
             let found = schema.event_id(&wire)?;
             let fields = schema.event(found)?.properties.as_slice();
-            properties = fields_of(text, properties_members.map(|()| &gathered_properties)?, fields, kept_properties)?;
+            properties = fields_of(
+                text,
+                properties_members.map(|()| &gathered_properties)?,
+                fields,
+                kept_properties,
+            )?;
             event = Some(found);
             event_name = Some(wire.into_owned());
         }
@@ -573,9 +581,7 @@ fn fields_of(
     let mut seen = 0u64;
     let mut out = Vec::with_capacity(kept.map_or(members.len, |k| k.len().min(members.len)));
     for (name, raw) in members.as_slice() {
-        let keep = kept.is_none_or(|k| {
-            k.binary_search_by(|n| n.as_str().cmp(name)).is_ok()
-        });
+        let keep = kept.is_none_or(|k| k.binary_search_by(|n| n.as_str().cmp(name)).is_ok());
         let declared = fields.iter().enumerate().find(|(_, f)| same(&f.name, name));
         let value = match declared {
             Some((i, field)) => {

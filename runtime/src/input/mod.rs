@@ -17,7 +17,9 @@ use std::io::BufRead;
 
 use json::Json;
 pub use lines::{DecodeLines, Position, Summary};
-pub use schema::{EventId, EventSchema, Field, InputSchema, KeptMembers, Kind, Presence, RecordType};
+pub use schema::{
+    EventId, EventSchema, Field, InputSchema, KeptMembers, Kind, Presence, RecordType,
+};
 pub use time::{format_timestamp, Date};
 pub use value::{Fields, Value};
 
