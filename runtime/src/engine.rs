@@ -28,7 +28,7 @@ use maclc_compiler::syntax::ast::AccountAggregate;
 
 use crate::eval::{HistoryEntry, Scope, Val, MILLIS_PER_DAY};
 use crate::identity::{resolve_interned, ContactId, IdKeys, Interner};
-use crate::input::{Fields, Record, RecordType, Value};
+use crate::input::{Fields, KeptMembers, Record, RecordType, Value};
 use crate::jit::RULES_PER_CHUNK;
 use crate::lifecycle::{after_record, finish_actions, fire_timers, Action, Timer};
 
@@ -391,6 +391,32 @@ impl<'ir> Engine<'ir> {
             latest: None,
             program_hash: 0,
             snapshot: HashMap::new(),
+        }
+    }
+
+    /// The members of `properties` and `traits` this engine reads: decoding can keep only
+    /// these (`InputSchema::keeping_only`) and give the same results.
+    pub fn members_read(&self) -> KeptMembers {
+        let mut properties: Vec<String> = self
+            .ir
+            .events
+            .iter()
+            .enumerate()
+            .flat_map(|(e, layout)| {
+                let used = self.ir.used_properties.get(e);
+                layout
+                    .properties
+                    .iter()
+                    .enumerate()
+                    .filter(move |(i, _)| used.and_then(|u| u.get(*i)).copied().unwrap_or(false))
+                    .filter_map(|(_, slot)| slot.wire.first().cloned())
+            })
+            .collect();
+        properties.sort();
+        properties.dedup();
+        KeptMembers {
+            properties,
+            traits: self.profile_members.clone(),
         }
     }
 

@@ -5,6 +5,7 @@
 //! about what is wrong and the raw bytes, so that nothing is dropped without a trace. Lines are
 //! handled as bytes throughout: there is no lossy UTF-8 conversion anywhere.
 
+mod fast;
 pub mod json;
 mod lines;
 pub mod schema;
@@ -16,7 +17,9 @@ use std::io::BufRead;
 
 use json::Json;
 pub use lines::{DecodeLines, Position, Summary};
-pub use schema::{EventId, EventSchema, Field, InputSchema, Kind, Presence, RecordType};
+pub use schema::{
+    EventId, EventSchema, Field, InputSchema, KeptMembers, Kind, Presence, RecordType,
+};
 pub use time::{format_timestamp, Date};
 pub use value::{Fields, Value};
 
@@ -183,7 +186,28 @@ pub fn decode_contact_lines<R: BufRead>(reader: R, schema: &InputSchema) -> Deco
 }
 
 /// Decodes one line (its bytes without the `\n`, and its 1-based number).
+/// Valid lines take the one-pass fast path (`fast.rs`); a line it does not take is decoded
+/// through a JSON tree, which words the reject.
 pub fn decode_line(line: u64, raw: &[u8], schema: &InputSchema) -> Result<Record, Reject> {
+    let text = line_text(line, raw)?;
+    if let Some(record) = fast::decode(line, text, schema) {
+        return Ok(record);
+    }
+    decode_text(line, text, schema)
+        .map_err(|(reason, detail)| line_reject(line, raw, reason, detail))
+}
+
+/// The fast path alone: `None` where [`decode_line`] would fall back to the JSON tree (or
+/// reject the line before decoding), for the tests that compare the two.
+#[doc(hidden)]
+pub fn decode_line_fast(line: u64, raw: &[u8], schema: &InputSchema) -> Option<Record> {
+    fast::decode(line, line_text(line, raw).ok()?, schema)
+}
+
+/// [`decode_line`] through the JSON tree only, never the fast path: the reference the tests
+/// compare the fast path with.
+#[doc(hidden)]
+pub fn decode_line_by_tree(line: u64, raw: &[u8], schema: &InputSchema) -> Result<Record, Reject> {
     let text = line_text(line, raw)?;
     decode_text(line, text, schema)
         .map_err(|(reason, detail)| line_reject(line, raw, reason, detail))
@@ -500,6 +524,13 @@ fn decode_text(line: u64, text: &str, schema: &InputSchema) -> Result<Record, Fa
             traits = optional_object(&root, "traits").map_err(wrong)?;
         }
         RecordType::Alias => {}
+    }
+    // A run keeps only the members it reads (`InputSchema::kept`): the others were checked.
+    if let Some(kept) = &schema.kept {
+        properties
+            .0
+            .retain(|(k, _)| kept.properties.iter().any(|n| n == k));
+        traits.0.retain(|(k, _)| kept.traits.iter().any(|n| n == k));
     }
 
     Ok(Record {

@@ -165,6 +165,16 @@ pub struct InputSchema {
     pub identify_traits: Vec<Field>,
     /// The members of a page's (and a screen's) `properties`.
     pub page_properties: Vec<Field>,
+    /// When set, a decoded record keeps only these members (all are still checked).
+    pub kept: Option<KeptMembers>,
+}
+
+/// The top-level members of `properties` and `traits` a run reads: a record keeps only these,
+/// so the decoder builds no value nobody reads.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct KeptMembers {
+    pub properties: Vec<String>,
+    pub traits: Vec<String>,
 }
 
 impl InputSchema {
@@ -190,7 +200,19 @@ impl InputSchema {
             event_index,
             identify_traits,
             page_properties,
+            kept: None,
         }
+    }
+
+    /// Keeps only `kept`'s members in decoded records (see [`InputSchema::kept`]).
+    pub fn keeping_only(mut self, mut kept: KeptMembers) -> InputSchema {
+        // Sorted, so that the decoder finds a name by bisection.
+        kept.properties.sort();
+        kept.properties.dedup();
+        kept.traits.sort();
+        kept.traits.dedup();
+        self.kept = Some(kept);
+        self
     }
 
     pub fn accepts(&self, t: RecordType) -> bool {

@@ -93,7 +93,7 @@ pub(crate) fn is_integer_lexeme(text: &str) -> bool {
     !text.bytes().any(|b| matches!(b, b'.' | b'e' | b'E'))
 }
 
-fn number_value(text: &str) -> Value {
+pub(crate) fn number_value(text: &str) -> Value {
     if is_integer_lexeme(text) {
         if let Ok(n) = text.parse::<i64>() {
             return Value::Integer(n);
