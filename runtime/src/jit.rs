@@ -674,7 +674,6 @@ fn reads_scores(ir: &Ir, e: &Expr, depth: u32) -> bool {
     if depth > 8 {
         return true;
     }
-    let any = |xs: &[&Expr]| xs.iter().any(|x| reads_scores(ir, x, depth));
     match &e.node {
         Node::Score(_) => true,
         Node::Aggregate(a) => ir
@@ -682,31 +681,7 @@ fn reads_scores(ir: &Ir, e: &Expr, depth: u32) -> bool {
             .get(a.0 as usize)
             .and_then(|agg| agg.condition.as_ref())
             .is_some_and(|c| reads_scores(ir, c, depth + 1)),
-        Node::Const(_)
-        | Node::Contact(_)
-        | Node::AccountScore(_)
-        | Node::Account(_)
-        | Node::Consent(_)
-        | Node::Property(_)
-        | Node::EventTime
-        | Node::Entry(_)
-        | Node::EntryTime
-        | Node::Segment(_)
-        | Node::Now
-        | Node::Stage => false,
-        Node::Lookup { key, .. } => any(&[key]),
-        Node::Not(x) | Node::Neg(x) | Node::Matches(x, _) | Node::IsKnown(x, _) => any(&[x]),
-        Node::And(a, b)
-        | Node::Or(a, b)
-        | Node::Cmp(_, a, b)
-        | Node::Arith(_, a, b)
-        | Node::Default(a, b)
-        | Node::Text(_, a, b) => any(&[a, b]),
-        Node::Between(x, lo, hi) => any(&[x, lo, hi]),
-        Node::InList { operand, list, .. } => {
-            any(&[operand]) || list.iter().any(|x| reads_scores(ir, x, depth))
-        }
-        Node::Call(_, args) => args.iter().any(|x| reads_scores(ir, x, depth)),
+        _ => e.children().into_iter().any(|x| reads_scores(ir, x, depth)),
     }
 }
 
@@ -714,31 +689,9 @@ fn reads_scores(ir: &Ir, e: &Expr, depth: u32) -> bool {
 /// aggregate, an account score, a table lookup).
 fn needs_scope(e: &Expr) -> bool {
     use maclc_compiler::ir::Node;
-    let any = |xs: &[&Expr]| xs.iter().any(|x| needs_scope(x));
     match &e.node {
         Node::Aggregate(_) | Node::AccountScore(_) | Node::Lookup { .. } => true,
-        Node::Const(_)
-        | Node::Contact(_)
-        | Node::Score(_)
-        | Node::Account(_)
-        | Node::Consent(_)
-        | Node::Property(_)
-        | Node::EventTime
-        | Node::Entry(_)
-        | Node::EntryTime
-        | Node::Segment(_)
-        | Node::Now
-        | Node::Stage => false,
-        Node::Not(x) | Node::Neg(x) | Node::Matches(x, _) | Node::IsKnown(x, _) => any(&[x]),
-        Node::And(a, b)
-        | Node::Or(a, b)
-        | Node::Cmp(_, a, b)
-        | Node::Arith(_, a, b)
-        | Node::Default(a, b)
-        | Node::Text(_, a, b) => any(&[a, b]),
-        Node::Between(x, lo, hi) => any(&[x, lo, hi]),
-        Node::InList { operand, list, .. } => any(&[operand]) || list.iter().any(needs_scope),
-        Node::Call(_, args) => args.iter().any(needs_scope),
+        _ => e.children().into_iter().any(needs_scope),
     }
 }
 

@@ -154,6 +154,43 @@ pub enum Node {
     Call(Func, Vec<Expr>),
 }
 
+impl Expr {
+    /// The expressions directly inside this one, in order (an aggregate's filter is not inside:
+    /// it belongs to the aggregate, `Ir::aggregates`). Walks over the tree use this, so that a
+    /// new node needs its children named once, here.
+    pub fn children(&self) -> Vec<&Expr> {
+        match &self.node {
+            Node::Const(_)
+            | Node::Contact(_)
+            | Node::AccountScore(_)
+            | Node::Account(_)
+            | Node::Consent(_)
+            | Node::Property(_)
+            | Node::EventTime
+            | Node::Entry(_)
+            | Node::EntryTime
+            | Node::Score(_)
+            | Node::Segment(_)
+            | Node::Now
+            | Node::Stage
+            | Node::Aggregate(_) => Vec::new(),
+            Node::Lookup { key, .. } => vec![key],
+            Node::Not(x) | Node::Neg(x) | Node::Matches(x, _) | Node::IsKnown(x, _) => vec![x],
+            Node::And(a, b)
+            | Node::Or(a, b)
+            | Node::Cmp(_, a, b)
+            | Node::Arith(_, a, b)
+            | Node::Default(a, b)
+            | Node::Text(_, a, b) => vec![a, b],
+            Node::Between(x, lo, hi) => vec![x, lo, hi],
+            Node::InList { operand, list, .. } => {
+                std::iter::once(&**operand).chain(list.iter()).collect()
+            }
+            Node::Call(_, args) => args.iter().collect(),
+        }
+    }
+}
+
 /// Where a value comes from in an incoming record.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Slot {
