@@ -118,7 +118,7 @@ fn create(path: &PathBuf) -> Result<BufWriter<File>, (u8, String)> {
 }
 
 /// Runs the command; `default_folder` is set to the run's folder under `.maclc/runs/` once it
-/// is opened, and cleared once the run has removed it.
+/// is opened, for `run` to remove when this returns.
 fn run_inner(args: &Args, default_folder: &mut Option<PathBuf>) -> Result<u8, (u8, String)> {
     let until = match &args.until {
         None => None,
@@ -190,30 +190,22 @@ fn run_inner(args: &Args, default_folder: &mut Option<PathBuf>) -> Result<u8, (u
     write_outputs(args, &ir, &output)?;
     let summary = summary_text(&ir, &read.summary, &output);
     let kept_store = store.as_ref().is_some_and(|s| s.temporary.is_none());
-    match store {
-        None => {}
-        // The outputs are in place: the default folder has done its job (a stop before this
-        // line resumes from the last checkpoint and writes the same outputs again).
-        Some(OpenStore {
-            store,
-            temporary: Some(folder),
-            ..
-        }) => {
-            drop(store);
-            remove_run_folder(&folder);
-            *default_folder = None;
-        }
-        Some(OpenStore {
-            store,
-            temporary: None,
-            ..
-        }) => store
+    // A kept store (`--state DIR`) records the run's end. A default folder has done its job
+    // once the outputs are in place: `run` removes it when this returns and the store is closed
+    // (a stop before then resumes from the last checkpoint and writes the same outputs again).
+    if let Some(OpenStore {
+        store,
+        temporary: None,
+        ..
+    }) = store
+    {
+        store
             .finish(
                 &output.contacts,
                 &round_robin_cursors(&ir, &output),
                 &summary,
             )
-            .map_err(|e| (EXIT_FAILURE, e.0))?,
+            .map_err(|e| (EXIT_FAILURE, e.0))?;
     }
     eprint!("{summary}");
     eprint!(
@@ -1004,32 +996,24 @@ fn write_outputs(
         };
         // A device or a pipe (`/dev/null`, `/dev/stdout`, a FIFO) is written in place: renaming
         // a file over it would replace the device itself, and it cannot be half-written anyway.
-        if is_special_file(path) {
-            let file = File::options().write(true).open(path).map_err(|e| {
-                (
-                    EXIT_USAGE,
-                    format!("cannot open `{}`: {e}", project::display_name(path)),
-                )
-            })?;
-            let mut out = BufWriter::new(file);
-            for line in lines {
-                writeln!(out, "{line}").map_err(error)?;
-                step();
-            }
-            out.flush().map_err(error)?;
-            continue;
-        }
-        let mut name = path.clone().into_os_string();
-        name.push(".maclc-tmp");
-        let temporary = PathBuf::from(name);
-        let mut out = create(&temporary)?;
+        let in_place = is_special_file(path);
+        let target = if in_place {
+            path.clone()
+        } else {
+            let mut name = path.clone().into_os_string();
+            name.push(".maclc-tmp");
+            PathBuf::from(name)
+        };
+        let mut out = create(&target)?;
         for line in lines {
             writeln!(out, "{line}").map_err(error)?;
             step();
         }
         out.flush().map_err(error)?;
-        out.get_ref().sync_data().map_err(error)?;
-        written.push((temporary, path));
+        if !in_place {
+            sync_data(out.get_ref()).map_err(error)?;
+            written.push((target, path));
+        }
     }
     for (temporary, path) in written {
         std::fs::rename(&temporary, path).map_err(|e| {
