@@ -633,6 +633,35 @@ fn a_default_run_twice_writes_its_outputs_twice() {
     assert_eq!(run_folders(&cwd).len(), 1, "a failed run left its folder");
 }
 
+/// Progress in the default folder that cannot be read (damaged, or kept by another version of
+/// maclc) is only a head start: the run says so once and starts over by itself, so the warning
+/// does not tell the user to add `--fresh`, which would do what the run already does.
+#[test]
+fn a_damaged_default_store_starts_over_without_asking_for_fresh() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let project = support::r1_with_actions(tmp.path());
+    let events = support::repo_root().join(EVENTS);
+    let expected = clean(tmp.path(), &project, &events);
+    let cwd = tmp.path().join("cwd");
+    let out = Outputs::new(cwd.join("out"));
+    let args = out.default_args(&project, &events);
+    assert!(!maclc_in(&cwd, &args, Some("checkpoint:2")).status.success());
+    let folder = run_folders(&cwd).remove(0);
+    std::fs::write(folder.join("maclc-state.redb"), b"not a store at all")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let output = maclc_in(&cwd, &args, None);
+    let err = stderr(&output);
+    assert!(output.status.success(), "{err}");
+    let warnings: Vec<&str> = err.lines().filter(|l| l.starts_with("warning")).collect();
+    assert_eq!(warnings.len(), 1, "{err}");
+    assert!(warnings[0].ends_with("; this run starts over"), "{err}");
+    assert!(warnings[0].contains("maclc-state.redb"), "{err}");
+    assert!(!err.contains("--fresh"), "{err}");
+    assert!(!err.contains("resum"), "{err}");
+    assert_same(&expected, &out.read(), "after a damaged store");
+    assert!(!cwd.join(".maclc").exists(), "{:?}", run_folders(&cwd));
+}
+
 /// `--no-state` writes nothing but the outputs (there is no checkpoint to stop at), and
 /// events from a pipe run in memory without a word.
 #[test]

@@ -45,11 +45,41 @@ const CONTACTS: TableDefinition<&str, &[u8]> = TableDefinition::new("contacts");
 
 /// A problem with the store, in plain words (with how to fix it where there is a fix).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoreError(pub String);
+pub struct StoreError {
+    problem: String,
+    /// What the user can do about it, when the caller cannot do it for them.
+    help: Option<&'static str>,
+}
+
+impl StoreError {
+    fn new(problem: String) -> StoreError {
+        StoreError {
+            problem,
+            help: None,
+        }
+    }
+
+    fn with_help(problem: String, help: &'static str) -> StoreError {
+        StoreError {
+            problem,
+            help: Some(help),
+        }
+    }
+
+    /// What is wrong, without the advice: for a caller that takes the advice itself (a run in
+    /// its default folder starts over on its own, so "add `--fresh`" would mislead).
+    pub fn problem(&self) -> &str {
+        &self.problem
+    }
+}
 
 impl std::fmt::Display for StoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.problem)?;
+        match self.help {
+            Some(help) => write!(f, "; {help}"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -135,7 +165,7 @@ impl RunStore {
     /// first.
     pub fn open(dir: &Path, fresh: bool) -> Result<RunStore, StoreError> {
         RunStore::open_unless_busy(dir, fresh)?.ok_or_else(|| {
-            StoreError(format!(
+            StoreError::new(format!(
                 "the state folder `{}` is in use by another `maclc run`; wait for it to end or give this run its own `--state` folder",
                 dir.display()
             ))
@@ -146,13 +176,13 @@ impl RunStore {
     /// held), so that a caller with somewhere else to keep the progress can go on without it.
     pub fn open_unless_busy(dir: &Path, fresh: bool) -> Result<Option<RunStore>, StoreError> {
         if dir.exists() && !dir.is_dir() {
-            return Err(StoreError(format!(
+            return Err(StoreError::new(format!(
                 "`--state {}` is a file; it must be a folder (it is created if it does not exist)",
                 dir.display()
             )));
         }
         std::fs::create_dir_all(dir).map_err(|e| {
-            StoreError(format!(
+            StoreError::new(format!(
                 "cannot create the state folder `{}`: {e}",
                 dir.display()
             ))
@@ -160,7 +190,7 @@ impl RunStore {
         let file = dir.join(STORE_FILE);
         if fresh && file.exists() {
             std::fs::remove_file(&file).map_err(|e| {
-                StoreError(format!(
+                StoreError::new(format!(
                     "cannot remove the earlier state `{}` for `--fresh`: {e}",
                     file.display()
                 ))
@@ -172,7 +202,7 @@ impl RunStore {
             // (the next run finds no store, removes the leftover and starts again).
             let new = dir.join(format!("{STORE_FILE}.new"));
             let cannot = |e: &dyn std::fmt::Display| {
-                StoreError(format!("cannot create the state `{}`: {e}", file.display()))
+                StoreError::new(format!("cannot create the state `{}`: {e}", file.display()))
             };
             if new.exists() {
                 std::fs::remove_file(&new).map_err(|e| cannot(&e))?;
@@ -185,27 +215,30 @@ impl RunStore {
             Ok(db) => db,
             Err(redb::DatabaseError::DatabaseAlreadyOpen) => return Ok(None),
             Err(e) => {
-                return Err(StoreError(format!(
-                    "cannot open the state `{}`: {e}; if it is damaged, add `--fresh` to start this run over",
-                    file.display()
-                )))
+                return Err(StoreError::with_help(
+                    format!("cannot open the state `{}`: {e}", file.display()),
+                    "if it is damaged, add `--fresh` to start this run over",
+                ))
             }
         };
         Ok(Some(RunStore { db, file }))
     }
 
     fn error(&self, what: &str, e: impl std::fmt::Display) -> StoreError {
-        StoreError(format!(
+        StoreError::new(format!(
             "the state `{}` could not be {what}: {e}",
             self.file.display()
         ))
     }
 
     fn damaged(&self) -> StoreError {
-        StoreError(format!(
-            "the state `{}` is damaged or was written by another version of maclc; add `--fresh` to start this run over",
-            self.file.display()
-        ))
+        StoreError::with_help(
+            format!(
+                "the state `{}` is damaged or was written by another version of maclc",
+                self.file.display()
+            ),
+            "add `--fresh` to start this run over",
+        )
     }
 
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
@@ -259,11 +292,14 @@ impl RunStore {
                     format!("{name} was `{was}`, is now `{now}`")
                 })
                 .collect();
-            return Err(StoreError(format!(
-                "the state in `{}` belongs to another run ({}); give this run a fresh `--state` folder, or add `--fresh` to start over in this one",
-                self.file.parent().unwrap_or(&self.file).display(),
-                differs.join("; ")
-            )));
+            return Err(StoreError::with_help(
+                format!(
+                    "the state in `{}` belongs to another run ({})",
+                    self.file.parent().unwrap_or(&self.file).display(),
+                    differs.join("; ")
+                ),
+                "give this run a fresh `--state` folder, or add `--fresh` to start over in this one",
+            ));
         }
         if let Some(summary) = self.meta("finished")? {
             return Ok(Status::Finished {

@@ -205,7 +205,7 @@ fn run_inner(args: &Args, default_folder: &mut Option<PathBuf>) -> Result<u8, (u
                 &round_robin_cursors(&ir, &output),
                 &summary,
             )
-            .map_err(|e| (EXIT_FAILURE, e.0))?;
+            .map_err(|e| (EXIT_FAILURE, e.to_string()))?;
     }
     eprint!("{summary}");
     eprint!(
@@ -491,8 +491,10 @@ fn open_store(args: &Args, program_hash: u64) -> Result<Option<OpenStore>, (u8, 
             ),
         ));
     }
-    let store = RunStore::open(dir, args.fresh).map_err(|e| (EXIT_FAILURE, e.0))?;
-    let status = store.begin(&fingerprint).map_err(|e| (EXIT_USAGE, e.0))?;
+    let store = RunStore::open(dir, args.fresh).map_err(|e| (EXIT_FAILURE, e.to_string()))?;
+    let status = store
+        .begin(&fingerprint)
+        .map_err(|e| (EXIT_USAGE, e.to_string()))?;
     Ok(Some(OpenStore {
         store,
         status,
@@ -558,10 +560,10 @@ fn open_default_store(args: &Args, fingerprint: &str) -> Option<OpenStore> {
             // The progress left there cannot be used (damaged, or kept by another version of
             // maclc): it is only a head start, so the run starts over in the same folder.
             Err(e) if !fresh => {
-                eprintln!("warning: {e}; this run starts over");
+                eprintln!("warning: {}; this run starts over", e.problem());
                 fresh = true;
             }
-            Err(e) => return in_memory(e.0),
+            Err(e) => return in_memory(e.to_string()),
         }
     }
 }
@@ -615,7 +617,10 @@ fn finished_already(
             .map_or_else(String::new, |p| project::display_name(p))
     );
     if let Some(id) = &args.explain {
-        match store.contact(id).map_err(|e| (EXIT_FAILURE, e.0))? {
+        match store
+            .contact(id)
+            .map_err(|e| (EXIT_FAILURE, e.to_string()))?
+        {
             Some(contact) => {
                 if let Some((program, sources)) = checked {
                     print!("{}", explain(ir, program, sources, &contact));
@@ -710,7 +715,7 @@ fn read_events(
                 folder.display()
             ),
         }
-        for batch in store.batches().map_err(|e| (EXIT_FAILURE, e.0))? {
+        for batch in store.batches().map_err(|e| (EXIT_FAILURE, e.to_string()))? {
             for line in batch.first_line..batch.first_line + batch.lines {
                 match lines.reread(batch.is_accepted(line)).map_err(changed)? {
                     Some(Some(record)) => engine.push(record),
@@ -929,7 +934,7 @@ fn commit<R: std::io::BufRead>(
     checkpoint.input_done = input_done;
     store
         .checkpoint(checkpoint, batch)
-        .map_err(|e| (EXIT_FAILURE, e.0))?;
+        .map_err(|e| (EXIT_FAILURE, e.to_string()))?;
     if CrashAt::from_env() == CrashAt::Checkpoint(checkpoint.batches) {
         CrashAt::now();
     }
