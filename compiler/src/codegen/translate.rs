@@ -136,7 +136,10 @@ pub(super) struct FunctionTranslator<'a> {
     helpers: HelperRefs,
     options: Options,
     /// How many `branch` arms the code being emitted is inside: at 0 it runs on every path
-    /// through the function, so what it computes dominates all code emitted after it.
+    /// through the function, so what it computes dominates all code emitted after it. Every
+    /// block but the entry is made by `branch`, which keeps this count: a new `translate_*`
+    /// that made its own blocks would have to keep it too (Cranelift's verifier, on in debug
+    /// builds, rejects a value used where it does not dominate).
     depth: u32,
     /// Slot reads (the context word of the slice, the index, the type) emitted at depth 0:
     /// the rules of one event reading the same property share one bounds check, tag check
