@@ -945,17 +945,21 @@ fn score_event(
     if let Some(ctx) = &mut ctx {
         ctx.set_event(properties, ts);
     }
+    // The event's chunks as native code evaluates them, one per chunk of rules (none without).
+    let chunks = native.map_or(&[][..], |n| n.event(index));
     for (c, chunk) in rules.chunks(RULES_PER_CHUNK).enumerate() {
-        let mask = match (native, &ctx) {
-            (Some(native), Some(ctx)) => native.eval(ctx, index, c, || {
+        let may_hold = match (chunks.get(c), &ctx) {
+            (Some(code), Some(ctx)) => code.may_hold(ctx, || {
                 scope(ir, state, &[], &state.segments, Some((properties, ts)), ts)
             }),
-            _ => None,
+            _ => crate::jit::MayHold {
+                rules: u64::MAX >> (RULES_PER_CHUNK - chunk.len()),
+                native: 0,
+            },
         };
-        let (answered, holds) = mask.map_or((0, 0), |m| (m.native, m.holds));
-        let all = u64::MAX >> (RULES_PER_CHUNK - chunk.len());
+        let answered = may_hold.native;
         // Every rule but those native code found false, lowest bit (first rule) first.
-        let mut todo = all & !(answered & !holds);
+        let mut todo = may_hold.rules;
         while todo != 0 {
             let i = todo.trailing_zeros() as usize;
             todo &= todo - 1;

@@ -10,9 +10,11 @@
 //!   the engine's `apply_events` finds the program's functions once per record
 //!   ([`with_score_rules`]: a `Vec` by event, no hashing), builds a [`RuleCtx`] of the contact's
 //!   fields without a `Scope` (a caller holding it longer, like the benchmark, sets only its
-//!   event fields per event), calls
-//!   [`ScoreRules::eval`] once per chunk, and applies points, limits, bounds and provenance in
-//!   Rust for the set bits in rule order. A rule whose condition reads a score is left out of the mask (the
+//!   event fields per event), takes the event's [`ScoreRuleChunk`]s with one lookup
+//!   ([`ScoreRules::event`]), calls [`ScoreRuleChunk::may_hold`] once per chunk — the code
+//!   returns the rules that may hold, its own rules found true and the others set, nothing
+//!   left to mask — and applies points, limits, bounds and provenance in Rust for the set
+//!   bits in rule order. A rule whose condition reads a score is left out of the mask (the
 //!   rules before it in the same event may change that score): the engine evaluates it alone.
 //! - **Every other condition** gets its own function, in a table keyed by the condition's
 //!   address in the IR (an open-addressing probe); while [`Jit::run`] makes the table current
@@ -156,17 +158,74 @@ type ScoreRulesFn = unsafe extern "C" fn(*const Ctx) -> u64;
 /// Rules per chunk of an event's score rules: one bit each in a `u64`.
 pub const RULES_PER_CHUNK: usize = 64;
 
-/// Up to [`RULES_PER_CHUNK`] consecutive score rules of one event, as native code evaluates them.
+/// Up to [`RULES_PER_CHUNK`] consecutive score rules of one event, as native code evaluates
+/// them: what the engine's loop over an event's rules needs, found with one lookup per event
+/// ([`ScoreRules::event`]).
 #[derive(Debug, Clone, Copy)]
-struct ScoreRuleChunk {
+pub struct ScoreRuleChunk {
+    /// The program the code was compiled from: a `Scope` handed to it must be of this IR.
+    ir: *const Ir,
     /// The rules whose bit `f` computes; the others are evaluated alone, in rule order (no
     /// condition, a condition the backend could not compile, or one that reads scores, which
     /// the rules before it in the same event may change).
     native: u64,
+    /// The rules that may hold when native code decides none: every rule of the chunk.
+    all: u64,
     /// Whether the code may call back into the `Scope` (an aggregate, an account score, a table
     /// lookup): then the call needs one, built for it.
     needs_scope: bool,
-    f: ScoreRulesFn,
+    /// Returns the rules that may hold: the native rules that hold and every other rule of the
+    /// chunk (`all & !native`, a constant of the code). `None`: no rule of the chunk is native.
+    f: Option<ScoreRulesFn>,
+}
+
+/// The rules of a chunk that may hold, from [`ScoreRuleChunk::may_hold`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MayHold {
+    /// Bit `i` set when rule `i` of the chunk may hold: native code found it true, or does not
+    /// decide it.
+    pub rules: u64,
+    /// The rules native code decided: a rule of `rules` outside these is the caller's to
+    /// evaluate, alone, in its turn.
+    pub native: u64,
+}
+
+impl ScoreRuleChunk {
+    /// The rules of the chunk that may hold for the event `ctx` was last set to (see
+    /// [`RuleCtx::set_event`]): one call of the chunk's code, which returns them with nothing
+    /// left to mask. `scope` is called only when the code calls back into a `Scope` (an
+    /// aggregate, an account score, a table lookup): it must describe the same contact and
+    /// event as `ctx` (one of another program gets no native answer: every rule may hold).
+    #[inline]
+    pub fn may_hold<'s>(&self, ctx: &RuleCtx<'_>, scope: impl FnOnce() -> Scope<'s>) -> MayHold {
+        let undecided = MayHold {
+            rules: self.all,
+            native: 0,
+        };
+        let Some(f) = self.f else {
+            return undecided;
+        };
+        let rules = if self.needs_scope {
+            let scope = scope();
+            if !std::ptr::eq(self.ir, scope.ir) {
+                return undecided;
+            }
+            let mut with_scope = ctx.ctx;
+            with_scope.scope = (&scope as *const Scope<'_>).cast();
+            // SAFETY: as below, and `with_scope.scope` points at `scope`, alive for the call.
+            unsafe { f(&with_scope) }
+        } else {
+            // SAFETY: `f` is the code of this chunk of its IR's rules (the table's `Jit`
+            // borrows the IR). It reads `ctx`'s slices below their lengths — `RuleCtx` borrows
+            // them for its lifetime — and, as it calls back into no `Scope`, never reads the
+            // null `scope`.
+            unsafe { f(&ctx.ctx) }
+        };
+        MayHold {
+            rules,
+            native: self.native,
+        }
+    }
 }
 
 /// Which score rules of one chunk hold, as far as native code answers.
@@ -211,9 +270,10 @@ struct Table {
     /// key 0 is an empty slot, as no `Expr` lives at address 0).
     slots: Vec<(usize, Option<ConditionFn>)>,
     /// Every event's chunks of [`RULES_PER_CHUNK`] score rules, event after event
-    /// ([`Ir::rules_by_event`] order): event `e`'s are `chunk_start[e]..chunk_start[e + 1]`.
-    chunks: Vec<Option<ScoreRuleChunk>>,
-    chunk_start: Vec<u32>,
+    /// ([`Ir::rules_by_event`] order), one per chunk of the event's rules.
+    chunks: Vec<ScoreRuleChunk>,
+    /// Event `e`'s chunks: `chunks[event_chunks[e].0..event_chunks[e].1]` (one load per event).
+    event_chunks: Vec<(u32, u32)>,
 }
 
 impl Table {
@@ -225,7 +285,7 @@ impl Table {
             shift,
             slots: vec![(0, None); size],
             chunks: Vec::new(),
-            chunk_start: vec![0],
+            event_chunks: Vec::new(),
         };
         for (key, f) in entries {
             let mut i = table.home(key);
@@ -241,16 +301,25 @@ impl Table {
         ((key as u64 >> 3).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> self.shift) as usize
     }
 
-    /// Chunk `chunk` of event `event`'s score rules: two loads and a compare, no hashing.
+    /// Event `event`'s chunks of score rules, one per chunk of [`RULES_PER_CHUNK`] of its
+    /// rules (none for an unknown event).
+    #[inline]
+    fn event_chunks(&self, event: usize) -> &[ScoreRuleChunk] {
+        let Some(&(start, end)) = self.event_chunks.get(event) else {
+            return &[];
+        };
+        self.chunks
+            .get(start as usize..end as usize)
+            .unwrap_or_default()
+    }
+
+    /// Chunk `chunk` of event `event`'s score rules, when native code decides one of them.
     #[inline]
     fn chunk(&self, event: usize, chunk: usize) -> Option<ScoreRuleChunk> {
-        let start = *self.chunk_start.get(event)? as usize;
-        let end = *self.chunk_start.get(event + 1)? as usize;
-        let i = start + chunk;
-        if i >= end {
-            return None;
-        }
-        *self.chunks.get(i)?
+        self.event_chunks(event)
+            .get(chunk)
+            .copied()
+            .filter(|c| c.f.is_some())
     }
 
     fn get(&self, key: usize) -> Option<ConditionFn> {
@@ -476,25 +545,38 @@ impl<'ir> Jit<'ir> {
             .finalize_definitions()
             .map_err(|e| JitError(e.to_string()))?;
         let mut chunks = Vec::new();
-        let mut chunk_start = vec![0u32];
-        for event in score_rules {
-            for chunk in event {
-                chunks.push(chunk.map(|(native, needs_scope, id)| {
-                    let code = module.get_finalized_function(id);
-                    // SAFETY: `id` was defined by `compile_score_rules` with the signature
-                    // `extern "C" fn(*const Ctx) -> u64` and the module is finalised, so `code`
-                    // points at that function.
-                    let f = unsafe { std::mem::transmute::<*const u8, ScoreRulesFn>(code) };
-                    ScoreRuleChunk {
-                        native,
-                        needs_scope,
-                        f,
+        let mut event_chunks = Vec::new();
+        let too_many = || JitError("too many score rules for one program".into());
+        for (event, rules) in score_rules.into_iter().zip(&ir.rules_by_event) {
+            let start = u32::try_from(chunks.len()).map_err(|_| too_many())?;
+            for (chunk, rules) in event.into_iter().zip(rules.chunks(RULES_PER_CHUNK)) {
+                let all = u64::MAX >> (RULES_PER_CHUNK - rules.len());
+                chunks.push(match chunk {
+                    Some((native, needs_scope, id)) => {
+                        let code = module.get_finalized_function(id);
+                        // SAFETY: `id` was defined by `compile_score_rules` with the signature
+                        // `extern "C" fn(*const Ctx) -> u64` and the module is finalised, so
+                        // `code` points at that function.
+                        let f = unsafe { std::mem::transmute::<*const u8, ScoreRulesFn>(code) };
+                        ScoreRuleChunk {
+                            ir,
+                            native,
+                            all,
+                            needs_scope,
+                            f: Some(f),
+                        }
                     }
-                }));
+                    None => ScoreRuleChunk {
+                        ir,
+                        native: 0,
+                        all,
+                        needs_scope: false,
+                        f: None,
+                    },
+                });
             }
-            let end = u32::try_from(chunks.len())
-                .map_err(|_| JitError("too many score rules for one program".into()))?;
-            chunk_start.push(end);
+            let end = u32::try_from(chunks.len()).map_err(|_| too_many())?;
+            event_chunks.push((start, end));
         }
         let entries: Vec<(usize, ConditionFn)> = compiled
             .into_iter()
@@ -509,7 +591,7 @@ impl<'ir> Jit<'ir> {
             .collect();
         let mut table = Table::new(ir, entries);
         table.chunks = chunks;
-        table.chunk_start = chunk_start;
+        table.event_chunks = event_chunks;
         Ok(Jit {
             ir,
             module: Some(module),
@@ -627,12 +709,17 @@ impl Batch<'_> {
         if conditions.is_empty() {
             return None;
         }
-        let t = Instant::now();
-        let result = self
-            .codegen
-            .compile_score_rules(self.module, ir, &conditions);
-        let share = t.elapsed() / conditions.len() as u32;
         let mask = |cs: &[(u32, &Expr)]| cs.iter().fold(0u64, |m, (bit, _)| m | 1 << bit);
+        // The rules the engine decides itself come back set: they may hold.
+        let all = u64::MAX >> (RULES_PER_CHUNK - chunk.len());
+        let t = Instant::now();
+        let result = self.codegen.compile_score_rules(
+            self.module,
+            ir,
+            &conditions,
+            all & !mask(&conditions),
+        );
+        let share = t.elapsed() / conditions.len() as u32;
         let scope = |cs: &[(u32, &Expr)]| cs.iter().any(|(_, c)| needs_scope(c));
         if let Ok(id) = result {
             for (_, c) in &conditions {
@@ -660,7 +747,7 @@ impl Batch<'_> {
         // Should this fail too, the good ones still run natively, each through its own function.
         let id = self
             .codegen
-            .compile_score_rules(self.module, ir, &good)
+            .compile_score_rules(self.module, ir, &good, all & !mask(&good))
             .ok()?;
         Some((mask(&good), scope(&good), id))
     }
@@ -700,11 +787,21 @@ fn needs_scope(e: &Expr) -> bool {
 fn host_isa() -> Result<cranelift_codegen::isa::OwnedTargetIsa, JitError> {
     use cranelift_codegen::settings::{self, Configurable};
     let mut flags = settings::builder();
-    // The JIT's own requirements (cranelift-jit sets the same), and optimised code.
+    // The JIT's own requirements (cranelift-jit sets the same), and optimised code. Measured
+    // on R1 (docs/performance.md, "Native code"): Cranelift's IR verifier is a third of the
+    // compile time, so it runs in debug builds (every test) only; `single_pass` register
+    // allocation and `opt_level` `none` compile faster but make the rule kernel slower.
+    let verifier = if cfg!(debug_assertions) {
+        "true"
+    } else {
+        "false"
+    };
     for (name, value) in [
         ("use_colocated_libcalls", "false"),
         ("is_pic", "false"),
         ("opt_level", "speed"),
+        ("regalloc_algorithm", "backtracking"),
+        ("enable_verifier", verifier),
     ] {
         flags
             .set(name, value)
@@ -761,11 +858,12 @@ fn table_score_rules(
         return None;
     }
     let c = table.chunk(event, chunk)?;
+    let f = c.f?;
     let ctx = Ctx::new(scope);
-    // SAFETY: `c.f` is the code of this chunk of this IR's rules (the `Jit` borrows the IR);
+    // SAFETY: `f` is the code of this chunk of this IR's rules (the `Jit` borrows the IR);
     // like a condition's code it reads `ctx`'s slices below their lengths and calls only the
     // helpers below.
-    let holds = unsafe { (c.f)(&ctx) };
+    let holds = unsafe { f(&ctx) };
     Some(ScoreRuleMask {
         native: c.native,
         holds: holds & c.native,
@@ -796,7 +894,15 @@ pub struct ScoreRules<'t> {
     table: &'t Table,
 }
 
-impl ScoreRules<'_> {
+impl<'t> ScoreRules<'t> {
+    /// Event `event`'s score rules as native code evaluates them: one [`ScoreRuleChunk`] per
+    /// chunk of [`RULES_PER_CHUNK`] of its rules ([`Ir::rules_by_event`] order), found with
+    /// one lookup.
+    #[inline]
+    pub fn event(&self, event: usize) -> &'t [ScoreRuleChunk] {
+        self.table.event_chunks(event)
+    }
+
     /// Chunk `chunk` of event `event`'s score rules, evaluated against `ctx` (whose event is
     /// the one [`RuleCtx::set_event`] set last), or `None` when native code answers none of
     /// them. `scope` is called only when the chunk's code calls back into a `Scope` (an
@@ -810,26 +916,10 @@ impl ScoreRules<'_> {
         chunk: usize,
         scope: impl FnOnce() -> Scope<'s>,
     ) -> Option<ScoreRuleMask> {
-        let c = self.table.chunk(event, chunk)?;
-        let holds = if c.needs_scope {
-            let scope = scope();
-            if !std::ptr::eq(self.table.ir, scope.ir) {
-                return None;
-            }
-            let mut with_scope = ctx.ctx;
-            with_scope.scope = (&scope as *const Scope<'_>).cast();
-            // SAFETY: as below, and `with_scope.scope` points at `scope`, alive for the call.
-            unsafe { (c.f)(&with_scope) }
-        } else {
-            // SAFETY: `c.f` is the code of this chunk of this IR's rules (the table's `Jit`
-            // borrows the IR). It reads `ctx`'s slices below their lengths — `RuleCtx` borrows
-            // them for its lifetime — and, as it calls back into no `Scope`, never reads the
-            // null `scope`.
-            unsafe { (c.f)(&ctx.ctx) }
-        };
-        Some(ScoreRuleMask {
-            native: c.native,
-            holds: holds & c.native,
+        let m = self.table.chunk(event, chunk)?.may_hold(ctx, scope);
+        (m.native != 0).then_some(ScoreRuleMask {
+            native: m.native,
+            holds: m.rules & m.native,
         })
     }
 }

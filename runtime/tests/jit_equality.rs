@@ -630,6 +630,20 @@ fn check_score_rules_seed(base: &Ir, seed: u64) -> Result<(), TestCaseError> {
                 jit.score_rules().eval(&ctx, g.event, chunk, || event_scope),
                 jit.score_rules_native(&event_scope, g.event, chunk)
             );
+            // The engine's call: the rules that may hold, those native code does not decide
+            // set, the others exactly those `eval` finds true.
+            let code = jit.score_rules().event(g.event).get(chunk).copied();
+            prop_assert!(code.is_some(), "a chunk of native code per chunk of rules");
+            if let Some(code) = code {
+                let may_hold = code.may_hold(&ctx, || event_scope);
+                let all = u64::MAX >> (RULES_PER_CHUNK - chunk_rules.len());
+                let eval = jit.score_rules().eval(&ctx, g.event, chunk, || event_scope);
+                prop_assert_eq!(
+                    may_hold.rules,
+                    (all & !may_hold.native) | eval.map_or(0, |m| m.holds)
+                );
+                prop_assert_eq!(may_hold.native, eval.map_or(0, |m| m.native));
+            }
             let mask = jit.score_rules_native(&scope, g.event, chunk);
             let expect_native = chunk_rules
                 .iter()

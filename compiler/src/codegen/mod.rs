@@ -154,17 +154,20 @@ impl CodeGenerator {
 
     /// Compiles the conditions of one event's score rules into ONE function of `module`,
     /// `extern "C" fn(ctx: *const Ctx) -> u64`: bit `bit` of the result is set when the
-    /// condition paired with it holds (bits below 64; the caller chunks larger events). The
-    /// engine builds one context per event and calls it once instead of once per rule.
-    /// Nothing is added to the module on error.
+    /// condition paired with it holds (bits below 64; the caller chunks larger events), and
+    /// every bit of `always` is set (the rules the caller decides itself: the result is then
+    /// the rules that may hold, with no masking left to do). The engine builds one context
+    /// per event and calls it once instead of once per rule. Nothing is added to the module
+    /// on error.
     pub fn compile_score_rules<M: Module>(
         &mut self,
         module: &mut M,
         ir: &Ir,
         conditions: &[(u32, &Expr)],
+        always: u64,
     ) -> Result<FuncId, CodegenError> {
         self.compile_function(module, ir, "maclc_score_rules", types::I64, |t| {
-            t.translate_rule_mask(conditions)
+            t.translate_rule_mask(conditions, always)
         })
     }
 

@@ -135,6 +135,16 @@ pub(super) struct FunctionTranslator<'a> {
     ctx: Value,
     helpers: HelperRefs,
     options: Options,
+    /// How many `branch` arms the code being emitted is inside: at 0 it runs on every path
+    /// through the function, so what it computes dominates all code emitted after it. Every
+    /// block but the entry is made by `branch`, which keeps this count: a new `translate_*`
+    /// that made its own blocks would have to keep it too (Cranelift's verifier, on in debug
+    /// builds, rejects a value used where it does not dominate).
+    depth: u32,
+    /// Slot reads (the context word of the slice, the index, the type) emitted at depth 0:
+    /// the rules of one event reading the same property share one bounds check, tag check
+    /// and load.
+    slot_reads: Vec<((i32, u32, ValType), Tv)>,
 }
 
 /// A word of the context: aligned, valid and unchanged for the whole call, so Cranelift may
@@ -163,6 +173,8 @@ impl<'a> FunctionTranslator<'a> {
             ctx,
             helpers,
             options,
+            depth: 0,
+            slot_reads: Vec::new(),
         }
     }
 
@@ -172,11 +184,16 @@ impl<'a> FunctionTranslator<'a> {
         Ok(self.truthy(v, e.ty))
     }
 
-    /// The conditions' truths as one `i64` bit mask: bit `bit` set when its condition holds.
+    /// The conditions' truths as one `i64` bit mask: bit `bit` set when its condition holds,
+    /// and every bit of `always` set (the caller's rules that native code does not decide).
     /// Each condition is translated in turn into the same function, so the context's words
     /// are loaded and the function called once for all of them.
-    pub(super) fn translate_rule_mask(&mut self, conditions: &[(u32, &Expr)]) -> Result<Value> {
-        let mut mask = self.iconst(I64, 0);
+    pub(super) fn translate_rule_mask(
+        &mut self,
+        conditions: &[(u32, &Expr)],
+        always: u64,
+    ) -> Result<Value> {
+        let mut mask = self.iconst(I64, always as i64);
         for (bit, condition) in conditions {
             if *bit >= 64 {
                 return Err(CodegenError::Module(
@@ -286,6 +303,7 @@ impl<'a> FunctionTranslator<'a> {
             self.b.append_block_param(merge, *ty);
         }
         self.b.ins().brif(cond, then_block, &[], else_block, &[]);
+        self.depth += 1;
         self.b.switch_to_block(then_block);
         self.b.seal_block(then_block);
         let vs = then(self)?;
@@ -296,6 +314,7 @@ impl<'a> FunctionTranslator<'a> {
         let vs = els(self)?;
         let args: Vec<BlockArg> = vs.iter().map(|v| BlockArg::Value(*v)).collect();
         self.b.ins().jump(merge, &args);
+        self.depth -= 1;
         self.b.switch_to_block(merge);
         self.b.seal_block(merge);
         Ok(self.b.block_params(merge).to_vec())
@@ -370,7 +389,20 @@ impl<'a> FunctionTranslator<'a> {
 
     /// Element `index` of a `[Val]` the context points to, as a `ty` (missing when out of
     /// range or of another kind).
+    /// Read once per function when first read at depth 0 (see `slot_reads`).
     fn load_val_slot(&mut self, ptr: i32, len: i32, index: u32, ty: ValType) -> Result<Tv> {
+        let key = (ptr, index, ty);
+        if let Some((_, v)) = self.slot_reads.iter().find(|(k, _)| *k == key) {
+            return Ok(*v);
+        }
+        let v = self.read_val_slot(ptr, len, index, ty)?;
+        if self.depth == 0 {
+            self.slot_reads.push((key, v));
+        }
+        Ok(v)
+    }
+
+    fn read_val_slot(&mut self, ptr: i32, len: i32, index: u32, ty: ValType) -> Result<Tv> {
         let n = self.load_ctx(len, I64);
         let in_range = self
             .b
