@@ -14,9 +14,11 @@
 //!   [`ScoreRules::eval`] once per chunk, and applies points, limits, bounds and provenance in
 //!   Rust for the set bits in rule order. A rule whose condition reads a score is left out of the mask (the
 //!   rules before it in the same event may change that score): the engine evaluates it alone.
-//! - **Every other condition** gets its own function, in a table keyed by the condition's
-//!   address in the IR (an open-addressing probe); while [`Jit::run`] makes the table current
-//!   on this thread, `Scope::holds` calls the native function of a compiled condition.
+//! - **Every other condition** (and a score rule evaluated alone) gets its own function, in a
+//!   `Vec` indexed by its [`ConditionId`](ir::ConditionId) (numbered when the IR is lowered): while [`Jit::run`]
+//!   makes the table current on this thread, `Scope::holds` finds a condition's native function
+//!   with one bounds-checked index, no hashing, and checks that the entry was compiled from that
+//!   very condition (one pointer compare) before calling it.
 //!
 //! A condition the backend cannot compile is listed in [`Jit::fallbacks`] (reported once) and
 //! runs in the interpreter, alone.
@@ -29,7 +31,6 @@
 //! calls into generated code, the helpers generated code calls back, and freeing the code.
 
 use std::cell::Cell;
-use std::collections::{HashMap, HashSet};
 use std::ffi::c_void;
 use std::time::{Duration, Instant};
 
@@ -38,7 +39,7 @@ use cranelift_module::{default_libcall_names, FuncId};
 use maclc_compiler::codegen::layout::{self, helper};
 use maclc_compiler::codegen::{CodeGenerator, CodegenError, Options};
 use maclc_compiler::ir::{
-    ConditionIr, Expr, Ir, JourneyIr, JourneyTrigger, StepKindIr, TransitionTrigger,
+    self, ConditionIr, Expr, Ir, JourneyIr, JourneyTrigger, StepKindIr, TransitionTrigger,
 };
 
 use crate::eval::{Scope, Val, V};
@@ -200,16 +201,21 @@ impl std::fmt::Display for JitError {
     }
 }
 
-/// The table the current thread dispatches through: an open-addressing hash set keyed by the
-/// condition's address in the IR (a multiply and usually one probe: cheaper than a binary
-/// search, whose branches mispredict when rules alternate).
+/// A condition's native function, with the condition it was compiled from (its code embeds
+/// addresses inside that condition, so it answers for that one only).
+#[derive(Debug, Clone, Copy)]
+struct NativeCondition {
+    condition: *const ir::Condition,
+    f: ConditionFn,
+}
+
+/// The table the current thread dispatches through.
 #[derive(Debug)]
 struct Table {
     ir: *const Ir,
-    shift: u32,
-    /// The compiled conditions (a power of two slots, at least twice as many as conditions;
-    /// key 0 is an empty slot, as no `Expr` lives at address 0).
-    slots: Vec<(usize, Option<ConditionFn>)>,
+    /// By [`ConditionId`](ir::ConditionId): the conditions compiled to a function of their own (`None`: not
+    /// compiled, or a score rule answered by its event's function).
+    conditions: Vec<Option<NativeCondition>>,
     /// Every event's chunks of [`RULES_PER_CHUNK`] score rules, event after event
     /// ([`Ir::rules_by_event`] order): event `e`'s are `chunk_start[e]..chunk_start[e + 1]`.
     chunks: Vec<Option<ScoreRuleChunk>>,
@@ -217,30 +223,6 @@ struct Table {
 }
 
 impl Table {
-    fn new(ir: *const Ir, entries: Vec<(usize, ConditionFn)>) -> Table {
-        let size = (entries.len() * 2).next_power_of_two().max(4);
-        let shift = 64 - size.trailing_zeros();
-        let mut table = Table {
-            ir,
-            shift,
-            slots: vec![(0, None); size],
-            chunks: Vec::new(),
-            chunk_start: vec![0],
-        };
-        for (key, f) in entries {
-            let mut i = table.home(key);
-            while table.slots[i].0 != 0 {
-                i = (i + 1) & (size - 1);
-            }
-            table.slots[i] = (key, Some(f));
-        }
-        table
-    }
-
-    fn home(&self, key: usize) -> usize {
-        ((key as u64 >> 3).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> self.shift) as usize
-    }
-
     /// Chunk `chunk` of event `event`'s score rules: two loads and a compare, no hashing.
     #[inline]
     fn chunk(&self, event: usize, chunk: usize) -> Option<ScoreRuleChunk> {
@@ -253,16 +235,11 @@ impl Table {
         *self.chunks.get(i)?
     }
 
-    fn get(&self, key: usize) -> Option<ConditionFn> {
-        let mask = self.slots.len() - 1;
-        let mut i = self.home(key);
-        loop {
-            match self.slots.get(i)? {
-                (k, f) if *k == key => return *f,
-                (0, _) => return None,
-                _ => i = (i + 1) & mask,
-            }
-        }
+    /// The native function of `c`: an index by its id, and a pointer compare.
+    #[inline]
+    fn get(&self, c: &ir::Condition) -> Option<ConditionFn> {
+        let native = (*self.conditions.get(c.id.index())?)?;
+        std::ptr::eq(native.condition, c).then_some(native.f)
     }
 }
 
@@ -271,7 +248,7 @@ thread_local! {
 }
 
 /// A program's conditions as native code. Borrows the IR: the code embeds addresses of its
-/// texts and regexes and is keyed by the addresses of its expressions.
+/// texts, regexes and expressions, and is found by [`ConditionId`](ir::ConditionId).
 pub struct Jit<'ir> {
     ir: &'ir Ir,
     module: Option<JITModule>,
@@ -291,8 +268,9 @@ impl std::fmt::Debug for Jit<'_> {
     }
 }
 
-/// Every condition the engine evaluates through `Scope::holds`, with its label.
-pub fn conditions(ir: &Ir) -> Vec<(String, &Expr)> {
+/// Every condition the engine evaluates through `Scope::holds`, with its label, in program
+/// order (each [`ConditionId`](ir::ConditionId) of `ir` once).
+pub fn conditions(ir: &Ir) -> Vec<(String, &ir::Condition)> {
     let mut out = Vec::new();
     for (event, rules) in ir.rules_by_event.iter().enumerate() {
         let event_name = ir.events.get(event).map_or("", |e| e.name.as_str());
@@ -355,7 +333,7 @@ pub fn conditions(ir: &Ir) -> Vec<(String, &Expr)> {
 
 /// The conditions of a journey: its trigger's, its goals' and exits', and its steps' branches
 /// and waits.
-fn journey_conditions<'ir>(journey: &'ir JourneyIr, out: &mut Vec<(String, &'ir Expr)>) {
+fn journey_conditions<'ir>(journey: &'ir JourneyIr, out: &mut Vec<(String, &'ir ir::Condition)>) {
     let name = &journey.name;
     if let JourneyTrigger::Event {
         condition: Some(c), ..
@@ -401,14 +379,34 @@ impl<'ir> Jit<'ir> {
         Jit::compile_conditions(ir, conditions(ir))
     }
 
-    /// Compiles the given conditions over `ir` (tests and benchmarks compile their own). They
-    /// must live as long as the `Jit`: their addresses key the table, and native code may
-    /// embed them (a table lookup hands its node to the interpreter).
+    /// Compiles the given conditions over `ir` (tests and benchmarks compile their own). Their
+    /// ids must be distinct and below `ir.condition_count`; they must live as long as the
+    /// `Jit`: native code may embed addresses inside them (a table lookup hands its node to the
+    /// interpreter), so an entry answers for the very condition it was compiled from.
     pub fn compile_conditions(
         ir: &'ir Ir,
-        list: Vec<(String, &'ir Expr)>,
+        list: Vec<(String, &'ir ir::Condition)>,
     ) -> Result<Jit<'ir>, JitError> {
         let started = Instant::now();
+        let count = ir.condition_count as usize;
+        let mut listed = vec![false; count];
+        for (label, c) in &list {
+            match listed.get_mut(c.id.index()) {
+                Some(seen) if !*seen => *seen = true,
+                Some(_) => {
+                    return Err(JitError(format!(
+                        "{label} has the number of another condition ({})",
+                        c.id.0
+                    )))
+                }
+                None => {
+                    return Err(JitError(format!(
+                        "{label} is numbered {}, but the program has {count} conditions",
+                        c.id.0
+                    )))
+                }
+            }
+        }
         let mut builder = JITBuilder::with_isa(host_isa()?, default_libcall_names());
         builder.symbol(helper::VAL_TEXT, val_text as *const u8);
         builder.symbol(helper::TEXT_OP, text_op as *const u8);
@@ -424,34 +422,37 @@ impl<'ir> Jit<'ir> {
         };
         let mut codegen =
             CodeGenerator::new(&mut module, options).map_err(|e| JitError(e.to_string()))?;
-        let key = |e: &Expr| e as *const Expr as usize;
-        let listed: HashSet<usize> = list.iter().map(|(_, e)| key(e)).collect();
         // Score rule conditions that go into their event's function instead of one of their own.
-        let batched: HashSet<usize> = ir
-            .rules_by_event
-            .iter()
-            .flatten()
-            .filter_map(|rule| rule.condition.as_ref())
-            .filter(|c| listed.contains(&key(c)) && !reads_scores(ir, c, 0))
-            .map(key)
-            .collect();
-        let mut compiled: Vec<(usize, FuncId)> = Vec::new();
-        let mut outcomes: HashMap<usize, Outcome> = HashMap::new();
-        for (_, expr) in &list {
-            if batched.contains(&key(expr)) {
+        let mut batched = vec![false; count];
+        for c in ir.rules_by_event.iter().flatten() {
+            if let Some(c) = &c.condition {
+                let listed = listed.get(c.id.index()).copied().unwrap_or(false);
+                if listed && !reads_scores(ir, &c.expr, 0) {
+                    if let Some(b) = batched.get_mut(c.id.index()) {
+                        *b = true;
+                    }
+                }
+            }
+        }
+        let mut compiled: Vec<(&'ir ir::Condition, FuncId)> = Vec::new();
+        let mut outcomes: Vec<Option<Outcome>> = vec![None; count];
+        for (_, c) in &list {
+            if batched.get(c.id.index()).copied().unwrap_or(false) {
                 continue;
             }
             let t = Instant::now();
-            let result = codegen.compile_condition(&mut module, ir, expr);
+            let result = codegen.compile_condition(&mut module, ir, &c.expr);
             let compile_time = t.elapsed();
             let error = match result {
                 Ok(id) => {
-                    compiled.push((key(expr), id));
+                    compiled.push((c, id));
                     None
                 }
                 Err(e) => Some(e),
             };
-            outcomes.insert(key(expr), (compile_time, error));
+            if let Some(o) = outcomes.get_mut(c.id.index()) {
+                *o = Some((compile_time, error));
+            }
         }
         let mut batch = Batch {
             codegen: &mut codegen,
@@ -463,8 +464,12 @@ impl<'ir> Jit<'ir> {
         let score_rules = batch.compile_score_rules(ir);
         let compiled_conditions: Vec<Condition> = list
             .into_iter()
-            .map(|(label, expr)| {
-                let (compile_time, error) = outcomes.get(&key(expr)).cloned().unwrap_or_default();
+            .map(|(label, c)| {
+                let (compile_time, error) = outcomes
+                    .get(c.id.index())
+                    .cloned()
+                    .flatten()
+                    .unwrap_or_default();
                 Condition {
                     label,
                     compile_time,
@@ -496,24 +501,26 @@ impl<'ir> Jit<'ir> {
                 .map_err(|_| JitError("too many score rules for one program".into()))?;
             chunk_start.push(end);
         }
-        let entries: Vec<(usize, ConditionFn)> = compiled
-            .into_iter()
-            .map(|(key, id)| {
-                let code = module.get_finalized_function(id);
-                // SAFETY: `id` was defined by `compile_condition` with the signature
-                // `extern "C" fn(*const Ctx) -> u32` (one pointer in, one u32 out) and the
-                // module is finalised, so `code` points at that function.
-                let f = unsafe { std::mem::transmute::<*const u8, ConditionFn>(code) };
-                (key, f)
-            })
-            .collect();
-        let mut table = Table::new(ir, entries);
-        table.chunks = chunks;
-        table.chunk_start = chunk_start;
+        let mut natives: Vec<Option<NativeCondition>> = vec![None; count];
+        for (c, id) in compiled {
+            let code = module.get_finalized_function(id);
+            // SAFETY: `id` was defined by `compile_condition` with the signature
+            // `extern "C" fn(*const Ctx) -> u32` (one pointer in, one u32 out) and the
+            // module is finalised, so `code` points at that function.
+            let f = unsafe { std::mem::transmute::<*const u8, ConditionFn>(code) };
+            if let Some(slot) = natives.get_mut(c.id.index()) {
+                *slot = Some(NativeCondition { condition: c, f });
+            }
+        }
         Ok(Jit {
             ir,
             module: Some(module),
-            table,
+            table: Table {
+                ir,
+                conditions: natives,
+                chunks,
+                chunk_start,
+            },
             conditions: compiled_conditions,
             total_compile_time: started.elapsed(),
         })
@@ -550,9 +557,15 @@ impl Drop for Jit<'_> {
 }
 
 impl Jit<'_> {
-    /// The native answer for `e` in `scope`, if `e` was compiled (whether or not it runs).
-    pub fn holds_native(&self, scope: &Scope<'_>, e: &Expr) -> Option<bool> {
-        table_holds(&self.table, scope, e)
+    /// The native answer for `c` in `scope`, if `c` was compiled (whether or not it runs).
+    pub fn holds_native(&self, scope: &Scope<'_>, c: &ir::Condition) -> Option<bool> {
+        table_holds(&self.table, scope, c)
+    }
+
+    /// Whether `c` has a native function of its own, found by its id (tests: every condition
+    /// not answered by its event's score-rule function has one).
+    pub fn has_native(&self, c: &ir::Condition) -> bool {
+        self.table.get(c).is_some()
     }
 
     /// Chunk `chunk` of event `event`'s score rules as this program's native code evaluates
@@ -582,23 +595,24 @@ impl Jit<'_> {
 type Outcome = (Duration, Option<CodegenError>);
 
 /// What compiling the score rules' functions needs and adds to.
-struct Batch<'a> {
+struct Batch<'a, 'ir> {
     codegen: &'a mut CodeGenerator,
     module: &'a mut JITModule,
-    /// The conditions that go into their event's function (listed, reading no score).
-    batched: &'a HashSet<usize>,
+    /// By condition id, those that go into their event's function (listed, reading no score).
+    batched: &'a [bool],
     /// Conditions compiled alone (a chunk whose function failed puts its good ones here).
-    compiled: &'a mut Vec<(usize, FuncId)>,
-    outcomes: &'a mut HashMap<usize, Outcome>,
+    compiled: &'a mut Vec<(&'ir ir::Condition, FuncId)>,
+    /// By condition id.
+    outcomes: &'a mut Vec<Option<Outcome>>,
 }
 
-impl Batch<'_> {
+impl<'ir> Batch<'_, 'ir> {
     /// One function per chunk of every event's score rules (see [`ScoreRuleChunk`]), over its
     /// batched conditions; each is reported with its share of the function's compile time. When
     /// Cranelift rejects a chunk's function, each of its conditions is compiled alone, to report
     /// the ones that fail (they run in the interpreter), and the function is built again from
     /// the others. Functions are defined in the module, not yet finalised.
-    fn compile_score_rules(&mut self, ir: &Ir) -> Vec<Vec<Option<(u64, bool, FuncId)>>> {
+    fn compile_score_rules(&mut self, ir: &'ir Ir) -> Vec<Vec<Option<(u64, bool, FuncId)>>> {
         ir.rules_by_event
             .iter()
             .map(|rules| {
@@ -612,47 +626,54 @@ impl Batch<'_> {
 
     fn compile_chunk(
         &mut self,
-        ir: &Ir,
-        chunk: &[maclc_compiler::ir::EventRule],
+        ir: &'ir Ir,
+        chunk: &'ir [maclc_compiler::ir::EventRule],
     ) -> Option<(u64, bool, FuncId)> {
-        let key = |e: &Expr| e as *const Expr as usize;
-        let conditions: Vec<(u32, &Expr)> = chunk
+        let conditions: Vec<(u32, &'ir ir::Condition)> = chunk
             .iter()
             .enumerate()
             .filter_map(|(bit, rule)| {
                 let c = rule.condition.as_ref()?;
-                self.batched.contains(&key(c)).then_some((bit as u32, c))
+                let batched = self.batched.get(c.id.index()).copied().unwrap_or(false);
+                batched.then_some((bit as u32, c))
             })
             .collect();
         if conditions.is_empty() {
             return None;
         }
+        let exprs = |cs: &[(u32, &'ir ir::Condition)]| -> Vec<(u32, &'ir Expr)> {
+            cs.iter().map(|(bit, c)| (*bit, &c.expr)).collect()
+        };
         let t = Instant::now();
         let result = self
             .codegen
-            .compile_score_rules(self.module, ir, &conditions);
+            .compile_score_rules(self.module, ir, &exprs(&conditions));
         let share = t.elapsed() / conditions.len() as u32;
-        let mask = |cs: &[(u32, &Expr)]| cs.iter().fold(0u64, |m, (bit, _)| m | 1 << bit);
-        let scope = |cs: &[(u32, &Expr)]| cs.iter().any(|(_, c)| needs_scope(c));
+        let mask = |cs: &[(u32, &ir::Condition)]| cs.iter().fold(0u64, |m, (bit, _)| m | 1 << bit);
+        let scope = |cs: &[(u32, &ir::Condition)]| cs.iter().any(|(_, c)| needs_scope(&c.expr));
         if let Ok(id) = result {
             for (_, c) in &conditions {
-                self.outcomes.insert(key(c), (share, None));
+                if let Some(o) = self.outcomes.get_mut(c.id.index()) {
+                    *o = Some((share, None));
+                }
             }
             return Some((mask(&conditions), scope(&conditions), id));
         }
         let mut good = Vec::new();
         for (bit, c) in conditions {
             let t = Instant::now();
-            let result = self.codegen.compile_condition(self.module, ir, c);
+            let result = self.codegen.compile_condition(self.module, ir, &c.expr);
             let error = match result {
                 Ok(id) => {
-                    self.compiled.push((key(c), id));
+                    self.compiled.push((c, id));
                     good.push((bit, c));
                     None
                 }
                 Err(e) => Some(e),
             };
-            self.outcomes.insert(key(c), (t.elapsed(), error));
+            if let Some(o) = self.outcomes.get_mut(c.id.index()) {
+                *o = Some((t.elapsed(), error));
+            }
         }
         if good.is_empty() {
             return None;
@@ -660,7 +681,7 @@ impl Batch<'_> {
         // Should this fail too, the good ones still run natively, each through its own function.
         let id = self
             .codegen
-            .compile_score_rules(self.module, ir, &good)
+            .compile_score_rules(self.module, ir, &exprs(&good))
             .ok()?;
         Some((mask(&good), scope(&good), id))
     }
@@ -680,7 +701,7 @@ fn reads_scores(ir: &Ir, e: &Expr, depth: u32) -> bool {
             .aggregates
             .get(a.0 as usize)
             .and_then(|agg| agg.condition.as_ref())
-            .is_some_and(|c| reads_scores(ir, c, depth + 1)),
+            .is_some_and(|c| reads_scores(ir, &c.expr, depth + 1)),
         _ => e.children().into_iter().any(|x| reads_scores(ir, x, depth)),
     }
 }
@@ -740,15 +761,15 @@ fn text_words() -> Option<(i32, i32)> {
     }
 }
 
-/// The native answer for `e`, when the active program compiled it.
-pub(crate) fn holds(scope: &Scope<'_>, e: &Expr) -> Option<bool> {
+/// The native answer for `c`, when the active program compiled it.
+pub(crate) fn holds(scope: &Scope<'_>, c: &ir::Condition) -> Option<bool> {
     let table = ACTIVE.with(Cell::get);
     if table.is_null() {
         return None;
     }
     // SAFETY: `Jit::run` set this pointer to its own table and restores the previous one
     // before it returns (also when unwinding), and `run` borrows the `Jit`: it is alive.
-    table_holds(unsafe { &*table }, scope, e)
+    table_holds(unsafe { &*table }, scope, c)
 }
 
 fn table_score_rules(
@@ -897,15 +918,14 @@ impl<'a> RuleCtx<'a> {
     }
 }
 
-fn table_holds(table: &Table, scope: &Scope<'_>, e: &Expr) -> Option<bool> {
+fn table_holds(table: &Table, scope: &Scope<'_>, c: &ir::Condition) -> Option<bool> {
     if !std::ptr::eq(table.ir, scope.ir) {
         return None;
     }
-    let key = e as *const Expr as usize;
-    let f = table.get(key)?;
+    let f = table.get(c)?;
     let ctx = Ctx::new(scope);
-    // SAFETY: `f` is the code of this very expression of this IR (same addresses; the `Jit`
-    // borrows the IR, so it has not changed). It reads the slices in `ctx` only below their
+    // SAFETY: `f` is the code of this very condition of this IR (`Table::get` compared its
+    // address; the `Jit` borrows the IR, so it has not changed). It reads the slices in `ctx` only below their
     // lengths, reads `Val`s by the checked layout, and calls only the helpers below.
     Some(unsafe { f(&ctx) } != 0)
 }

@@ -153,9 +153,11 @@ fn r1_with_rules_reading_scores() -> Ir {
         condition,
         cap: None,
     };
+    let first = rule(reads_general(5.0).map(|e| ir.add_condition(e)));
+    let last = rule(reads_general(5.0).map(|e| ir.add_condition(e)));
     let rules = &mut ir.rules_by_event[page_view];
-    rules.insert(0, rule(reads_general(5.0)));
-    rules.push(rule(reads_general(5.0)));
+    rules.insert(0, first);
+    rules.push(last);
     ir
 }
 
@@ -197,6 +199,7 @@ fn r1_with_a_rule_native_code_cannot_run() -> Ir {
             }),
         ),
     };
+    let condition = ir.add_condition(condition);
     ir.rules_by_event[page_view].insert(
         1,
         EventRule {

@@ -13,7 +13,8 @@ mod support;
 
 use maclc_compiler::check::{ConsentState, ScoreId, SegmentId};
 use maclc_compiler::ir::{
-    AggregateId, ArithOp, CmpOp, Const, EventRule, Expr, Func, Ir, Node, TextId, TextOp, ValType,
+    AggregateId, ArithOp, CmpOp, Condition, Const, EventRule, Expr, Func, Ir, Node, TextId, TextOp,
+    ValType,
 };
 use maclc_compiler::syntax::ast::AggregateKind;
 use maclc_runtime::eval::{HistoryEntry, Scope, Val};
@@ -491,7 +492,14 @@ fn check_seed(ir: &Ir, seed: u64) -> Result<(), TestCaseError> {
         event: 0,
     };
     g.event = g.rng.below(ir.events.len());
-    let conditions: Vec<Expr> = (0..8).map(|_| g.expr(ValType::Bool, 4)).collect();
+    let generated: Vec<Expr> = (0..8).map(|_| g.expr(ValType::Bool, 4)).collect();
+    // The program with the generated conditions numbered after its own.
+    let mut numbered = ir.clone();
+    let conditions: Vec<Condition> = generated
+        .into_iter()
+        .map(|e| numbered.add_condition(e))
+        .collect();
+    let ir = &numbered;
     let list = conditions
         .iter()
         .enumerate()
@@ -544,15 +552,17 @@ proptest! {
 /// engine), some with none.
 fn with_generated_rules(g: &mut Gen<'_>, event: usize, count: usize) -> Ir {
     let mut ir = g.ir.clone();
-    let rules = (0..count)
-        .map(|i| EventRule {
+    let mut rules = Vec::new();
+    for i in 0..count {
+        let condition = (!g.rng.chance(10)).then(|| g.expr(ValType::Bool, 4));
+        rules.push(EventRule {
             score: ScoreId((i % ir.scores.len()) as u32),
             rule: i as u32,
             points: 1.0,
-            condition: (!g.rng.chance(10)).then(|| g.expr(ValType::Bool, 4)),
+            condition: condition.map(|e| ir.add_condition(e)),
             cap: None,
-        })
-        .collect();
+        });
+    }
     ir.rules_by_event[event] = rules;
     ir
 }
@@ -631,9 +641,11 @@ fn check_score_rules_seed(base: &Ir, seed: u64) -> Result<(), TestCaseError> {
                 jit.score_rules_native(&event_scope, g.event, chunk)
             );
             let mask = jit.score_rules_native(&scope, g.event, chunk);
-            let expect_native = chunk_rules
-                .iter()
-                .any(|r| r.condition.as_ref().is_some_and(|c| !reads_a_score(c)));
+            let expect_native = chunk_rules.iter().any(|r| {
+                r.condition
+                    .as_ref()
+                    .is_some_and(|c| !reads_a_score(&c.expr))
+            });
             prop_assert_eq!(mask.is_some(), expect_native);
             let Some(mask) = mask else { continue };
             for (bit, rule) in chunk_rules.iter().enumerate() {
@@ -642,7 +654,7 @@ fn check_score_rules_seed(base: &Ir, seed: u64) -> Result<(), TestCaseError> {
                     prop_assert!(!native, "a rule with no condition is the engine's");
                     continue;
                 };
-                prop_assert_eq!(native, !reads_a_score(c), "rule {} {:#?}", bit, c);
+                prop_assert_eq!(native, !reads_a_score(&c.expr), "rule {} {:#?}", bit, c);
                 if native {
                     let holds = mask.holds >> bit & 1 == 1;
                     prop_assert_eq!(holds, scope.holds(c), "rule {} {:#?}", bit, c);
