@@ -15,10 +15,10 @@
 //!   Rust for the set bits in rule order. A rule whose condition reads a score is left out of the mask (the
 //!   rules before it in the same event may change that score): the engine evaluates it alone.
 //! - **Every other condition** (and a score rule evaluated alone) gets its own function, in a
-//!   `Vec` indexed by its [`ConditionId`](ir::ConditionId) (numbered when the IR is lowered): while [`Jit::run`]
-//!   makes the table current on this thread, `Scope::holds` finds a condition's native function
-//!   with one bounds-checked index, no hashing, and checks that the entry was compiled from that
-//!   very condition (one pointer compare) before calling it.
+//!   `Vec` indexed by its [`ConditionId`](ir::ConditionId) (numbered when the IR is lowered):
+//!   while [`Jit::run`] makes the table current on this thread, `Scope::holds` finds a
+//!   condition's native function with one bounds-checked index, no hashing, and checks that
+//!   the entry was compiled from that very condition (one pointer compare) before calling it.
 //!
 //! A condition the backend cannot compile is listed in [`Jit::fallbacks`] (reported once) and
 //! runs in the interpreter, alone.
@@ -213,8 +213,8 @@ struct NativeCondition {
 #[derive(Debug)]
 struct Table {
     ir: *const Ir,
-    /// By [`ConditionId`](ir::ConditionId): the conditions compiled to a function of their own (`None`: not
-    /// compiled, or a score rule answered by its event's function).
+    /// By [`ConditionId`](ir::ConditionId): the conditions compiled to a function of their own
+    /// (`None`: not compiled, or a score rule answered by its event's function).
     conditions: Vec<Option<NativeCondition>>,
     /// Every event's chunks of [`RULES_PER_CHUNK`] score rules, event after event
     /// ([`Ir::rules_by_event`] order): event `e`'s are `chunk_start[e]..chunk_start[e + 1]`.
