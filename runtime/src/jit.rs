@@ -30,7 +30,7 @@
 //! **Architecture invariant:** this is the only module of the workspace with `unsafe` code: the
 //! calls into generated code, the helpers generated code calls back, and freeing the code.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::ffi::c_void;
 use std::time::{Duration, Instant};
 
@@ -245,6 +245,48 @@ impl Table {
 
 thread_local! {
     static ACTIVE: Cell<*const Table> = const { Cell::new(std::ptr::null()) };
+    /// Texts native code computed (`lower`/`upper` of a value): their addresses are in use
+    /// until no native code runs on this thread, then [`reclaim_texts`] frees them.
+    static TEXTS: RefCell<Vec<Box<str>>> = const { RefCell::new(Vec::new()) };
+    /// How many helpers that call back into a `Scope` are running on this thread: native code
+    /// can only be running (its frames below) while this is above 0.
+    static CALLBACKS: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Keeps `text` until no native code runs on this thread; its pointer and length.
+fn keep_text(text: Box<str>) -> [usize; 2] {
+    // A `Box<str>`'s bytes do not move when the `Vec` holding it grows.
+    let words = [text.as_ptr() as usize, text.len()];
+    TEXTS.with(|t| t.borrow_mut().push(text));
+    words
+}
+
+/// Frees the texts native code computed, unless native code is running below on this thread
+/// (inside a helper calling back into a `Scope`), where they may still be in use.
+fn reclaim_texts() {
+    if CALLBACKS.with(Cell::get) == 0 {
+        TEXTS.with(|t| {
+            if let Ok(mut texts) = t.try_borrow_mut() {
+                texts.clear();
+            }
+        });
+    }
+}
+
+/// Counts a helper calling back into a `Scope` (see [`CALLBACKS`]) while it lives.
+struct Callback;
+
+impl Callback {
+    fn enter() -> Callback {
+        CALLBACKS.with(|c| c.set(c.get().saturating_add(1)));
+        Callback
+    }
+}
+
+impl Drop for Callback {
+    fn drop(&mut self) {
+        CALLBACKS.with(|c| c.set(c.get().saturating_sub(1)));
+    }
 }
 
 /// A program's conditions as native code. Borrows the IR: the code embeds addresses of its
@@ -416,6 +458,8 @@ impl<'ir> Jit<'ir> {
         builder.symbol(helper::AGGREGATE, aggregate as *const u8);
         builder.symbol(helper::ACCOUNT_SCORE, account_score as *const u8);
         builder.symbol(helper::EVAL, eval as *const u8);
+        builder.symbol(helper::CASE_TEXT, case_text as *const u8);
+        builder.symbol(helper::EVAL_TEXT, eval_text as *const u8);
         let mut module = JITModule::new(builder);
         let options = Options {
             text_words: text_words(),
@@ -534,6 +578,12 @@ impl<'ir> Jit<'ir> {
     /// Runs `f` with this program's native code serving `Scope::holds` on this thread.
     pub fn run<R>(&self, f: impl FnOnce() -> R) -> R {
         struct Restore(*const Table);
+        struct Reclaim;
+        impl Drop for Reclaim {
+            fn drop(&mut self) {
+                reclaim_texts();
+            }
+        }
         impl Drop for Restore {
             fn drop(&mut self) {
                 ACTIVE.with(|a| a.set(self.0));
@@ -541,6 +591,7 @@ impl<'ir> Jit<'ir> {
         }
         let previous = ACTIVE.with(|a| a.replace(&self.table));
         let _restore = Restore(previous);
+        let _reclaim = Reclaim;
         let _ = self.ir;
         f()
     }
@@ -576,7 +627,9 @@ impl Jit<'_> {
         event: usize,
         chunk: usize,
     ) -> Option<ScoreRuleMask> {
-        table_score_rules(&self.table, scope, event, chunk)
+        let mask = table_score_rules(&self.table, scope, event, chunk);
+        reclaim_texts();
+        mask
     }
 
     /// This program's native score rules, by event (tests and benchmarks; the engine takes
@@ -807,7 +860,10 @@ pub(crate) fn with_score_rules<R>(ir: &Ir, f: impl FnOnce(Option<ScoreRules<'_>>
     if !std::ptr::eq(table.ir, ir) {
         return f(None);
     }
-    f(Some(ScoreRules { table }))
+    let out = f(Some(ScoreRules { table }));
+    // The record's rules are done: the texts their code computed are no longer in use.
+    reclaim_texts();
+    out
 }
 
 /// A program's native score rules by event: what a replay holds to evaluate every event's
@@ -927,7 +983,9 @@ fn table_holds(table: &Table, scope: &Scope<'_>, c: &ir::Condition) -> Option<bo
     // SAFETY: `f` is the code of this very condition of this IR (`Table::get` compared its
     // address; the `Jit` borrows the IR, so it has not changed). It reads the slices in `ctx` only below their
     // lengths, reads `Val`s by the checked layout, and calls only the helpers below.
-    Some(unsafe { f(&ctx) } != 0)
+    let holds = unsafe { f(&ctx) } != 0;
+    reclaim_texts();
+    Some(holds)
 }
 
 // ---------------------------------------------------------------------- helpers
@@ -1017,16 +1075,47 @@ fn write_out(v: V<'_>, out: *mut [u64; 2]) {
 }
 
 unsafe extern "C" fn aggregate(scope: *const c_void, index: u32, out: *mut [u64; 2]) {
+    let _callback = Callback::enter();
     // SAFETY: native code passes back the `Scope` its `Ctx` was built from, alive for the call.
     let scope = unsafe { &*scope.cast::<Scope<'_>>() };
     write_out(scope.aggregate_by_id(index), out);
 }
 
 unsafe extern "C" fn eval(scope: *const c_void, expr: *const Expr, out: *mut [u64; 2]) {
+    let _callback = Callback::enter();
     // SAFETY: as in `aggregate`; `expr` is the address of a node of the IR the code was
     // compiled from, which the `Jit` borrows.
     let (scope, expr) = unsafe { (&*scope.cast::<Scope<'_>>(), &*expr) };
     write_out(scope.eval(expr), out);
+}
+
+unsafe extern "C" fn case_text(case: u32, p: *const u8, n: usize, out: *mut [usize; 2]) {
+    // SAFETY: a live text (see `text`).
+    let t = unsafe { text(p, n) };
+    let cased = cased(t, i64::from(case)).into_owned().into_boxed_str();
+    let words = keep_text(cased);
+    // SAFETY: `out` is a 16-byte, 8-aligned stack slot of the calling native code.
+    unsafe { *out = words };
+}
+
+unsafe extern "C" fn eval_text(scope: *const c_void, expr: *const Expr, out: *mut [u64; 3]) {
+    let _callback = Callback::enter();
+    // SAFETY: as in `eval`.
+    let (scope, expr) = unsafe { (&*scope.cast::<Scope<'_>>(), &*expr) };
+    let words = match scope.eval(expr) {
+        // A table's cell: a text of the IR, which outlives the code.
+        V::Text(std::borrow::Cow::Borrowed(t)) => [0, t.as_ptr() as u64, t.len() as u64],
+        V::Text(std::borrow::Cow::Owned(t)) => {
+            let [p, n] = keep_text(t.into_boxed_str());
+            [0, p as u64, n as u64]
+        }
+        _ => {
+            let empty = "";
+            [1, empty.as_ptr() as u64, 0]
+        }
+    };
+    // SAFETY: `out` is a 24-byte, 8-aligned stack slot of the calling native code.
+    unsafe { *out = words };
 }
 
 unsafe extern "C" fn account_score(scope: *const c_void, index: u32, out: *mut [u64; 2]) {
@@ -1072,6 +1161,24 @@ mod tests {
             assert!(needs_scope(&c));
             assert!(needs_scope(&and(yes(), not(c))));
         }
+    }
+
+    /// Texts native code computed stay while a helper calling back into a `Scope` runs (the
+    /// native code below it still holds their addresses) and are freed once none does.
+    #[test]
+    fn computed_texts_live_until_no_native_code_runs() {
+        let count = || TEXTS.with(|t| t.borrow().len());
+        reclaim_texts();
+        let outer = keep_text("outer".into());
+        {
+            let _callback = Callback::enter();
+            keep_text("inner".into());
+            reclaim_texts();
+            assert_eq!(count(), 2, "native code below the callback may still read them");
+        }
+        assert_eq!(TEXTS.with(|t| t.borrow()[0].as_ptr() as usize), outer[0]);
+        reclaim_texts();
+        assert_eq!(count(), 0);
     }
 
     /// The enum layout `repr(C, u8)` promises, as native code reads it.

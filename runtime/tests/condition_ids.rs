@@ -39,19 +39,26 @@ fn lowered(dirs: &[&str]) -> Ir {
         }
     }
     let analysis = maclc_compiler::analyze(&sources);
-    assert!(!analysis.has_errors(), "{dirs:?}: {:#?}", analysis.diagnostics);
+    assert!(
+        !analysis.has_errors(),
+        "{dirs:?}: {:#?}",
+        analysis.diagnostics
+    );
     maclc_compiler::ir::lower_with(&analysis.program, &maclc_runtime::zone::load_zone)
         .unwrap_or_else(|e| panic!("{dirs:?}: {e}"))
 }
 
 /// Where a score rule's condition sits: its event, chunk and bit.
 fn score_rule_place(ir: &Ir, c: &Condition) -> Option<(usize, usize, usize)> {
-    ir.rules_by_event.iter().enumerate().find_map(|(event, rules)| {
-        let i = rules
-            .iter()
-            .position(|r| r.condition.as_ref().is_some_and(|rc| std::ptr::eq(rc, c)))?;
-        Some((event, i / RULES_PER_CHUNK, i % RULES_PER_CHUNK))
-    })
+    ir.rules_by_event
+        .iter()
+        .enumerate()
+        .find_map(|(event, rules)| {
+            let i = rules
+                .iter()
+                .position(|r| r.condition.as_ref().is_some_and(|rc| std::ptr::eq(rc, c)))?;
+            Some((event, i / RULES_PER_CHUNK, i % RULES_PER_CHUNK))
+        })
 }
 
 #[test]
@@ -63,7 +70,11 @@ fn every_condition_of_every_example_has_a_dense_id_and_native_code_by_it() {
         let mut ids: Vec<u32> = conditions.iter().map(|(_, c)| c.id.0).collect();
         ids.sort_unstable();
         let dense: Vec<u32> = (0..ir.condition_count).collect();
-        assert_eq!(ids, dense, "{dirs:?}: ids are 0..{}, each once", ir.condition_count);
+        assert_eq!(
+            ids, dense,
+            "{dirs:?}: ids are 0..{}, each once",
+            ir.condition_count
+        );
 
         let jit = Jit::compile(&ir).expect("the JIT starts");
         let fallbacks: Vec<&str> = jit.fallbacks().map(|c| c.label.as_str()).collect();

@@ -13,8 +13,8 @@ mod support;
 
 use maclc_compiler::check::{ConsentState, ScoreId, SegmentId};
 use maclc_compiler::ir::{
-    AggregateId, ArithOp, CmpOp, Condition, Const, EventRule, Expr, Func, Ir, Node, TextId, TextOp,
-    ValType,
+    AggregateId, ArithOp, CmpOp, Condition, Const, EventRule, Expr, Func, Ir, Node, TableIr,
+    TextId, TextOp, ValType,
 };
 use maclc_compiler::syntax::ast::AggregateKind;
 use maclc_runtime::eval::{HistoryEntry, Scope, Val};
@@ -211,6 +211,23 @@ impl Gen<'_> {
         Box::new(self.expr(ty, depth))
     }
 
+    /// `table[key].column` of the generated table ([`with_a_table`]): column 1 is a text, 2 a
+    /// number.
+    fn lookup(&mut self, ty: ValType, d: u32) -> Expr {
+        let column = if ty == ValType::Text { 1 } else { 2 };
+        match self.ir.tables.len().checked_sub(1) {
+            Some(table) => e(
+                ty,
+                Node::Lookup {
+                    table: table as u32,
+                    key: self.boxed(ValType::Text, d),
+                    column,
+                },
+            ),
+            None => self.leaf(ty),
+        }
+    }
+
     fn expr(&mut self, ty: ValType, depth: u32) -> Expr {
         if depth == 0 || self.rng.chance(25) {
             return self.leaf(ty);
@@ -221,7 +238,7 @@ impl Gen<'_> {
         }
         match ty {
             ValType::Bool => self.condition(d),
-            ValType::Num => match self.rng.below(9) {
+            ValType::Num => match self.rng.below(10) {
                 0 => e(ty, Node::Neg(self.boxed(ty, d))),
                 1 => e(ty, Node::Call(Func::Abs, vec![self.expr(ty, d)])),
                 2 => e(ty, Node::Call(Func::Round, vec![self.expr(ty, d)])),
@@ -250,6 +267,7 @@ impl Gen<'_> {
                     )
                 }
                 7 => self.aggregate(ty).unwrap_or_else(|| self.leaf(ty)),
+                8 => self.lookup(ty, d),
                 _ => {
                     let op =
                         self.rng
@@ -276,6 +294,15 @@ impl Gen<'_> {
                         Node::Arith(op, self.boxed(ty, d), self.boxed(ValType::Num, d)),
                     )
                 }
+            },
+            // `lower`/`upper` anywhere a text goes (not only compared), and text lookups.
+            ValType::Text => match self.rng.below(4) {
+                0 => {
+                    let f = self.rng.pick(&[Func::Lower, Func::Upper]);
+                    e(ty, Node::Call(f, vec![self.expr(ty, d)]))
+                }
+                1 => self.lookup(ty, d),
+                _ => self.leaf(ty),
             },
             _ => self.leaf(ty),
         }
@@ -482,7 +509,40 @@ fn state(g: &mut Gen<'_>) -> State {
 
 fn reference_ir() -> Ir {
     let analysis = support::load_project("examples/reference-r1");
-    maclc_compiler::ir::lower(&analysis.program).expect("the reference program lowers")
+    let mut ir =
+        maclc_compiler::ir::lower(&analysis.program).expect("the reference program lowers");
+    with_a_table(&mut ir);
+    ir
+}
+
+/// Adds a table keyed by text (R1 has none), for lookups of a text or a number: keys that
+/// differ only in case, and one that is the `lower` of a text the generator uses (`İstanbul`).
+fn with_a_table(ir: &mut Ir) {
+    let rows = [
+        ("/pricing", "pricing page", 1.0),
+        ("de", "Germany", 2.0),
+        ("DE", "DEU", 3.0),
+        ("cto", "", 4.0),
+        ("i\u{307}stanbul", "TR", 5.0),
+    ];
+    let mut intern = |t: &str| {
+        ir.texts.push(t.to_string());
+        Const::Text(TextId((ir.texts.len() - 1) as u32))
+    };
+    let cells: Vec<Vec<Const>> = rows
+        .iter()
+        .map(|(key, text, num)| vec![intern(key), intern(text), Const::Num(*num)])
+        .collect();
+    ir.tables.push(TableIr {
+        name: "generated".into(),
+        rows: cells,
+        text_keys: rows
+            .iter()
+            .enumerate()
+            .map(|(i, (key, _, _))| (key.to_string(), i as u32))
+            .collect(),
+        other_keys: Vec::new(),
+    });
 }
 
 fn check_seed(ir: &Ir, seed: u64) -> Result<(), TestCaseError> {
