@@ -1174,7 +1174,11 @@ mod tests {
             let _callback = Callback::enter();
             keep_text("inner".into());
             reclaim_texts();
-            assert_eq!(count(), 2, "native code below the callback may still read them");
+            assert_eq!(
+                count(),
+                2,
+                "native code below the callback may still read them"
+            );
         }
         assert_eq!(TEXTS.with(|t| t.borrow()[0].as_ptr() as usize), outer[0]);
         reclaim_texts();
