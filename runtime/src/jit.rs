@@ -23,6 +23,11 @@
 //! A condition the backend cannot compile is listed in [`Jit::fallbacks`] (reported once) and
 //! runs in the interpreter, alone.
 //!
+//! A text native code computes (`lower`/`upper` outside a comparison) is built by a helper and
+//! kept in a thread-local list until no native code runs on the thread: after each condition
+//! and each record's score rules, but never while a helper that calls back into a `Scope`
+//! (where native code runs again, nested) is running.
+//!
 //! Native code reads the interpreter's own state in place: a [`Ctx`] of raw slice pointers is
 //! built from the `Scope` per call (per event for score rules), `Val` is `#[repr(C, u8)]` and `ConsentState` `#[repr(u8)]`,
 //! and their layout is the one in `maclc_compiler::codegen::layout`, checked below.
