@@ -31,7 +31,7 @@ pub const MAGIC: &[u8; 8] = b"MACLCPRG";
 
 /// The layout and payload version this compiler writes and reads. Bump it whenever the IR or
 /// the payload changes shape (the `ir_encoding_guard` test fails when they do).
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The version of this compiler, written into every file it compiles.
 pub const COMPILER_VERSION: &str = env!("CARGO_PKG_VERSION");

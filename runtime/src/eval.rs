@@ -9,7 +9,9 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use maclc_compiler::check::ConsentState;
-use maclc_compiler::ir::{AggregateIr, ArithOp, CmpOp, Const, Expr, Func, Ir, Node, TextOp};
+use maclc_compiler::ir::{
+    AggregateIr, ArithOp, CmpOp, Condition, Const, Expr, Func, Ir, Node, TextOp,
+};
 use maclc_compiler::syntax::ast::AggregateKind;
 
 pub const MILLIS_PER_DAY: i64 = 86_400_000;
@@ -110,12 +112,12 @@ pub struct Scope<'a> {
 
 impl<'a> Scope<'a> {
     /// Whether a condition holds (missing is false).
-    /// Inside `Jit::run`, a condition compiled to native code runs natively.
-    pub fn holds(&self, e: &Expr) -> bool {
-        if let Some(holds) = crate::jit::holds(self, e) {
+    /// Inside `Jit::run`, a condition compiled to native code runs natively (found by its id).
+    pub fn holds(&self, c: &Condition) -> bool {
+        if let Some(holds) = crate::jit::holds(self, c) {
             return holds;
         }
-        self.eval(e).truthy()
+        self.eval(&c.expr).truthy()
     }
 
     /// Aggregate `index` ([`Ir::aggregates`]), for native code (missing when there is none).

@@ -16,12 +16,19 @@
 //!   left to mask — and applies points, limits, bounds and provenance in Rust for the set
 //!   bits in rule order. A rule whose condition reads a score is left out of the mask (the
 //!   rules before it in the same event may change that score): the engine evaluates it alone.
-//! - **Every other condition** gets its own function, in a table keyed by the condition's
-//!   address in the IR (an open-addressing probe); while [`Jit::run`] makes the table current
-//!   on this thread, `Scope::holds` calls the native function of a compiled condition.
+//! - **Every other condition** (and a score rule evaluated alone) gets its own function, in a
+//!   `Vec` indexed by its [`ConditionId`](ir::ConditionId) (numbered when the IR is lowered):
+//!   while [`Jit::run`] makes the table current on this thread, `Scope::holds` finds a
+//!   condition's native function with one bounds-checked index, no hashing, and checks that
+//!   the entry was compiled from that very condition (one pointer compare) before calling it.
 //!
 //! A condition the backend cannot compile is listed in [`Jit::fallbacks`] (reported once) and
 //! runs in the interpreter, alone.
+//!
+//! A text native code computes (`lower`/`upper` outside a comparison) is built by a helper and
+//! kept in a thread-local list until no native code runs on the thread: after each condition
+//! and each record's score rules, but never while a helper that calls back into a `Scope`
+//! (where native code runs again, nested) is running.
 //!
 //! Native code reads the interpreter's own state in place: a [`Ctx`] of raw slice pointers is
 //! built from the `Scope` per call (per event for score rules), `Val` is `#[repr(C, u8)]` and `ConsentState` `#[repr(u8)]`,
@@ -30,8 +37,7 @@
 //! **Architecture invariant:** this is the only module of the workspace with `unsafe` code: the
 //! calls into generated code, the helpers generated code calls back, and freeing the code.
 
-use std::cell::Cell;
-use std::collections::{HashMap, HashSet};
+use std::cell::{Cell, RefCell};
 use std::ffi::c_void;
 use std::time::{Duration, Instant};
 
@@ -40,7 +46,7 @@ use cranelift_module::{default_libcall_names, FuncId};
 use maclc_compiler::codegen::layout::{self, helper};
 use maclc_compiler::codegen::{CodeGenerator, CodegenError, Options};
 use maclc_compiler::ir::{
-    ConditionIr, Expr, Ir, JourneyIr, JourneyTrigger, StepKindIr, TransitionTrigger,
+    self, ConditionIr, Expr, Ir, JourneyIr, JourneyTrigger, StepKindIr, TransitionTrigger,
 };
 
 use crate::eval::{Scope, Val, V};
@@ -259,16 +265,21 @@ impl std::fmt::Display for JitError {
     }
 }
 
-/// The table the current thread dispatches through: an open-addressing hash set keyed by the
-/// condition's address in the IR (a multiply and usually one probe: cheaper than a binary
-/// search, whose branches mispredict when rules alternate).
+/// A condition's native function, with the condition it was compiled from (its code embeds
+/// addresses inside that condition, so it answers for that one only).
+#[derive(Debug, Clone, Copy)]
+struct NativeCondition {
+    condition: *const ir::Condition,
+    f: ConditionFn,
+}
+
+/// The table the current thread dispatches through.
 #[derive(Debug)]
 struct Table {
     ir: *const Ir,
-    shift: u32,
-    /// The compiled conditions (a power of two slots, at least twice as many as conditions;
-    /// key 0 is an empty slot, as no `Expr` lives at address 0).
-    slots: Vec<(usize, Option<ConditionFn>)>,
+    /// By [`ConditionId`](ir::ConditionId): the conditions compiled to a function of their own
+    /// (`None`: not compiled, or a score rule answered by its event's function).
+    conditions: Vec<Option<NativeCondition>>,
     /// Every event's chunks of [`RULES_PER_CHUNK`] score rules, event after event
     /// ([`Ir::rules_by_event`] order), one per chunk of the event's rules.
     chunks: Vec<ScoreRuleChunk>,
@@ -277,30 +288,6 @@ struct Table {
 }
 
 impl Table {
-    fn new(ir: *const Ir, entries: Vec<(usize, ConditionFn)>) -> Table {
-        let size = (entries.len() * 2).next_power_of_two().max(4);
-        let shift = 64 - size.trailing_zeros();
-        let mut table = Table {
-            ir,
-            shift,
-            slots: vec![(0, None); size],
-            chunks: Vec::new(),
-            event_chunks: Vec::new(),
-        };
-        for (key, f) in entries {
-            let mut i = table.home(key);
-            while table.slots[i].0 != 0 {
-                i = (i + 1) & (size - 1);
-            }
-            table.slots[i] = (key, Some(f));
-        }
-        table
-    }
-
-    fn home(&self, key: usize) -> usize {
-        ((key as u64 >> 3).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> self.shift) as usize
-    }
-
     /// Event `event`'s chunks of score rules, one per chunk of [`RULES_PER_CHUNK`] of its
     /// rules (none for an unknown event).
     #[inline]
@@ -322,25 +309,62 @@ impl Table {
             .filter(|c| c.f.is_some())
     }
 
-    fn get(&self, key: usize) -> Option<ConditionFn> {
-        let mask = self.slots.len() - 1;
-        let mut i = self.home(key);
-        loop {
-            match self.slots.get(i)? {
-                (k, f) if *k == key => return *f,
-                (0, _) => return None,
-                _ => i = (i + 1) & mask,
-            }
-        }
+    /// The native function of `c`: an index by its id, and a pointer compare.
+    #[inline]
+    fn get(&self, c: &ir::Condition) -> Option<ConditionFn> {
+        let native = (*self.conditions.get(c.id.index())?)?;
+        std::ptr::eq(native.condition, c).then_some(native.f)
     }
 }
 
 thread_local! {
     static ACTIVE: Cell<*const Table> = const { Cell::new(std::ptr::null()) };
+    /// Texts native code computed (`lower`/`upper` of a value): their addresses are in use
+    /// until no native code runs on this thread, then [`reclaim_texts`] frees them.
+    static TEXTS: RefCell<Vec<Box<str>>> = const { RefCell::new(Vec::new()) };
+    /// How many helpers that call back into a `Scope` are running on this thread: native code
+    /// can only be running (its frames below) while this is above 0.
+    static CALLBACKS: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Keeps `text` until no native code runs on this thread; its pointer and length.
+fn keep_text(text: Box<str>) -> [usize; 2] {
+    // A `Box<str>`'s bytes do not move when the `Vec` holding it grows.
+    let words = [text.as_ptr() as usize, text.len()];
+    TEXTS.with(|t| t.borrow_mut().push(text));
+    words
+}
+
+/// Frees the texts native code computed, unless native code is running below on this thread
+/// (inside a helper calling back into a `Scope`), where they may still be in use.
+fn reclaim_texts() {
+    if CALLBACKS.with(Cell::get) == 0 {
+        TEXTS.with(|t| {
+            if let Ok(mut texts) = t.try_borrow_mut() {
+                texts.clear();
+            }
+        });
+    }
+}
+
+/// Counts a helper calling back into a `Scope` (see [`CALLBACKS`]) while it lives.
+struct Callback;
+
+impl Callback {
+    fn enter() -> Callback {
+        CALLBACKS.with(|c| c.set(c.get().saturating_add(1)));
+        Callback
+    }
+}
+
+impl Drop for Callback {
+    fn drop(&mut self) {
+        CALLBACKS.with(|c| c.set(c.get().saturating_sub(1)));
+    }
 }
 
 /// A program's conditions as native code. Borrows the IR: the code embeds addresses of its
-/// texts and regexes and is keyed by the addresses of its expressions.
+/// texts, regexes and expressions, and is found by [`ConditionId`](ir::ConditionId).
 pub struct Jit<'ir> {
     ir: &'ir Ir,
     module: Option<JITModule>,
@@ -360,8 +384,9 @@ impl std::fmt::Debug for Jit<'_> {
     }
 }
 
-/// Every condition the engine evaluates through `Scope::holds`, with its label.
-pub fn conditions(ir: &Ir) -> Vec<(String, &Expr)> {
+/// Every condition the engine evaluates through `Scope::holds`, with its label, in program
+/// order (each [`ConditionId`](ir::ConditionId) of `ir` once).
+pub fn conditions(ir: &Ir) -> Vec<(String, &ir::Condition)> {
     let mut out = Vec::new();
     for (event, rules) in ir.rules_by_event.iter().enumerate() {
         let event_name = ir.events.get(event).map_or("", |e| e.name.as_str());
@@ -424,7 +449,7 @@ pub fn conditions(ir: &Ir) -> Vec<(String, &Expr)> {
 
 /// The conditions of a journey: its trigger's, its goals' and exits', and its steps' branches
 /// and waits.
-fn journey_conditions<'ir>(journey: &'ir JourneyIr, out: &mut Vec<(String, &'ir Expr)>) {
+fn journey_conditions<'ir>(journey: &'ir JourneyIr, out: &mut Vec<(String, &'ir ir::Condition)>) {
     let name = &journey.name;
     if let JourneyTrigger::Event {
         condition: Some(c), ..
@@ -470,14 +495,34 @@ impl<'ir> Jit<'ir> {
         Jit::compile_conditions(ir, conditions(ir))
     }
 
-    /// Compiles the given conditions over `ir` (tests and benchmarks compile their own). They
-    /// must live as long as the `Jit`: their addresses key the table, and native code may
-    /// embed them (a table lookup hands its node to the interpreter).
+    /// Compiles the given conditions over `ir` (tests and benchmarks compile their own). Their
+    /// ids must be distinct and below `ir.condition_count`; they must live as long as the
+    /// `Jit`: native code may embed addresses inside them (a table lookup hands its node to the
+    /// interpreter), so an entry answers for the very condition it was compiled from.
     pub fn compile_conditions(
         ir: &'ir Ir,
-        list: Vec<(String, &'ir Expr)>,
+        list: Vec<(String, &'ir ir::Condition)>,
     ) -> Result<Jit<'ir>, JitError> {
         let started = Instant::now();
+        let count = ir.condition_count as usize;
+        let mut listed = vec![false; count];
+        for (label, c) in &list {
+            match listed.get_mut(c.id.index()) {
+                Some(seen) if !*seen => *seen = true,
+                Some(_) => {
+                    return Err(JitError(format!(
+                        "{label} has the number of another condition ({})",
+                        c.id.0
+                    )))
+                }
+                None => {
+                    return Err(JitError(format!(
+                        "{label} is numbered {}, but the program has {count} conditions",
+                        c.id.0
+                    )))
+                }
+            }
+        }
         let mut builder = JITBuilder::with_isa(host_isa()?, default_libcall_names());
         builder.symbol(helper::VAL_TEXT, val_text as *const u8);
         builder.symbol(helper::TEXT_OP, text_op as *const u8);
@@ -487,40 +532,45 @@ impl<'ir> Jit<'ir> {
         builder.symbol(helper::AGGREGATE, aggregate as *const u8);
         builder.symbol(helper::ACCOUNT_SCORE, account_score as *const u8);
         builder.symbol(helper::EVAL, eval as *const u8);
+        builder.symbol(helper::CASE_TEXT, case_text as *const u8);
+        builder.symbol(helper::EVAL_TEXT, eval_text as *const u8);
         let mut module = JITModule::new(builder);
         let options = Options {
             text_words: text_words(),
         };
         let mut codegen =
             CodeGenerator::new(&mut module, options).map_err(|e| JitError(e.to_string()))?;
-        let key = |e: &Expr| e as *const Expr as usize;
-        let listed: HashSet<usize> = list.iter().map(|(_, e)| key(e)).collect();
         // Score rule conditions that go into their event's function instead of one of their own.
-        let batched: HashSet<usize> = ir
-            .rules_by_event
-            .iter()
-            .flatten()
-            .filter_map(|rule| rule.condition.as_ref())
-            .filter(|c| listed.contains(&key(c)) && !reads_scores(ir, c, 0))
-            .map(key)
-            .collect();
-        let mut compiled: Vec<(usize, FuncId)> = Vec::new();
-        let mut outcomes: HashMap<usize, Outcome> = HashMap::new();
-        for (_, expr) in &list {
-            if batched.contains(&key(expr)) {
+        let mut batched = vec![false; count];
+        for c in ir.rules_by_event.iter().flatten() {
+            if let Some(c) = &c.condition {
+                let listed = listed.get(c.id.index()).copied().unwrap_or(false);
+                if listed && !reads_scores(ir, &c.expr, 0) {
+                    if let Some(b) = batched.get_mut(c.id.index()) {
+                        *b = true;
+                    }
+                }
+            }
+        }
+        let mut compiled: Vec<(&'ir ir::Condition, FuncId)> = Vec::new();
+        let mut outcomes: Vec<Option<Outcome>> = vec![None; count];
+        for (_, c) in &list {
+            if batched.get(c.id.index()).copied().unwrap_or(false) {
                 continue;
             }
             let t = Instant::now();
-            let result = codegen.compile_condition(&mut module, ir, expr);
+            let result = codegen.compile_condition(&mut module, ir, &c.expr);
             let compile_time = t.elapsed();
             let error = match result {
                 Ok(id) => {
-                    compiled.push((key(expr), id));
+                    compiled.push((c, id));
                     None
                 }
                 Err(e) => Some(e),
             };
-            outcomes.insert(key(expr), (compile_time, error));
+            if let Some(o) = outcomes.get_mut(c.id.index()) {
+                *o = Some((compile_time, error));
+            }
         }
         let mut batch = Batch {
             codegen: &mut codegen,
@@ -532,8 +582,12 @@ impl<'ir> Jit<'ir> {
         let score_rules = batch.compile_score_rules(ir);
         let compiled_conditions: Vec<Condition> = list
             .into_iter()
-            .map(|(label, expr)| {
-                let (compile_time, error) = outcomes.get(&key(expr)).cloned().unwrap_or_default();
+            .map(|(label, c)| {
+                let (compile_time, error) = outcomes
+                    .get(c.id.index())
+                    .cloned()
+                    .flatten()
+                    .unwrap_or_default();
                 Condition {
                     label,
                     compile_time,
@@ -578,24 +632,26 @@ impl<'ir> Jit<'ir> {
             let end = u32::try_from(chunks.len()).map_err(|_| too_many())?;
             event_chunks.push((start, end));
         }
-        let entries: Vec<(usize, ConditionFn)> = compiled
-            .into_iter()
-            .map(|(key, id)| {
-                let code = module.get_finalized_function(id);
-                // SAFETY: `id` was defined by `compile_condition` with the signature
-                // `extern "C" fn(*const Ctx) -> u32` (one pointer in, one u32 out) and the
-                // module is finalised, so `code` points at that function.
-                let f = unsafe { std::mem::transmute::<*const u8, ConditionFn>(code) };
-                (key, f)
-            })
-            .collect();
-        let mut table = Table::new(ir, entries);
-        table.chunks = chunks;
-        table.event_chunks = event_chunks;
+        let mut natives: Vec<Option<NativeCondition>> = vec![None; count];
+        for (c, id) in compiled {
+            let code = module.get_finalized_function(id);
+            // SAFETY: `id` was defined by `compile_condition` with the signature
+            // `extern "C" fn(*const Ctx) -> u32` (one pointer in, one u32 out) and the
+            // module is finalised, so `code` points at that function.
+            let f = unsafe { std::mem::transmute::<*const u8, ConditionFn>(code) };
+            if let Some(slot) = natives.get_mut(c.id.index()) {
+                *slot = Some(NativeCondition { condition: c, f });
+            }
+        }
         Ok(Jit {
             ir,
             module: Some(module),
-            table,
+            table: Table {
+                ir,
+                conditions: natives,
+                chunks,
+                event_chunks,
+            },
             conditions: compiled_conditions,
             total_compile_time: started.elapsed(),
         })
@@ -609,6 +665,12 @@ impl<'ir> Jit<'ir> {
     /// Runs `f` with this program's native code serving `Scope::holds` on this thread.
     pub fn run<R>(&self, f: impl FnOnce() -> R) -> R {
         struct Restore(*const Table);
+        struct Reclaim;
+        impl Drop for Reclaim {
+            fn drop(&mut self) {
+                reclaim_texts();
+            }
+        }
         impl Drop for Restore {
             fn drop(&mut self) {
                 ACTIVE.with(|a| a.set(self.0));
@@ -616,6 +678,7 @@ impl<'ir> Jit<'ir> {
         }
         let previous = ACTIVE.with(|a| a.replace(&self.table));
         let _restore = Restore(previous);
+        let _reclaim = Reclaim;
         let _ = self.ir;
         f()
     }
@@ -632,9 +695,15 @@ impl Drop for Jit<'_> {
 }
 
 impl Jit<'_> {
-    /// The native answer for `e` in `scope`, if `e` was compiled (whether or not it runs).
-    pub fn holds_native(&self, scope: &Scope<'_>, e: &Expr) -> Option<bool> {
-        table_holds(&self.table, scope, e)
+    /// The native answer for `c` in `scope`, if `c` was compiled (whether or not it runs).
+    pub fn holds_native(&self, scope: &Scope<'_>, c: &ir::Condition) -> Option<bool> {
+        table_holds(&self.table, scope, c)
+    }
+
+    /// Whether `c` has a native function of its own, found by its id (tests: every condition
+    /// not answered by its event's score-rule function has one).
+    pub fn has_native(&self, c: &ir::Condition) -> bool {
+        self.table.get(c).is_some()
     }
 
     /// Chunk `chunk` of event `event`'s score rules as this program's native code evaluates
@@ -645,7 +714,9 @@ impl Jit<'_> {
         event: usize,
         chunk: usize,
     ) -> Option<ScoreRuleMask> {
-        table_score_rules(&self.table, scope, event, chunk)
+        let mask = table_score_rules(&self.table, scope, event, chunk);
+        reclaim_texts();
+        mask
     }
 
     /// This program's native score rules, by event (tests and benchmarks; the engine takes
@@ -664,23 +735,24 @@ impl Jit<'_> {
 type Outcome = (Duration, Option<CodegenError>);
 
 /// What compiling the score rules' functions needs and adds to.
-struct Batch<'a> {
+struct Batch<'a, 'ir> {
     codegen: &'a mut CodeGenerator,
     module: &'a mut JITModule,
-    /// The conditions that go into their event's function (listed, reading no score).
-    batched: &'a HashSet<usize>,
+    /// By condition id, those that go into their event's function (listed, reading no score).
+    batched: &'a [bool],
     /// Conditions compiled alone (a chunk whose function failed puts its good ones here).
-    compiled: &'a mut Vec<(usize, FuncId)>,
-    outcomes: &'a mut HashMap<usize, Outcome>,
+    compiled: &'a mut Vec<(&'ir ir::Condition, FuncId)>,
+    /// By condition id.
+    outcomes: &'a mut Vec<Option<Outcome>>,
 }
 
-impl Batch<'_> {
+impl<'ir> Batch<'_, 'ir> {
     /// One function per chunk of every event's score rules (see [`ScoreRuleChunk`]), over its
     /// batched conditions; each is reported with its share of the function's compile time. When
     /// Cranelift rejects a chunk's function, each of its conditions is compiled alone, to report
     /// the ones that fail (they run in the interpreter), and the function is built again from
     /// the others. Functions are defined in the module, not yet finalised.
-    fn compile_score_rules(&mut self, ir: &Ir) -> Vec<Vec<Option<(u64, bool, FuncId)>>> {
+    fn compile_score_rules(&mut self, ir: &'ir Ir) -> Vec<Vec<Option<(u64, bool, FuncId)>>> {
         ir.rules_by_event
             .iter()
             .map(|rules| {
@@ -694,52 +766,59 @@ impl Batch<'_> {
 
     fn compile_chunk(
         &mut self,
-        ir: &Ir,
-        chunk: &[maclc_compiler::ir::EventRule],
+        ir: &'ir Ir,
+        chunk: &'ir [maclc_compiler::ir::EventRule],
     ) -> Option<(u64, bool, FuncId)> {
-        let key = |e: &Expr| e as *const Expr as usize;
-        let conditions: Vec<(u32, &Expr)> = chunk
+        let conditions: Vec<(u32, &'ir ir::Condition)> = chunk
             .iter()
             .enumerate()
             .filter_map(|(bit, rule)| {
                 let c = rule.condition.as_ref()?;
-                self.batched.contains(&key(c)).then_some((bit as u32, c))
+                let batched = self.batched.get(c.id.index()).copied().unwrap_or(false);
+                batched.then_some((bit as u32, c))
             })
             .collect();
         if conditions.is_empty() {
             return None;
         }
-        let mask = |cs: &[(u32, &Expr)]| cs.iter().fold(0u64, |m, (bit, _)| m | 1 << bit);
+        let exprs = |cs: &[(u32, &'ir ir::Condition)]| -> Vec<(u32, &'ir Expr)> {
+            cs.iter().map(|(bit, c)| (*bit, &c.expr)).collect()
+        };
+        let mask = |cs: &[(u32, &ir::Condition)]| cs.iter().fold(0u64, |m, (bit, _)| m | 1 << bit);
         // The rules the engine decides itself come back set: they may hold.
         let all = u64::MAX >> (RULES_PER_CHUNK - chunk.len());
         let t = Instant::now();
         let result = self.codegen.compile_score_rules(
             self.module,
             ir,
-            &conditions,
+            &exprs(&conditions),
             all & !mask(&conditions),
         );
         let share = t.elapsed() / conditions.len() as u32;
-        let scope = |cs: &[(u32, &Expr)]| cs.iter().any(|(_, c)| needs_scope(c));
+        let scope = |cs: &[(u32, &ir::Condition)]| cs.iter().any(|(_, c)| needs_scope(&c.expr));
         if let Ok(id) = result {
             for (_, c) in &conditions {
-                self.outcomes.insert(key(c), (share, None));
+                if let Some(o) = self.outcomes.get_mut(c.id.index()) {
+                    *o = Some((share, None));
+                }
             }
             return Some((mask(&conditions), scope(&conditions), id));
         }
         let mut good = Vec::new();
         for (bit, c) in conditions {
             let t = Instant::now();
-            let result = self.codegen.compile_condition(self.module, ir, c);
+            let result = self.codegen.compile_condition(self.module, ir, &c.expr);
             let error = match result {
                 Ok(id) => {
-                    self.compiled.push((key(c), id));
+                    self.compiled.push((c, id));
                     good.push((bit, c));
                     None
                 }
                 Err(e) => Some(e),
             };
-            self.outcomes.insert(key(c), (t.elapsed(), error));
+            if let Some(o) = self.outcomes.get_mut(c.id.index()) {
+                *o = Some((t.elapsed(), error));
+            }
         }
         if good.is_empty() {
             return None;
@@ -747,7 +826,7 @@ impl Batch<'_> {
         // Should this fail too, the good ones still run natively, each through its own function.
         let id = self
             .codegen
-            .compile_score_rules(self.module, ir, &good, all & !mask(&good))
+            .compile_score_rules(self.module, ir, &exprs(&good), all & !mask(&good))
             .ok()?;
         Some((mask(&good), scope(&good), id))
     }
@@ -767,7 +846,7 @@ fn reads_scores(ir: &Ir, e: &Expr, depth: u32) -> bool {
             .aggregates
             .get(a.0 as usize)
             .and_then(|agg| agg.condition.as_ref())
-            .is_some_and(|c| reads_scores(ir, c, depth + 1)),
+            .is_some_and(|c| reads_scores(ir, &c.expr, depth + 1)),
         _ => e.children().into_iter().any(|x| reads_scores(ir, x, depth)),
     }
 }
@@ -837,15 +916,15 @@ fn text_words() -> Option<(i32, i32)> {
     }
 }
 
-/// The native answer for `e`, when the active program compiled it.
-pub(crate) fn holds(scope: &Scope<'_>, e: &Expr) -> Option<bool> {
+/// The native answer for `c`, when the active program compiled it.
+pub(crate) fn holds(scope: &Scope<'_>, c: &ir::Condition) -> Option<bool> {
     let table = ACTIVE.with(Cell::get);
     if table.is_null() {
         return None;
     }
     // SAFETY: `Jit::run` set this pointer to its own table and restores the previous one
     // before it returns (also when unwinding), and `run` borrows the `Jit`: it is alive.
-    table_holds(unsafe { &*table }, scope, e)
+    table_holds(unsafe { &*table }, scope, c)
 }
 
 fn table_score_rules(
@@ -884,7 +963,10 @@ pub(crate) fn with_score_rules<R>(ir: &Ir, f: impl FnOnce(Option<ScoreRules<'_>>
     if !std::ptr::eq(table.ir, ir) {
         return f(None);
     }
-    f(Some(ScoreRules { table }))
+    let out = f(Some(ScoreRules { table }));
+    // The record's rules are done: the texts their code computed are no longer in use.
+    reclaim_texts();
+    out
 }
 
 /// A program's native score rules by event: what a replay holds to evaluate every event's
@@ -987,17 +1069,18 @@ impl<'a> RuleCtx<'a> {
     }
 }
 
-fn table_holds(table: &Table, scope: &Scope<'_>, e: &Expr) -> Option<bool> {
+fn table_holds(table: &Table, scope: &Scope<'_>, c: &ir::Condition) -> Option<bool> {
     if !std::ptr::eq(table.ir, scope.ir) {
         return None;
     }
-    let key = e as *const Expr as usize;
-    let f = table.get(key)?;
+    let f = table.get(c)?;
     let ctx = Ctx::new(scope);
-    // SAFETY: `f` is the code of this very expression of this IR (same addresses; the `Jit`
-    // borrows the IR, so it has not changed). It reads the slices in `ctx` only below their
+    // SAFETY: `f` is the code of this very condition of this IR (`Table::get` compared its
+    // address; the `Jit` borrows the IR, so it has not changed). It reads the slices in `ctx` only below their
     // lengths, reads `Val`s by the checked layout, and calls only the helpers below.
-    Some(unsafe { f(&ctx) } != 0)
+    let holds = unsafe { f(&ctx) } != 0;
+    reclaim_texts();
+    Some(holds)
 }
 
 // ---------------------------------------------------------------------- helpers
@@ -1087,16 +1170,47 @@ fn write_out(v: V<'_>, out: *mut [u64; 2]) {
 }
 
 unsafe extern "C" fn aggregate(scope: *const c_void, index: u32, out: *mut [u64; 2]) {
+    let _callback = Callback::enter();
     // SAFETY: native code passes back the `Scope` its `Ctx` was built from, alive for the call.
     let scope = unsafe { &*scope.cast::<Scope<'_>>() };
     write_out(scope.aggregate_by_id(index), out);
 }
 
 unsafe extern "C" fn eval(scope: *const c_void, expr: *const Expr, out: *mut [u64; 2]) {
+    let _callback = Callback::enter();
     // SAFETY: as in `aggregate`; `expr` is the address of a node of the IR the code was
     // compiled from, which the `Jit` borrows.
     let (scope, expr) = unsafe { (&*scope.cast::<Scope<'_>>(), &*expr) };
     write_out(scope.eval(expr), out);
+}
+
+unsafe extern "C" fn case_text(case: u32, p: *const u8, n: usize, out: *mut [usize; 2]) {
+    // SAFETY: a live text (see `text`).
+    let t = unsafe { text(p, n) };
+    let cased = cased(t, i64::from(case)).into_owned().into_boxed_str();
+    let words = keep_text(cased);
+    // SAFETY: `out` is a 16-byte, 8-aligned stack slot of the calling native code.
+    unsafe { *out = words };
+}
+
+unsafe extern "C" fn eval_text(scope: *const c_void, expr: *const Expr, out: *mut [u64; 3]) {
+    let _callback = Callback::enter();
+    // SAFETY: as in `eval`.
+    let (scope, expr) = unsafe { (&*scope.cast::<Scope<'_>>(), &*expr) };
+    let words = match scope.eval(expr) {
+        // A table's cell: a text of the IR, which outlives the code.
+        V::Text(std::borrow::Cow::Borrowed(t)) => [0, t.as_ptr() as u64, t.len() as u64],
+        V::Text(std::borrow::Cow::Owned(t)) => {
+            let [p, n] = keep_text(t.into_boxed_str());
+            [0, p as u64, n as u64]
+        }
+        _ => {
+            let empty = "";
+            [1, empty.as_ptr() as u64, 0]
+        }
+    };
+    // SAFETY: `out` is a 24-byte, 8-aligned stack slot of the calling native code.
+    unsafe { *out = words };
 }
 
 unsafe extern "C" fn account_score(scope: *const c_void, index: u32, out: *mut [u64; 2]) {
@@ -1142,6 +1256,28 @@ mod tests {
             assert!(needs_scope(&c));
             assert!(needs_scope(&and(yes(), not(c))));
         }
+    }
+
+    /// Texts native code computed stay while a helper calling back into a `Scope` runs (the
+    /// native code below it still holds their addresses) and are freed once none does.
+    #[test]
+    fn computed_texts_live_until_no_native_code_runs() {
+        let count = || TEXTS.with(|t| t.borrow().len());
+        reclaim_texts();
+        let outer = keep_text("outer".into());
+        {
+            let _callback = Callback::enter();
+            keep_text("inner".into());
+            reclaim_texts();
+            assert_eq!(
+                count(),
+                2,
+                "native code below the callback may still read them"
+            );
+        }
+        assert_eq!(TEXTS.with(|t| t.borrow()[0].as_ptr() as usize), outer[0]);
+        reclaim_texts();
+        assert_eq!(count(), 0);
     }
 
     /// The enum layout `repr(C, u8)` promises, as native code reads it.

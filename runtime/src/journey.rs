@@ -29,8 +29,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use maclc_compiler::ir::{
-    ConditionIr, Expr, FrequencyCapIr, Ir, JourneyIr, JourneyTrigger, Node, QuietHoursIr,
-    SendPolicy, StepKindIr, ValType, ZoneRef, ZoneRules,
+    Condition, ConditionIr, Expr, FrequencyCapIr, Ir, JourneyIr, JourneyTrigger, Node,
+    QuietHoursIr, SendPolicy, StepKindIr, ValType, ZoneRef, ZoneRules,
 };
 
 use crate::engine::{scope, ContactState};
@@ -327,19 +327,19 @@ fn condition_holds(
     }
 }
 
-/// Whether `e` holds for a run: the contact's state, the run's entry event, maybe an event.
+/// Whether `c` holds for a run: the contact's state, the run's entry event, maybe an event.
 fn run_scope_holds(
     ir: &Ir,
     state: &ContactState,
     run: &Run,
-    e: &Expr,
+    c: &Condition,
     event: Option<(&[Val], i64)>,
     now: i64,
 ) -> bool {
     let scores = state.score_values();
     let mut s = scope(ir, state, &scores, &state.segments, event, now);
     s.entry = Some((&run.entry, run.entered));
-    s.holds(e)
+    s.holds(c)
 }
 
 fn run_scope_eval(ir: &Ir, state: &ContactState, run: &Run, e: &Expr, now: i64) -> Val {

@@ -4,8 +4,11 @@
 
 mod support;
 
-use maclc_compiler::check::ScoreId;
-use maclc_compiler::ir::{CmpOp, Const, EventRule, Expr, Func, Ir, Node, ValType};
+use maclc_compiler::check::{EventId, ScoreId};
+use maclc_compiler::ir::{
+    AggregateId, AggregateIr, CmpOp, Const, EventRule, Expr, Ir, Node, TextId, ValType,
+};
+use maclc_compiler::syntax::ast::AggregateKind;
 use maclc_runtime::engine::{Engine, EventMap, RunOutput};
 use maclc_runtime::input::decode_lines;
 use maclc_runtime::jit::Jit;
@@ -153,15 +156,17 @@ fn r1_with_rules_reading_scores() -> Ir {
         condition,
         cap: None,
     };
+    let first = rule(reads_general(5.0).map(|e| ir.add_condition(e)));
+    let last = rule(reads_general(5.0).map(|e| ir.add_condition(e)));
     let rules = &mut ir.rules_by_event[page_view];
-    rules.insert(0, rule(reads_general(5.0)));
-    rules.push(rule(reads_general(5.0)));
+    rules.insert(0, first);
+    rules.push(last);
     ir
 }
 
-/// R1 with one more `page_view` rule the backend does not compile (`length(lower(path)) > 12`:
-/// `lower` outside a comparison), between rules it does: the event's function is built from
-/// the others and this one runs in the interpreter.
+/// R1 with one more `page_view` rule the backend does not compile (`last page_view.path ==
+/// "/pricing"`: an aggregate of a text), between rules it does: the event's function is built
+/// from the others and this one runs in the interpreter.
 fn r1_with_a_rule_native_code_cannot_run() -> Ir {
     let mut ir = r1();
     let page_view = ir
@@ -174,29 +179,32 @@ fn r1_with_a_rule_native_code_cannot_run() -> Ir {
         .iter()
         .position(|p| p.name == "path")
         .expect("page_view has a path");
-    let text = |node| Expr {
-        ty: ValType::Text,
-        node,
-    };
-    let lowered = text(Node::Call(
-        Func::Lower,
-        vec![text(Node::Property(path as u32))],
-    ));
-    let length = Expr {
-        ty: ValType::Num,
-        node: Node::Call(Func::Length, vec![lowered]),
-    };
+    let last_path = AggregateId(ir.aggregates.len() as u32);
+    ir.aggregates.push(AggregateIr {
+        kind: AggregateKind::Last,
+        event: Some(EventId(page_view as u32)),
+        property: Some(path as u32),
+        condition: None,
+        window_millis: None,
+    });
+    ir.history_events[page_view] = true;
+    ir.texts.push("/pricing".into());
+    let pricing = TextId((ir.texts.len() - 1) as u32);
     let condition = Expr {
         ty: ValType::Bool,
         node: Node::Cmp(
-            CmpOp::Gt,
-            Box::new(length),
+            CmpOp::Eq,
             Box::new(Expr {
-                ty: ValType::Num,
-                node: Node::Const(Const::Num(12.0)),
+                ty: ValType::Text,
+                node: Node::Aggregate(last_path),
+            }),
+            Box::new(Expr {
+                ty: ValType::Text,
+                node: Node::Const(Const::Text(pricing)),
             }),
         ),
     };
+    let condition = ir.add_condition(condition);
     ir.rules_by_event[page_view].insert(
         1,
         EventRule {

@@ -13,7 +13,8 @@ mod support;
 
 use maclc_compiler::check::{ConsentState, ScoreId, SegmentId};
 use maclc_compiler::ir::{
-    AggregateId, ArithOp, CmpOp, Const, EventRule, Expr, Func, Ir, Node, TextId, TextOp, ValType,
+    AggregateId, ArithOp, CmpOp, Condition, Const, EventRule, Expr, Func, Ir, Node, TableIr,
+    TextId, TextOp, ValType,
 };
 use maclc_compiler::syntax::ast::AggregateKind;
 use maclc_runtime::eval::{HistoryEntry, Scope, Val};
@@ -210,6 +211,23 @@ impl Gen<'_> {
         Box::new(self.expr(ty, depth))
     }
 
+    /// `table[key].column` of the generated table ([`with_a_table`]): column 1 is a text, 2 a
+    /// number.
+    fn lookup(&mut self, ty: ValType, d: u32) -> Expr {
+        let column = if ty == ValType::Text { 1 } else { 2 };
+        match self.ir.tables.len().checked_sub(1) {
+            Some(table) => e(
+                ty,
+                Node::Lookup {
+                    table: table as u32,
+                    key: self.boxed(ValType::Text, d),
+                    column,
+                },
+            ),
+            None => self.leaf(ty),
+        }
+    }
+
     fn expr(&mut self, ty: ValType, depth: u32) -> Expr {
         if depth == 0 || self.rng.chance(25) {
             return self.leaf(ty);
@@ -220,7 +238,7 @@ impl Gen<'_> {
         }
         match ty {
             ValType::Bool => self.condition(d),
-            ValType::Num => match self.rng.below(9) {
+            ValType::Num => match self.rng.below(10) {
                 0 => e(ty, Node::Neg(self.boxed(ty, d))),
                 1 => e(ty, Node::Call(Func::Abs, vec![self.expr(ty, d)])),
                 2 => e(ty, Node::Call(Func::Round, vec![self.expr(ty, d)])),
@@ -249,6 +267,7 @@ impl Gen<'_> {
                     )
                 }
                 7 => self.aggregate(ty).unwrap_or_else(|| self.leaf(ty)),
+                8 => self.lookup(ty, d),
                 _ => {
                     let op =
                         self.rng
@@ -275,6 +294,15 @@ impl Gen<'_> {
                         Node::Arith(op, self.boxed(ty, d), self.boxed(ValType::Num, d)),
                     )
                 }
+            },
+            // `lower`/`upper` anywhere a text goes (not only compared), and text lookups.
+            ValType::Text => match self.rng.below(4) {
+                0 => {
+                    let f = self.rng.pick(&[Func::Lower, Func::Upper]);
+                    e(ty, Node::Call(f, vec![self.expr(ty, d)]))
+                }
+                1 => self.lookup(ty, d),
+                _ => self.leaf(ty),
             },
             _ => self.leaf(ty),
         }
@@ -481,7 +509,40 @@ fn state(g: &mut Gen<'_>) -> State {
 
 fn reference_ir() -> Ir {
     let analysis = support::load_project("examples/reference-r1");
-    maclc_compiler::ir::lower(&analysis.program).expect("the reference program lowers")
+    let mut ir =
+        maclc_compiler::ir::lower(&analysis.program).expect("the reference program lowers");
+    with_a_table(&mut ir);
+    ir
+}
+
+/// Adds a table keyed by text (R1 has none), for lookups of a text or a number: keys that
+/// differ only in case, and one that is the `lower` of a text the generator uses (`İstanbul`).
+fn with_a_table(ir: &mut Ir) {
+    let rows = [
+        ("/pricing", "pricing page", 1.0),
+        ("de", "Germany", 2.0),
+        ("DE", "DEU", 3.0),
+        ("cto", "", 4.0),
+        ("i\u{307}stanbul", "TR", 5.0),
+    ];
+    let mut intern = |t: &str| {
+        ir.texts.push(t.to_string());
+        Const::Text(TextId((ir.texts.len() - 1) as u32))
+    };
+    let cells: Vec<Vec<Const>> = rows
+        .iter()
+        .map(|(key, text, num)| vec![intern(key), intern(text), Const::Num(*num)])
+        .collect();
+    ir.tables.push(TableIr {
+        name: "generated".into(),
+        rows: cells,
+        text_keys: rows
+            .iter()
+            .enumerate()
+            .map(|(i, (key, _, _))| (key.to_string(), i as u32))
+            .collect(),
+        other_keys: Vec::new(),
+    });
 }
 
 fn check_seed(ir: &Ir, seed: u64) -> Result<(), TestCaseError> {
@@ -491,7 +552,14 @@ fn check_seed(ir: &Ir, seed: u64) -> Result<(), TestCaseError> {
         event: 0,
     };
     g.event = g.rng.below(ir.events.len());
-    let conditions: Vec<Expr> = (0..8).map(|_| g.expr(ValType::Bool, 4)).collect();
+    let generated: Vec<Expr> = (0..8).map(|_| g.expr(ValType::Bool, 4)).collect();
+    // The program with the generated conditions numbered after its own.
+    let mut numbered = ir.clone();
+    let conditions: Vec<Condition> = generated
+        .into_iter()
+        .map(|e| numbered.add_condition(e))
+        .collect();
+    let ir = &numbered;
     let list = conditions
         .iter()
         .enumerate()
@@ -544,15 +612,17 @@ proptest! {
 /// engine), some with none.
 fn with_generated_rules(g: &mut Gen<'_>, event: usize, count: usize) -> Ir {
     let mut ir = g.ir.clone();
-    let rules = (0..count)
-        .map(|i| EventRule {
+    let mut rules = Vec::new();
+    for i in 0..count {
+        let condition = (!g.rng.chance(10)).then(|| g.expr(ValType::Bool, 4));
+        rules.push(EventRule {
             score: ScoreId((i % ir.scores.len()) as u32),
             rule: i as u32,
             points: 1.0,
-            condition: (!g.rng.chance(10)).then(|| g.expr(ValType::Bool, 4)),
+            condition: condition.map(|e| ir.add_condition(e)),
             cap: None,
-        })
-        .collect();
+        });
+    }
     ir.rules_by_event[event] = rules;
     ir
 }
@@ -645,9 +715,11 @@ fn check_score_rules_seed(base: &Ir, seed: u64) -> Result<(), TestCaseError> {
                 prop_assert_eq!(may_hold.native, eval.map_or(0, |m| m.native));
             }
             let mask = jit.score_rules_native(&scope, g.event, chunk);
-            let expect_native = chunk_rules
-                .iter()
-                .any(|r| r.condition.as_ref().is_some_and(|c| !reads_a_score(c)));
+            let expect_native = chunk_rules.iter().any(|r| {
+                r.condition
+                    .as_ref()
+                    .is_some_and(|c| !reads_a_score(&c.expr))
+            });
             prop_assert_eq!(mask.is_some(), expect_native);
             let Some(mask) = mask else { continue };
             for (bit, rule) in chunk_rules.iter().enumerate() {
@@ -656,7 +728,7 @@ fn check_score_rules_seed(base: &Ir, seed: u64) -> Result<(), TestCaseError> {
                     prop_assert!(!native, "a rule with no condition is the engine's");
                     continue;
                 };
-                prop_assert_eq!(native, !reads_a_score(c), "rule {} {:#?}", bit, c);
+                prop_assert_eq!(native, !reads_a_score(&c.expr), "rule {} {:#?}", bit, c);
                 if native {
                     let holds = mask.holds >> bit & 1 == 1;
                     prop_assert_eq!(holds, scope.holds(c), "rule {} {:#?}", bit, c);

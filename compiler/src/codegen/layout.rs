@@ -77,6 +77,14 @@ pub mod helper {
     pub const EVAL: &str = "maclc_eval";
     /// `(scope, account_score: u32, out: *mut [u64; 2])`, as `AGGREGATE`.
     pub const ACCOUNT_SCORE: &str = "maclc_account_score";
+    /// `(case: u32, text, len, out: *mut [usize; 2])`: `lower(text)` ([`super::CASE_LOWER`])
+    /// or `upper(text)` ([`super::CASE_UPPER`]) as the interpreter computes it; out: the
+    /// result's pointer and length, kept by the runtime until no native code runs on the thread.
+    pub const CASE_TEXT: &str = "maclc_case_text";
+    /// `(scope, expr: *const Expr, out: *mut [u64; 3])`: the interpreter's value of one text
+    /// node (a table lookup): out[0] 1 when missing, out[1] and out[2] the text's pointer and
+    /// length (a text of the IR, or kept as `CASE_TEXT`'s).
+    pub const EVAL_TEXT: &str = "maclc_eval_text";
 }
 
 /// Text operation codes of [`helper::TEXT_OP`].

@@ -69,6 +69,8 @@ struct Helpers {
     aggregate: FuncId,
     account_score: FuncId,
     eval: FuncId,
+    case_text: FuncId,
+    eval_text: FuncId,
 }
 
 /// What the host knows about its own layout, beyond [`layout`].
@@ -128,6 +130,8 @@ impl CodeGenerator {
             aggregate: import(helper::AGGREGATE, &[I64, I32, I64], None)?,
             account_score: import(helper::ACCOUNT_SCORE, &[I64, I32, I64], None)?,
             eval: import(helper::EVAL, &[I64, I64, I64], None)?,
+            case_text: import(helper::CASE_TEXT, &[I32, I64, I64, I64], None)?,
+            eval_text: import(helper::EVAL_TEXT, &[I64, I64, I64], None)?,
         };
         Ok(CodeGenerator {
             builder_context: FunctionBuilderContext::new(),

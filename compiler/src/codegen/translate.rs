@@ -35,6 +35,8 @@ pub(super) struct HelperRefs {
     aggregate: FuncRef,
     account_score: FuncRef,
     eval: FuncRef,
+    case_text: FuncRef,
+    eval_text: FuncRef,
 }
 
 impl HelperRefs {
@@ -49,6 +51,8 @@ impl HelperRefs {
             aggregate: import(h.aggregate),
             account_score: import(h.account_score),
             eval: import(h.eval),
+            case_text: import(h.case_text),
+            eval_text: import(h.eval_text),
         }
     }
 }
@@ -558,6 +562,7 @@ impl<'a> FunctionTranslator<'a> {
         match &e.node {
             Node::Const(c) => self.translate_const(c),
             Node::Contact(slot) => self.translate_contact(*slot, e.ty),
+            Node::Lookup { .. } if e.ty == ValType::Text => self.translate_text_lookup(e),
             Node::Lookup { .. } => self.interpreted(e),
             Node::Entry(p) => self.load_val_slot(ctx::ENTRY, ctx::ENTRY_LEN, *p, e.ty),
             Node::EntryTime => self.translate_entry_time(),
@@ -633,6 +638,9 @@ impl<'a> FunctionTranslator<'a> {
                 let below = self.compare((v, x.ty), (h, hi.ty), CmpOp::Le)?;
                 let holds = self.b.ins().band(above, below);
                 Ok(self.present(holds))
+            }
+            Node::Call(f @ (Func::Lower | Func::Upper), args) => {
+                self.translate_case(*f, args, e.ty)
             }
             Node::Call(f, args) => self.translate_call(*f, args, e.ty),
         }
@@ -1204,5 +1212,76 @@ impl<'a> FunctionTranslator<'a> {
                 })
             }
         }
+    }
+
+    /// `lower(x)`/`upper(x)` as a text value (a comparison or text test of one keeps it a case
+    /// code for the text helper instead): the runtime computes it with the interpreter's own
+    /// `to_lowercase`/`to_uppercase` and keeps the result while native code runs. Missing when
+    /// `x` is missing or not a text, as in the interpreter.
+    fn translate_case(&mut self, f: Func, args: &[Expr], ty: ValType) -> Result<Tv> {
+        if ty != ValType::Text {
+            return Err(CodegenError::Unsupported("`lower` or `upper` of this type"));
+        }
+        let Some(x) = args.first() else {
+            return Ok(self.missing_value(ty));
+        };
+        if x.ty != ValType::Text {
+            return Ok(self.missing_value(ty));
+        }
+        let v = self.translate_expr(x)?;
+        let Some(len) = v.len else {
+            return Err(CodegenError::Module("a text lost its length".into()));
+        };
+        let case = if f == Func::Lower {
+            layout::CASE_LOWER
+        } else {
+            layout::CASE_UPPER
+        };
+        let present = self.is_present(v);
+        let helper = self.helpers.case_text;
+        self.branch_tv(
+            present,
+            ty,
+            |t| {
+                let case = t.iconst(I32, case);
+                let (slot, out) = t.stack_pair();
+                t.b.ins().call(helper, &[case, v.a, len, out]);
+                let p = t.b.ins().stack_load(I64, I64, slot, 0);
+                let n = t.b.ins().stack_load(I64, I64, slot, 8);
+                let mut cased = t.present(p);
+                cased.len = Some(n);
+                Ok(cased)
+            },
+            |t| {
+                // Missing, at a valid address (as a text of another kind reads).
+                let mut empty = t.text_constant("");
+                empty.missing = t.iconst(I8, 1);
+                Ok(empty)
+            },
+        )
+    }
+
+    /// A table lookup whose cell is a text: the interpreter finds the row (a hash lookup of
+    /// the key, as for the other lookups, see `interpreted`) and hands back the cell's text,
+    /// which the IR owns.
+    fn translate_text_lookup(&mut self, e: &Expr) -> Result<Tv> {
+        let scope = self.load_ctx(ctx::SCOPE, I64);
+        // The IR outlives the code (see the module header): its node's address is stable.
+        let node = self.iconst(I64, e as *const Expr as i64);
+        let slot =
+            self.b
+                .create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 24, 3));
+        let out = self.b.ins().stack_addr(I64, slot, 0);
+        let f = self.helpers.eval_text;
+        self.b.ins().call(f, &[scope, node, out]);
+        let missing = self.b.ins().stack_load(I64, I64, slot, 0);
+        let missing = self.b.ins().icmp_imm_s(IntCC::NotEqual, missing, 0);
+        let a = self.b.ins().stack_load(I64, I64, slot, 8);
+        let len = self.b.ins().stack_load(I64, I64, slot, 16);
+        Ok(Tv {
+            missing,
+            a,
+            len: Some(len),
+        })
     }
 }

@@ -14,13 +14,16 @@
 //! in a journey is stored against this name, so a new version of the program finds contacts
 //! where they were when their step still exists.
 
-use super::Expr;
+use super::{Condition, Expr};
 
 /// What starts a journey.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum JourneyTrigger {
     /// An event (program event id), with a condition on its properties.
-    Event { event: u32, condition: Option<Expr> },
+    Event {
+        event: u32,
+        condition: Option<Condition>,
+    },
     /// The contact enters (or leaves) a segment.
     Segment { enters: bool, segment: u32 },
     /// The contact's stage becomes (or stops being) `stage`.
@@ -70,9 +73,12 @@ pub enum ConditionIr {
     /// Holds while the contact is in the segment (`enters`) or out of it (`leaves`).
     Segment { enters: bool, segment: u32 },
     /// Holds when such an event happens (its condition may read `entry.…`).
-    Event { event: u32, condition: Option<Expr> },
+    Event {
+        event: u32,
+        condition: Option<Condition>,
+    },
     /// Holds while the expression holds.
-    When(Expr),
+    When(Condition),
 }
 
 /// What to do with a send that falls in quiet hours or over a cap.
@@ -137,7 +143,7 @@ pub enum StepKindIr {
     },
     WaitForEvent {
         event: u32,
-        condition: Option<Expr>,
+        condition: Option<Condition>,
         timeout_millis: Option<i64>,
         /// Where the run goes on timeout (the first step of the `else` block, or the wait's
         /// `next` when there is none).
@@ -151,13 +157,13 @@ pub enum StepKindIr {
         zone: ZoneRef,
     },
     If {
-        condition: Expr,
+        condition: Condition,
         then: Option<u32>,
         otherwise: Option<u32>,
     },
     /// The first arm whose condition holds (`None`: `otherwise`).
     Split {
-        arms: Vec<(Option<Expr>, Option<u32>)>,
+        arms: Vec<(Option<Condition>, Option<u32>)>,
     },
     /// Percentages (adding up to 100) and where each arm goes.
     RandomSplit {

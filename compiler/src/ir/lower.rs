@@ -82,6 +82,7 @@ pub fn lower_with(
         zones,
         program,
         texts: Vec::new(),
+        condition_count: 0,
         text_index: HashMap::new(),
         regexes: Vec::new(),
         regex_index: HashMap::new(),
@@ -105,6 +106,8 @@ struct Lowerer<'p> {
     zones: &'p dyn Fn(&str) -> Option<ZoneRules>,
     program: &'p Program,
     texts: Vec<String>,
+    /// How many conditions were numbered so far ([`ConditionId`]).
+    condition_count: u32,
     text_index: HashMap<String, TextId>,
     regexes: Vec<regex::Regex>,
     regex_index: HashMap<String, RegexId>,
@@ -207,10 +210,7 @@ impl Lowerer<'_> {
                 self.what = format!("score `{}`, rule {}", score.name, ri + 1);
                 match &rule.trigger {
                     RuleTrigger::Event { event, condition } => {
-                        let condition = match condition {
-                            Some(c) => Some(self.expr(c)?),
-                            None => None,
-                        };
+                        let condition = self.optional_condition(condition.as_ref())?;
                         let cap = rule.limit.map(|limit| {
                             cap_count += 1;
                             (cap_kind(limit), cap_count - 1)
@@ -229,7 +229,7 @@ impl Lowerer<'_> {
                         });
                     }
                     RuleTrigger::Profile(condition) => {
-                        let condition = self.expr(condition)?;
+                        let condition = self.condition(condition)?;
                         let cap = rule.limit.map(|limit| {
                             cap_count += 1;
                             (cap_kind(limit), cap_count - 1)
@@ -273,7 +273,7 @@ impl Lowerer<'_> {
             self.what = format!("segment `{}`", segment.name);
             segments.push(SegmentIr {
                 name: segment.name.clone(),
-                condition: self.expr(&segment.condition)?,
+                condition: self.condition(&segment.condition)?,
             });
         }
         let segment_order = self.segment_order()?;
@@ -348,6 +348,7 @@ impl Lowerer<'_> {
             history_events,
             history_any,
             texts: std::mem::take(&mut self.texts),
+            condition_count: self.condition_count,
             regexes: std::mem::take(&mut self.regexes),
             lifecycle,
             queues,
@@ -363,13 +364,10 @@ impl Lowerer<'_> {
         for (i, t) in l.transitions.iter().enumerate() {
             self.what = format!("lifecycle transition {}", i + 1);
             let trigger = match &t.condition {
-                check::TransitionTrigger::When(c) => TransitionTrigger::When(self.expr(c)?),
+                check::TransitionTrigger::When(c) => TransitionTrigger::When(self.condition(c)?),
                 check::TransitionTrigger::On { event, condition } => TransitionTrigger::On {
                     event: *event,
-                    condition: match condition {
-                        Some(c) => Some(self.expr(c)?),
-                        None => None,
-                    },
+                    condition: self.optional_condition(condition.as_ref())?,
                 },
             };
             transitions.push(TransitionIr {
@@ -459,10 +457,7 @@ impl Lowerer<'_> {
         let mut rules = Vec::new();
         for rule in &route.rules {
             rules.push(RouteRuleIr {
-                condition: match &rule.condition {
-                    Some(c) => Some(self.expr(c)?),
-                    None => None,
-                },
+                condition: self.optional_condition(rule.condition.as_ref())?,
                 target: match &rule.target {
                     check::RouteTarget::Queue(q) => RouteTargetIr::Queue(q.0),
                     check::RouteTarget::Notify(who) => RouteTargetIr::Notify(who.clone()),
@@ -765,6 +760,25 @@ impl Lowerer<'_> {
         })
     }
 
+    /// A whole condition, with the next [`ConditionId`] (its aggregates' filters, lowered
+    /// with it, are numbered first).
+    fn condition(&mut self, e: &TypedExpr) -> Result<Condition, LowerError> {
+        let expr = self.expr(e)?;
+        let id = ConditionId(self.condition_count);
+        self.condition_count = self
+            .condition_count
+            .checked_add(1)
+            .ok_or_else(|| self.unsupported("more than 4 billion conditions"))?;
+        Ok(Condition { id, expr })
+    }
+
+    fn optional_condition(
+        &mut self,
+        e: Option<&TypedExpr>,
+    ) -> Result<Option<Condition>, LowerError> {
+        e.map(|e| self.condition(e)).transpose()
+    }
+
     fn boxed(&mut self, e: &TypedExpr) -> Result<Box<Expr>, LowerError> {
         Ok(Box::new(self.expr(e)?))
     }
@@ -808,10 +822,7 @@ impl Lowerer<'_> {
                 Node::Call(f, lowered)
             }
             ExprKind::Aggregate(a) => {
-                let condition = match &a.condition {
-                    Some(c) => Some(self.expr(c)?),
-                    None => None,
-                };
+                let condition = self.optional_condition(a.condition.as_ref())?;
                 let property = match a.property {
                     Some(AggregateProperty::Property(p)) => Some(p),
                     Some(AggregateProperty::Timestamp) | None => None,

@@ -58,6 +58,27 @@ pub struct TextId(pub u32);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct RegexId(pub u32);
 
+/// A whole condition of the program (a segment, a rule, a filter, a transition, a routing rule,
+/// a journey's trigger, goal, exit, branch or wait): numbered densely from 0 as the program is
+/// lowered, below [`Ir::condition_count`]. A backend keeps what it made of each condition in a
+/// table indexed by this number, so evaluating one looks nothing up by name or address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct ConditionId(pub u32);
+
+impl ConditionId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A condition: a boolean expression evaluated on its own (missing is false), with its number.
+/// Its sub-expressions are plain [`Expr`]s.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Condition {
+    pub id: ConditionId,
+    pub expr: Expr,
+}
+
 /// A time-windowed aggregate: an index into [`Ir::aggregates`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct AggregateId(pub u32);
@@ -313,7 +334,7 @@ pub struct EventRule {
     /// Position of the rule in its score (provenance).
     pub rule: u32,
     pub points: f64,
-    pub condition: Option<Expr>,
+    pub condition: Option<Condition>,
     /// The limit and its counter slot ([`Ir::cap_count`] slots per contact).
     pub cap: Option<(CapKind, u32)>,
 }
@@ -322,7 +343,7 @@ pub struct EventRule {
 pub struct ProfileRule {
     pub rule: u32,
     pub points: f64,
-    pub condition: Expr,
+    pub condition: Condition,
     /// A limit on how often the points are earned: each time the condition starts holding
     /// counts against it, as an event rule's record does; with its counter slot.
     pub cap: Option<(CapKind, u32)>,
@@ -387,7 +408,7 @@ pub struct AggregateIr {
     pub event: Option<EventId>,
     /// The property summed, compared or returned; `None` with `Timestamp` semantics for `last`.
     pub property: Option<u32>,
-    pub condition: Option<Expr>,
+    pub condition: Option<Condition>,
     /// `None`: all history.
     pub window_millis: Option<i64>,
 }
@@ -395,7 +416,7 @@ pub struct AggregateIr {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SegmentIr {
     pub name: String,
-    pub condition: Expr,
+    pub condition: Condition,
 }
 
 /// The whole lowered program.
@@ -427,6 +448,8 @@ pub struct Ir {
     /// Some aggregate reads any record (`no event in the last 90d`): keep every record's time.
     pub history_any: bool,
     pub texts: Vec<String>,
+    /// How many conditions the program has: every [`Condition`]'s id is below it, each once.
+    pub condition_count: u32,
     /// Serialised as their patterns (as compiled, `\b` already rewritten) and compiled again
     /// when read.
     #[serde(with = "serde_support::regexes")]
@@ -446,6 +469,15 @@ pub struct Ir {
 impl Ir {
     pub fn text(&self, id: TextId) -> &str {
         self.texts.get(id.0 as usize).map_or("", String::as_str)
+    }
+
+    /// A new condition of this program, numbered after the others: for programs built or
+    /// changed by hand (tests, benchmarks); lowering numbers the program's own.
+    pub fn add_condition(&mut self, expr: Expr) -> Condition {
+        let id = ConditionId(self.condition_count);
+        // At the (unreachable) limit the id repeats, which the JIT refuses with an error.
+        self.condition_count = self.condition_count.saturating_add(1);
+        Condition { id, expr }
     }
 
     /// The account slot of `field` of the account reached through contact slot `link`.
@@ -500,11 +532,11 @@ mod serde_support {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum TransitionTrigger {
     /// As soon as the condition holds.
-    When(Expr),
+    When(Condition),
     /// When such an event happens (and its condition holds).
     On {
         event: EventId,
-        condition: Option<Expr>,
+        condition: Option<Condition>,
     },
 }
 
@@ -590,7 +622,7 @@ pub enum RouteTargetIr {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RouteRuleIr {
     /// `None`: `otherwise`.
-    pub condition: Option<Expr>,
+    pub condition: Option<Condition>,
     pub target: RouteTargetIr,
 }
 

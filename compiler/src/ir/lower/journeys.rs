@@ -2,7 +2,7 @@
 //! control flow resolved, stable step names derived.
 
 use super::*;
-use crate::check::{Condition, EntryRule, Journey, ScoreRef, Step, StepKind, Trigger};
+use crate::check::{self, EntryRule, Journey, ScoreRef, Step, StepKind, Trigger};
 use crate::syntax::ast::CapPolicy;
 
 fn policy(p: CapPolicy) -> SendPolicy {
@@ -85,20 +85,20 @@ impl Lowerer<'_> {
         Ok(out)
     }
 
-    fn condition(&mut self, c: &Condition) -> Result<ConditionIr, LowerError> {
+    fn goal_or_exit(&mut self, c: &check::Condition) -> Result<ConditionIr, LowerError> {
         Ok(match c {
-            Condition::Segment { enters, segment } => {
+            check::Condition::Segment { enters, segment } => {
                 self.segment_reads += 1;
                 ConditionIr::Segment {
                     enters: *enters,
                     segment: segment.0,
                 }
             }
-            Condition::Event { event, condition } => ConditionIr::Event {
+            check::Condition::Event { event, condition } => ConditionIr::Event {
                 event: event.0,
-                condition: self.optional(condition.as_ref())?,
+                condition: self.optional_condition(condition.as_ref())?,
             },
-            Condition::When(e) => ConditionIr::When(self.expr(e)?),
+            check::Condition::When(e) => ConditionIr::When(self.condition(e)?),
         })
     }
 
@@ -118,7 +118,7 @@ impl Lowerer<'_> {
                 entry_event = Some(event.0);
                 JourneyTrigger::Event {
                     event: event.0,
-                    condition: self.optional(condition.as_ref())?,
+                    condition: self.optional_condition(condition.as_ref())?,
                 }
             }
             Some(Trigger::Segment { enters, segment }) => JourneyTrigger::Segment {
@@ -183,11 +183,11 @@ impl Lowerer<'_> {
         }
         let mut goals = Vec::new();
         for g in &j.goals {
-            goals.push(self.condition(g)?);
+            goals.push(self.goal_or_exit(g)?);
         }
         let mut exits = Vec::new();
         for e in &j.exits {
-            exits.push(self.condition(e)?);
+            exits.push(self.goal_or_exit(e)?);
         }
         // Flatten the steps by id: each block's steps continue to the next one in the block,
         // the last one to where the block continues.
@@ -297,7 +297,7 @@ impl Lowerer<'_> {
                 timeout_millis,
                 on_timeout,
             } => {
-                let condition = self.optional(condition.as_ref())?;
+                let condition = self.optional_condition(condition.as_ref())?;
                 let on_timeout = self.block(on_timeout, next, out, zones)?;
                 (
                     StepKindIr::WaitForEvent {
@@ -349,7 +349,7 @@ impl Lowerer<'_> {
                 then,
                 otherwise,
             } => {
-                let condition = self.expr(condition)?;
+                let condition = self.condition(condition)?;
                 let then = self.block(then, next, out, zones)?;
                 let otherwise = self.block(otherwise, next, out, zones)?;
                 (
@@ -364,7 +364,7 @@ impl Lowerer<'_> {
             StepKind::Split { arms } => {
                 let mut lowered = Vec::new();
                 for (c, steps) in arms {
-                    let c = self.optional(c.as_ref())?;
+                    let c = self.optional_condition(c.as_ref())?;
                     lowered.push((c, self.block(steps, next, out, zones)?));
                 }
                 (StepKindIr::Split { arms: lowered }, "split".to_string())
