@@ -116,10 +116,10 @@ fn a_store_resumes_its_checkpoint_and_refuses_another_run() {
         .begin("program: 2\nevents: a.jsonl (10 bytes)\n")
         .expect_err("another program must be refused");
     assert!(
-        refused.0.contains("program was `1`, is now `2`"),
+        refused.to_string().contains("program was `1`, is now `2`"),
         "{refused}"
     );
-    assert!(refused.0.contains("--fresh"), "{refused}");
+    assert!(refused.to_string().contains("--fresh"), "{refused}");
     drop(store);
 
     // The finished marker, the stored contacts and the round-robin cursors.
