@@ -300,7 +300,10 @@ impl EventMap {
 struct Kept {
     line: u64,
     timestamp: i64,
-    message_id: Option<Box<str>>,
+    /// Where the record's `messageId` starts in the run's [`MessageIds`], and its length
+    /// ([`NO_MESSAGE_ID`]: it has none): one buffer for every id rather than one allocation each.
+    message_at: u64,
+    message_len: u32,
     ids: IdKeys,
     /// The contact's position in the run's sorted contacts, once identity is resolved.
     contact: u32,
@@ -318,6 +321,7 @@ impl Kept {
         record: Record,
         ids: IdKeys,
         profile_members: Option<&[String]>,
+        message_ids: &mut MessageIds,
     ) -> Kept {
         let decoded = decode_events(ir, events, &record);
         let traits =
@@ -328,10 +332,12 @@ impl Kept {
                 }
                 Box::new(traits)
             });
+        let (message_at, message_len) = message_ids.keep(record.message_id.as_deref());
         Kept {
             line: record.line,
             timestamp: record.timestamp,
-            message_id: record.message_id.map(String::into_boxed_str),
+            message_at,
+            message_len,
             ids,
             contact: 0,
             traits,
@@ -339,13 +345,51 @@ impl Kept {
         }
     }
 
-    /// [`Record::order_key`].
-    fn order_key(&self) -> (i64, &[u8], u64) {
+    /// [`Record::order_key`], the record's `messageId` read from `message_ids`.
+    fn order_key<'m>(&self, message_ids: &'m MessageIds) -> (i64, &'m [u8], u64) {
         (
             self.timestamp,
-            self.message_id.as_deref().unwrap_or("").as_bytes(),
+            message_ids.get(self).unwrap_or("").as_bytes(),
             self.line,
         )
+    }
+}
+
+/// A guess of the shortest record line, for [`Engine::expect_input_bytes`].
+const MIN_LINE_BYTES_GUESS: u64 = 128;
+/// A guess of a `messageId`'s length (a UUID is 36 bytes), for [`Engine::expect_input_bytes`].
+const MESSAGE_ID_BYTES_GUESS: usize = 40;
+/// Beyond this many records the buffer grows as it fills.
+const MAX_RECORDS_RESERVED: usize = 1 << 26;
+
+/// [`Kept::message_len`] of a record without a `messageId`.
+const NO_MESSAGE_ID: u32 = u32::MAX;
+
+/// The `messageId`s of a run's kept records, one after the other.
+#[derive(Debug, Default)]
+struct MessageIds(String);
+
+impl MessageIds {
+    /// Appends `id`: where it starts and its length, for [`Kept`].
+    fn keep(&mut self, id: Option<&str>) -> (u64, u32) {
+        let at = self.0.len() as u64;
+        match id.map(|m| (m, u32::try_from(m.len()))) {
+            Some((m, Ok(len))) if len != NO_MESSAGE_ID => {
+                self.0.push_str(m);
+                (at, len)
+            }
+            // Longer than any line can be: not reached (a line is at most 32 KB).
+            _ => (at, NO_MESSAGE_ID),
+        }
+    }
+
+    /// The `messageId` of `record`, if it has one.
+    fn get(&self, record: &Kept) -> Option<&str> {
+        if record.message_len == NO_MESSAGE_ID {
+            return None;
+        }
+        let start = usize::try_from(record.message_at).ok()?;
+        self.0.get(start..start + record.message_len as usize)
     }
 }
 
@@ -359,6 +403,8 @@ pub struct Engine<'ir> {
     ir: &'ir Ir,
     events: EventMap,
     records: Vec<Kept>,
+    /// The records' `messageId`s.
+    message_ids: MessageIds,
     /// Every id the records carry, once.
     names: Interner,
     /// The top-level traits the profile reads: an identify keeps only these.
@@ -386,6 +432,7 @@ impl<'ir> Engine<'ir> {
             ir,
             events,
             records: Vec::new(),
+            message_ids: MessageIds::default(),
             names: Interner::default(),
             profile_members,
             latest: None,
@@ -427,6 +474,18 @@ impl<'ir> Engine<'ir> {
         self
     }
 
+    /// Reserves room for the records of an input of `bytes` bytes, so that the records do not
+    /// move (and new pages are not cleared twice) each time their buffer doubles. The room is
+    /// reserved as address space only: pages no record reaches are never touched, so a short
+    /// guess costs no memory (a record line is rarely below [`MIN_LINE_BYTES_GUESS`] bytes,
+    /// and more lines than guessed only grow the buffer as before).
+    pub fn expect_input_bytes(&mut self, bytes: u64) {
+        let lines = usize::try_from(bytes / MIN_LINE_BYTES_GUESS).unwrap_or(usize::MAX);
+        let lines = lines.min(MAX_RECORDS_RESERVED);
+        self.records.reserve(lines);
+        self.message_ids.0.reserve(lines.saturating_mul(MESSAGE_ID_BYTES_GUESS));
+    }
+
     /// Keeps a valid record (compactly, see [`Kept`]) until [`Engine::finish`].
     pub fn push(&mut self, record: Record) {
         let mut intern = |id: &Option<String>| id.as_deref().map(|s| self.names.intern(s));
@@ -450,6 +509,7 @@ impl<'ir> Engine<'ir> {
             record,
             ids,
             Some(&self.profile_members),
+            &mut self.message_ids,
         );
         self.records.push(kept);
     }
@@ -542,7 +602,9 @@ impl<'ir> Engine<'ir> {
             .map(|(i, _)| i)
             .collect();
         claims.sort_by(|&a, &b| match (records.get(a), records.get(b)) {
-            (Some(x), Some(y)) => x.order_key().cmp(&y.order_key()),
+            (Some(x), Some(y)) => x
+                .order_key(&self.message_ids)
+                .cmp(&y.order_key(&self.message_ids)),
             _ => std::cmp::Ordering::Equal,
         });
         let ids: Vec<IdKeys> = records.iter().map(|r| r.ids).collect();
@@ -611,10 +673,11 @@ impl<'ir> Engine<'ir> {
         let anonymous = anonymous as u64;
 
         let ir = self.ir;
+        let message_ids = &self.message_ids;
         let replay_all = |share: Vec<Work<'_>>| -> Vec<ContactState> {
             share
                 .into_iter()
-                .map(|w| replay_kept(ir, w, t_end))
+                .map(|w| replay_kept(ir, w, message_ids, t_end))
                 .collect()
         };
         let mut contacts: Vec<ContactState> = if threads <= 1 || work.len() < 2 {
@@ -733,13 +796,13 @@ fn split_shares(work: Vec<Work<'_>>, threads: usize) -> Vec<Vec<Work<'_>>> {
 /// One contact's state from its kept records, as of `until`. A snapshot row sets the profile
 /// (and consent) before the first record, at that record's time (at `until` when it has none);
 /// an identify's traits then replace the fields they carry, the snapshot keeps the others.
-fn replay_kept(ir: &Ir, work: Work<'_>, until: i64) -> ContactState {
+fn replay_kept(ir: &Ir, work: Work<'_>, message_ids: &MessageIds, until: i64) -> ContactState {
     let Work {
         id,
         records,
         snapshot,
     } = work;
-    records.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
+    records.sort_by(|a, b| a.order_key(message_ids).cmp(&b.order_key(message_ids)));
     let mut state = ContactState::new(ir, id);
     if let Some(snapshot) = &snapshot {
         let start = records.first().map_or(until, |r| r.timestamp.min(until));
@@ -747,7 +810,7 @@ fn replay_kept(ir: &Ir, work: Work<'_>, until: i64) -> ContactState {
         refresh_profile_points(ir, &mut state, start, 0);
     }
     for record in records.iter_mut() {
-        apply_kept(ir, &mut state, record, snapshot.as_ref());
+        apply_kept(ir, &mut state, record, message_ids, snapshot.as_ref());
     }
     finish_contact(ir, &mut state, until);
     state
@@ -820,13 +883,20 @@ pub fn apply(ir: &Ir, events: &EventMap, state: &mut ContactState, record: &Reco
         anonymous: None,
         previous: None,
     };
-    let mut kept = Kept::new(ir, events, record.clone(), ids, None);
-    apply_kept(ir, state, &mut kept, None);
+    let mut message_ids = MessageIds::default();
+    let mut kept = Kept::new(ir, events, record.clone(), ids, None, &mut message_ids);
+    apply_kept(ir, state, &mut kept, &message_ids, None);
 }
 
 /// [`apply`] for a kept record; `snapshot`: the contact's snapshot row, whose fields an
 /// identify's traits do not give stay in the profile.
-fn apply_kept(ir: &Ir, state: &mut ContactState, record: &mut Kept, snapshot: Option<&Fields>) {
+fn apply_kept(
+    ir: &Ir,
+    state: &mut ContactState,
+    record: &mut Kept,
+    message_ids: &MessageIds,
+    snapshot: Option<&Fields>,
+) {
     let ts = record.timestamp;
     begin_record(ir, state, ts);
     if record.decoded.is_empty() && ir.history_any {
@@ -852,7 +922,7 @@ fn apply_kept(ir: &Ir, state: &mut ContactState, record: &mut Kept, snapshot: Op
         refresh_profile_points(ir, state, ts, record.line);
     }
     // Only actions name their trigger; without lifecycle or routing there are none.
-    let trigger = match (&record.message_id, ir.live_segments) {
+    let trigger = match (message_ids.get(record), ir.live_segments) {
         (_, false) => String::new(),
         (Some(m), true) => m.to_string(),
         (None, true) => format!("line {}", record.line),

@@ -483,7 +483,6 @@ pub(super) fn decode(line: u64, text: &str, schema: &InputSchema) -> Option<Reco
     }
 
     let mut event = None;
-    let mut event_name = None;
     let mut properties = Fields::default();
     let mut traits = Fields::default();
     let mut name = None;
@@ -501,7 +500,6 @@ pub(super) fn decode(line: u64, text: &str, schema: &InputSchema) -> Option<Reco
                 kept_properties,
             )?;
             event = Some(found);
-            event_name = Some(wire.into_owned());
         }
         RecordType::Page | RecordType::Screen => {
             name = match root.name {
@@ -559,7 +557,6 @@ pub(super) fn decode(line: u64, text: &str, schema: &InputSchema) -> Option<Reco
             None
         },
         event,
-        event_name,
         name,
         properties,
         traits,

@@ -158,6 +158,9 @@ pub struct DecodeLines<'s, R> {
     hash: u64,
     /// Reading a contact snapshot: the `userId`s seen so far (a repeat is a reject).
     contacts: Option<HashSet<String>>,
+    /// Whether lines are hashed at all: only a run store reads the hash
+    /// ([`DecodeLines::without_hash`]).
+    hashing: bool,
     /// Threads that decode lines ahead ([`DecodeLines::with_threads`]); 1: line by line.
     threads: usize,
     /// Lines read and decoded ahead, yielded one by one in input order.
@@ -220,6 +223,7 @@ impl<'s, R: BufRead> DecodeLines<'s, R> {
             latest: None,
             offset: 0,
             hash: HASH_SEED,
+            hashing: true,
             contacts: None,
             threads: 1,
             ahead: Ahead::default(),
@@ -231,6 +235,13 @@ impl<'s, R: BufRead> DecodeLines<'s, R> {
     /// A contact snapshot is always read line by line (a repeated `userId` depends on order).
     pub fn with_threads(mut self, threads: usize) -> Self {
         self.threads = threads.max(1);
+        self
+    }
+
+    /// Leaves the lines unhashed: for a run without a store, where no checkpoint keeps the
+    /// hash ([`DecodeLines::take_hash`] then always gives the seed).
+    pub fn without_hash(mut self) -> Self {
+        self.hashing = false;
         self
     }
 
@@ -361,7 +372,9 @@ impl<'s, R: BufRead> DecodeLines<'s, R> {
         let read = self.read_line();
         if let Ok(Some((length, _, used))) = &read {
             self.offset += used;
-            self.hash = hash_line(self.hash, &self.buf, *length);
+            if self.hashing {
+                self.hash = hash_line(self.hash, &self.buf, *length);
+            }
         }
         read.map(|line| line.map(|(length, overflow, _)| (length, overflow)))
     }
@@ -390,7 +403,7 @@ impl<'s, R: BufRead> DecodeLines<'s, R> {
                 });
             }
             started = true;
-            let newline = available.iter().position(|&b| b == b'\n');
+            let newline = memchr::memchr(b'\n', available);
             let chunk = match newline {
                 Some(at) => available.get(..at).unwrap_or_default(),
                 None => available,
@@ -527,7 +540,9 @@ impl<R: BufRead> DecodeLines<'_, R> {
         let decoded = self.ahead.decoded.get_mut(at).and_then(Option::take);
         self.line_no += 1;
         self.offset += used;
-        self.hash = hash_line(self.hash, &self.buf, length);
+        if self.hashing {
+            self.hash = hash_line(self.hash, &self.buf, length);
+        }
         Some(self.finish_line(decoded, length, overflow))
     }
 
