@@ -259,6 +259,9 @@ pub struct EventMap {
     pub track: Vec<ProgramEventId>,
     pub page: Vec<ProgramEventId>,
     pub screen: Vec<ProgramEventId>,
+    /// By program event, by property slot: a text slot whose member no other slot of the event
+    /// reads, so that a kept record can take the decoded text rather than copy it.
+    text_taken: Vec<Vec<bool>>,
 }
 
 impl EventMap {
@@ -271,10 +274,29 @@ impl EventMap {
                 .map(|(i, _)| ProgramEventId(i as u32))
                 .collect()
         };
+        let text_taken = ir
+            .events
+            .iter()
+            .map(|layout| {
+                let slots = &layout.properties;
+                slots
+                    .iter()
+                    .enumerate()
+                    .map(|(i, slot)| {
+                        slot.ty == ValType::Text
+                            && !slots
+                                .iter()
+                                .enumerate()
+                                .any(|(j, other)| j != i && other.wire == slot.wire)
+                    })
+                    .collect()
+            })
+            .collect();
         EventMap {
             track,
             page: of(EventSource::Page),
             screen: of(EventSource::Screen),
+            text_taken,
         }
     }
 
@@ -323,7 +345,8 @@ impl Kept {
         profile_members: Option<&[String]>,
         message_ids: &mut MessageIds,
     ) -> Kept {
-        let decoded = decode_events(ir, events, &record);
+        let mut record = record;
+        let decoded = take_events(ir, events, &mut record);
         let traits =
             (record.record_type == RecordType::Identify && record.user_id.is_some()).then(|| {
                 let mut traits = record.traits;
@@ -950,13 +973,16 @@ pub fn begin_record(ir: &Ir, state: &mut ContactState, ts: i64) {
 pub fn apply_events(
     ir: &Ir,
     state: &mut ContactState,
-    decoded: Vec<(u32, Box<[Val]>)>,
+    mut decoded: Vec<(u32, Box<[Val]>)>,
     ts: i64,
     line: u64,
     trigger: &str,
 ) {
+    // Without live segments or journeys nothing reads the events after their points: the
+    // history can take their properties rather than a copy of each.
+    let read_after = ir.live_segments || !ir.journeys.journeys.is_empty();
     crate::jit::with_score_rules(ir, |native| {
-        for (event, properties) in &decoded {
+        for (event, properties) in &mut decoded {
             let index = *event as usize;
             score_event(ir, state, native, index, properties, ts, line);
             let keep = ir.history_events.get(index).copied().unwrap_or(false);
@@ -964,10 +990,10 @@ pub fn apply_events(
                 state.history.push(HistoryEntry {
                     ts,
                     event: Some(*event),
-                    properties: if keep {
-                        properties.clone()
-                    } else {
-                        Box::new([])
+                    properties: match (keep, read_after) {
+                        (false, _) => Box::new([]),
+                        (true, true) => properties.clone(),
+                        (true, false) => std::mem::take(properties),
                     },
                 });
             }
@@ -1393,6 +1419,63 @@ pub fn decode_events(ir: &Ir, events: &EventMap, record: &Record) -> Vec<(u32, B
         .collect()
 }
 
+/// [`decode_events`] for a record the caller gives up: a text property read by one slot is
+/// moved out of the record rather than copied, when the record is one program event (a page
+/// can be several, each reading the same members).
+fn take_events(ir: &Ir, events: &EventMap, record: &mut Record) -> Vec<(u32, Box<[Val]>)> {
+    let &[event] = events.events_of(record) else {
+        return decode_events(ir, events, record);
+    };
+    let (Some(layout), Some(taken)) = (
+        ir.events.get(event.index()),
+        events.text_taken.get(event.index()),
+    ) else {
+        return decode_events(ir, events, record);
+    };
+    let used = ir.used_properties.get(event.index());
+    let properties = layout
+        .properties
+        .iter()
+        .enumerate()
+        .map(|(i, slot)| {
+            if !used.and_then(|u| u.get(i)).copied().unwrap_or(false) {
+                return Val::Missing;
+            }
+            if taken.get(i).copied().unwrap_or(false) {
+                if let Some(Value::Text(t)) = lookup_mut(&mut record.properties, &slot.wire) {
+                    return Val::Text(std::mem::take(t).into_boxed_str());
+                }
+            }
+            decode_slot(slot, record)
+        })
+        .collect();
+    vec![(event.0, properties)]
+}
+
+/// [`lookup`] for changing the value (the last member of a repeated name, as `Fields::get`).
+fn lookup_mut<'a>(fields: &'a mut Fields, path: &[String]) -> Option<&'a mut Value> {
+    let (first, rest) = path.split_first()?;
+    let mut value = fields.0.iter_mut().rev().find(|(k, _)| k == first).map(|(_, v)| v)?;
+    for member in rest {
+        match value {
+            Value::Object(inner) => {
+                value = inner.0.iter_mut().rev().find(|(k, _)| k == member).map(|(_, v)| v)?;
+            }
+            _ => return None,
+        }
+    }
+    Some(value)
+}
+
+/// One property slot of a record's event, as [`decode_properties`] decodes it.
+fn decode_slot(slot: &Slot, record: &Record) -> Val {
+    match (lookup(&record.properties, &slot.wire), &record.name) {
+        // A page's title is the record's own `name` member.
+        (None, Some(name)) if slot.wire == ["name"] => Val::Text(name.as_str().into()),
+        (v, _) => read_slot(slot, v),
+    }
+}
+
 fn decode_properties(ir: &Ir, event: usize, layout: &EventLayout, record: &Record) -> Box<[Val]> {
     let used = ir.used_properties.get(event);
     layout
@@ -1403,11 +1486,7 @@ fn decode_properties(ir: &Ir, event: usize, layout: &EventLayout, record: &Recor
             if !used.and_then(|u| u.get(i)).copied().unwrap_or(false) {
                 return Val::Missing;
             }
-            match (lookup(&record.properties, &slot.wire), &record.name) {
-                // A page's title is the record's own `name` member.
-                (None, Some(name)) if slot.wire == ["name"] => Val::Text(name.as_str().into()),
-                (v, _) => read_slot(slot, v),
-            }
+            decode_slot(slot, record)
         })
         .collect()
 }
