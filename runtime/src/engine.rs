@@ -506,7 +506,9 @@ impl<'ir> Engine<'ir> {
         let lines = usize::try_from(bytes / MIN_LINE_BYTES_GUESS).unwrap_or(usize::MAX);
         let lines = lines.min(MAX_RECORDS_RESERVED);
         self.records.reserve(lines);
-        self.message_ids.0.reserve(lines.saturating_mul(MESSAGE_ID_BYTES_GUESS));
+        self.message_ids
+            .0
+            .reserve(lines.saturating_mul(MESSAGE_ID_BYTES_GUESS));
     }
 
     /// Keeps a valid record (compactly, see [`Kept`]) until [`Engine::finish`].
@@ -1456,11 +1458,21 @@ fn take_events(ir: &Ir, events: &EventMap, record: &mut Record) -> Vec<(u32, Box
 /// [`lookup`] for changing the value (the last member of a repeated name, as `Fields::get`).
 fn lookup_mut<'a>(fields: &'a mut Fields, path: &[String]) -> Option<&'a mut Value> {
     let (first, rest) = path.split_first()?;
-    let mut value = fields.0.iter_mut().rev().find(|(k, _)| k == first).map(|(_, v)| v)?;
+    let mut value = fields
+        .0
+        .iter_mut()
+        .rev()
+        .find(|(k, _)| k == first)
+        .map(|(_, v)| v)?;
     for member in rest {
         match value {
             Value::Object(inner) => {
-                value = inner.0.iter_mut().rev().find(|(k, _)| k == member).map(|(_, v)| v)?;
+                value = inner
+                    .0
+                    .iter_mut()
+                    .rev()
+                    .find(|(k, _)| k == member)
+                    .map(|(_, v)| v)?;
             }
             _ => return None,
         }
