@@ -232,7 +232,10 @@ fn in_process(dir: &Path, events: &Path) -> Result<InProcess, String> {
 
     let input = File::open(events).map_err(|e| format!("cannot open the events: {e}"))?;
     let start = Instant::now();
+    let bytes = input.metadata().map_or(0, |m| m.len());
+    // As `maclc run --no-state` reads: no store, so no hash of the lines.
     let records: Vec<Record> = decode_lines(BufReader::with_capacity(1 << 20, input), &schema)
+        .without_hash()
         .filter_map(Result::ok)
         .collect();
     let decode = start.elapsed();
@@ -240,6 +243,7 @@ fn in_process(dir: &Path, events: &Path) -> Result<InProcess, String> {
     let count = records.len();
     let start = Instant::now();
     let mut engine = Engine::new(&ir, EventMap::new(&ir, track_map)).with_program_hash(hash);
+    engine.expect_input_bytes(bytes);
     for record in records {
         engine.push(record);
     }

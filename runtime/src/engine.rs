@@ -259,6 +259,9 @@ pub struct EventMap {
     pub track: Vec<ProgramEventId>,
     pub page: Vec<ProgramEventId>,
     pub screen: Vec<ProgramEventId>,
+    /// By program event, by property slot: a text slot whose member no other slot of the event
+    /// reads, so that a kept record can take the decoded text rather than copy it.
+    text_taken: Vec<Vec<bool>>,
 }
 
 impl EventMap {
@@ -271,10 +274,29 @@ impl EventMap {
                 .map(|(i, _)| ProgramEventId(i as u32))
                 .collect()
         };
+        let text_taken = ir
+            .events
+            .iter()
+            .map(|layout| {
+                let slots = &layout.properties;
+                slots
+                    .iter()
+                    .enumerate()
+                    .map(|(i, slot)| {
+                        slot.ty == ValType::Text
+                            && !slots
+                                .iter()
+                                .enumerate()
+                                .any(|(j, other)| j != i && other.wire == slot.wire)
+                    })
+                    .collect()
+            })
+            .collect();
         EventMap {
             track,
             page: of(EventSource::Page),
             screen: of(EventSource::Screen),
+            text_taken,
         }
     }
 
@@ -300,15 +322,23 @@ impl EventMap {
 struct Kept {
     line: u64,
     timestamp: i64,
-    message_id: Option<Box<str>>,
+    /// Where the record's `messageId` starts in the run's [`MessageIds`], and its length
+    /// ([`NO_MESSAGE_ID`]: it has none): one buffer for every id rather than one allocation each.
+    message_at: u64,
+    message_len: u32,
     ids: IdKeys,
     /// The contact's position in the run's sorted contacts, once identity is resolved.
     contact: u32,
     /// An identify with a `userId`: the traits that set the profile.
     traits: Option<Box<Fields>>,
     /// The record's program events with their properties, as `apply_events` takes them.
-    decoded: Vec<(u32, Box<[Val]>)>,
+    /// (A boxed slice: a record is never extended, and the `Vec`'s capacity would cost 8 bytes
+    /// on every record.)
+    decoded: Box<[(u32, Box<[Val]>)]>,
 }
+
+// A million records are held at once: a field more on every record is megabytes more.
+const _: () = assert!(std::mem::size_of::<Kept>() <= 88);
 
 impl Kept {
     /// `profile_members`: the top-level traits the profile reads (`None`: keep every trait).
@@ -318,8 +348,10 @@ impl Kept {
         record: Record,
         ids: IdKeys,
         profile_members: Option<&[String]>,
+        message_ids: &mut MessageIds,
     ) -> Kept {
-        let decoded = decode_events(ir, events, &record);
+        let mut record = record;
+        let decoded = take_events(ir, events, &mut record);
         let traits =
             (record.record_type == RecordType::Identify && record.user_id.is_some()).then(|| {
                 let mut traits = record.traits;
@@ -328,24 +360,64 @@ impl Kept {
                 }
                 Box::new(traits)
             });
+        let (message_at, message_len) = message_ids.keep(record.message_id.as_deref());
         Kept {
             line: record.line,
             timestamp: record.timestamp,
-            message_id: record.message_id.map(String::into_boxed_str),
+            message_at,
+            message_len,
             ids,
             contact: 0,
             traits,
-            decoded,
+            decoded: decoded.into_boxed_slice(),
         }
     }
 
-    /// [`Record::order_key`].
-    fn order_key(&self) -> (i64, &[u8], u64) {
+    /// [`Record::order_key`], the record's `messageId` read from `message_ids`.
+    fn order_key<'m>(&self, message_ids: &'m MessageIds) -> (i64, &'m [u8], u64) {
         (
             self.timestamp,
-            self.message_id.as_deref().unwrap_or("").as_bytes(),
+            message_ids.get(self).unwrap_or("").as_bytes(),
             self.line,
         )
+    }
+}
+
+/// A guess of the shortest record line, for [`Engine::expect_input_bytes`].
+const MIN_LINE_BYTES_GUESS: u64 = 128;
+/// A guess of a `messageId`'s length (a UUID is 36 bytes), for [`Engine::expect_input_bytes`].
+const MESSAGE_ID_BYTES_GUESS: usize = 40;
+/// Beyond this many records the buffer grows as it fills.
+const MAX_RECORDS_RESERVED: usize = 1 << 26;
+
+/// [`Kept::message_len`] of a record without a `messageId`.
+const NO_MESSAGE_ID: u32 = u32::MAX;
+
+/// The `messageId`s of a run's kept records, one after the other.
+#[derive(Debug, Default)]
+struct MessageIds(String);
+
+impl MessageIds {
+    /// Appends `id`: where it starts and its length, for [`Kept`].
+    fn keep(&mut self, id: Option<&str>) -> (u64, u32) {
+        let at = self.0.len() as u64;
+        match id.map(|m| (m, u32::try_from(m.len()))) {
+            Some((m, Ok(len))) if len != NO_MESSAGE_ID => {
+                self.0.push_str(m);
+                (at, len)
+            }
+            // Longer than any line can be: not reached (a line is at most 32 KB).
+            _ => (at, NO_MESSAGE_ID),
+        }
+    }
+
+    /// The `messageId` of `record`, if it has one.
+    fn get(&self, record: &Kept) -> Option<&str> {
+        if record.message_len == NO_MESSAGE_ID {
+            return None;
+        }
+        let start = usize::try_from(record.message_at).ok()?;
+        self.0.get(start..start + record.message_len as usize)
     }
 }
 
@@ -359,6 +431,8 @@ pub struct Engine<'ir> {
     ir: &'ir Ir,
     events: EventMap,
     records: Vec<Kept>,
+    /// The records' `messageId`s.
+    message_ids: MessageIds,
     /// Every id the records carry, once.
     names: Interner,
     /// The top-level traits the profile reads: an identify keeps only these.
@@ -386,6 +460,7 @@ impl<'ir> Engine<'ir> {
             ir,
             events,
             records: Vec::new(),
+            message_ids: MessageIds::default(),
             names: Interner::default(),
             profile_members,
             latest: None,
@@ -427,6 +502,20 @@ impl<'ir> Engine<'ir> {
         self
     }
 
+    /// Reserves room for the records of an input of `bytes` bytes, so that the records do not
+    /// move (and new pages are not cleared twice) each time their buffer doubles. The room is
+    /// reserved as address space only: pages no record reaches are never touched, so a short
+    /// guess costs no memory (a record line is rarely below [`MIN_LINE_BYTES_GUESS`] bytes,
+    /// and more lines than guessed only grow the buffer as before).
+    pub fn expect_input_bytes(&mut self, bytes: u64) {
+        let lines = usize::try_from(bytes / MIN_LINE_BYTES_GUESS).unwrap_or(usize::MAX);
+        let lines = lines.min(MAX_RECORDS_RESERVED);
+        self.records.reserve(lines);
+        self.message_ids
+            .0
+            .reserve(lines.saturating_mul(MESSAGE_ID_BYTES_GUESS));
+    }
+
     /// Keeps a valid record (compactly, see [`Kept`]) until [`Engine::finish`].
     pub fn push(&mut self, record: Record) {
         let mut intern = |id: &Option<String>| id.as_deref().map(|s| self.names.intern(s));
@@ -450,6 +539,7 @@ impl<'ir> Engine<'ir> {
             record,
             ids,
             Some(&self.profile_members),
+            &mut self.message_ids,
         );
         self.records.push(kept);
     }
@@ -542,7 +632,9 @@ impl<'ir> Engine<'ir> {
             .map(|(i, _)| i)
             .collect();
         claims.sort_by(|&a, &b| match (records.get(a), records.get(b)) {
-            (Some(x), Some(y)) => x.order_key().cmp(&y.order_key()),
+            (Some(x), Some(y)) => x
+                .order_key(&self.message_ids)
+                .cmp(&y.order_key(&self.message_ids)),
             _ => std::cmp::Ordering::Equal,
         });
         let ids: Vec<IdKeys> = records.iter().map(|r| r.ids).collect();
@@ -611,10 +703,11 @@ impl<'ir> Engine<'ir> {
         let anonymous = anonymous as u64;
 
         let ir = self.ir;
+        let message_ids = &self.message_ids;
         let replay_all = |share: Vec<Work<'_>>| -> Vec<ContactState> {
             share
                 .into_iter()
-                .map(|w| replay_kept(ir, w, t_end))
+                .map(|w| replay_kept(ir, w, message_ids, t_end))
                 .collect()
         };
         let mut contacts: Vec<ContactState> = if threads <= 1 || work.len() < 2 {
@@ -733,13 +826,14 @@ fn split_shares(work: Vec<Work<'_>>, threads: usize) -> Vec<Vec<Work<'_>>> {
 /// One contact's state from its kept records, as of `until`. A snapshot row sets the profile
 /// (and consent) before the first record, at that record's time (at `until` when it has none);
 /// an identify's traits then replace the fields they carry, the snapshot keeps the others.
-fn replay_kept(ir: &Ir, work: Work<'_>, until: i64) -> ContactState {
+fn replay_kept(ir: &Ir, work: Work<'_>, message_ids: &MessageIds, until: i64) -> ContactState {
     let Work {
         id,
         records,
         snapshot,
     } = work;
-    records.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
+    // Unstable is as exact (no two records share a line) and needs no scratch buffer.
+    records.sort_unstable_by(|a, b| a.order_key(message_ids).cmp(&b.order_key(message_ids)));
     let mut state = ContactState::new(ir, id);
     if let Some(snapshot) = &snapshot {
         let start = records.first().map_or(until, |r| r.timestamp.min(until));
@@ -747,7 +841,7 @@ fn replay_kept(ir: &Ir, work: Work<'_>, until: i64) -> ContactState {
         refresh_profile_points(ir, &mut state, start, 0);
     }
     for record in records.iter_mut() {
-        apply_kept(ir, &mut state, record, snapshot.as_ref());
+        apply_kept(ir, &mut state, record, message_ids, snapshot.as_ref());
     }
     finish_contact(ir, &mut state, until);
     state
@@ -820,13 +914,20 @@ pub fn apply(ir: &Ir, events: &EventMap, state: &mut ContactState, record: &Reco
         anonymous: None,
         previous: None,
     };
-    let mut kept = Kept::new(ir, events, record.clone(), ids, None);
-    apply_kept(ir, state, &mut kept, None);
+    let mut message_ids = MessageIds::default();
+    let mut kept = Kept::new(ir, events, record.clone(), ids, None, &mut message_ids);
+    apply_kept(ir, state, &mut kept, &message_ids, None);
 }
 
 /// [`apply`] for a kept record; `snapshot`: the contact's snapshot row, whose fields an
 /// identify's traits do not give stay in the profile.
-fn apply_kept(ir: &Ir, state: &mut ContactState, record: &mut Kept, snapshot: Option<&Fields>) {
+fn apply_kept(
+    ir: &Ir,
+    state: &mut ContactState,
+    record: &mut Kept,
+    message_ids: &MessageIds,
+    snapshot: Option<&Fields>,
+) {
     let ts = record.timestamp;
     begin_record(ir, state, ts);
     if record.decoded.is_empty() && ir.history_any {
@@ -852,12 +953,12 @@ fn apply_kept(ir: &Ir, state: &mut ContactState, record: &mut Kept, snapshot: Op
         refresh_profile_points(ir, state, ts, record.line);
     }
     // Only actions name their trigger; without lifecycle or routing there are none.
-    let trigger = match (&record.message_id, ir.live_segments) {
+    let trigger = match (message_ids.get(record), ir.live_segments) {
         (_, false) => String::new(),
         (Some(m), true) => m.to_string(),
         (None, true) => format!("line {}", record.line),
     };
-    let decoded = std::mem::take(&mut record.decoded);
+    let decoded = std::mem::take(&mut record.decoded).into_vec();
     apply_events(ir, state, decoded, ts, record.line, &trigger);
 }
 
@@ -880,13 +981,16 @@ pub fn begin_record(ir: &Ir, state: &mut ContactState, ts: i64) {
 pub fn apply_events(
     ir: &Ir,
     state: &mut ContactState,
-    decoded: Vec<(u32, Box<[Val]>)>,
+    mut decoded: Vec<(u32, Box<[Val]>)>,
     ts: i64,
     line: u64,
     trigger: &str,
 ) {
+    // Without live segments or journeys nothing reads the events after their points: the
+    // history can take their properties rather than a copy of each.
+    let read_after = ir.live_segments || !ir.journeys.journeys.is_empty();
     crate::jit::with_score_rules(ir, |native| {
-        for (event, properties) in &decoded {
+        for (event, properties) in &mut decoded {
             let index = *event as usize;
             score_event(ir, state, native, index, properties, ts, line);
             let keep = ir.history_events.get(index).copied().unwrap_or(false);
@@ -894,10 +998,10 @@ pub fn apply_events(
                 state.history.push(HistoryEntry {
                     ts,
                     event: Some(*event),
-                    properties: if keep {
-                        properties.clone()
-                    } else {
-                        Box::new([])
+                    properties: match (keep, read_after) {
+                        (false, _) => Box::new([]),
+                        (true, true) => properties.clone(),
+                        (true, false) => std::mem::take(properties),
                     },
                 });
             }
@@ -1327,6 +1431,73 @@ pub fn decode_events(ir: &Ir, events: &EventMap, record: &Record) -> Vec<(u32, B
         .collect()
 }
 
+/// [`decode_events`] for a record the caller gives up: a text property read by one slot is
+/// moved out of the record rather than copied, when the record is one program event (a page
+/// can be several, each reading the same members).
+fn take_events(ir: &Ir, events: &EventMap, record: &mut Record) -> Vec<(u32, Box<[Val]>)> {
+    let &[event] = events.events_of(record) else {
+        return decode_events(ir, events, record);
+    };
+    let (Some(layout), Some(taken)) = (
+        ir.events.get(event.index()),
+        events.text_taken.get(event.index()),
+    ) else {
+        return decode_events(ir, events, record);
+    };
+    let used = ir.used_properties.get(event.index());
+    let properties = layout
+        .properties
+        .iter()
+        .enumerate()
+        .map(|(i, slot)| {
+            if !used.and_then(|u| u.get(i)).copied().unwrap_or(false) {
+                return Val::Missing;
+            }
+            if taken.get(i).copied().unwrap_or(false) {
+                if let Some(Value::Text(t)) = lookup_mut(&mut record.properties, &slot.wire) {
+                    return Val::Text(std::mem::take(t).into_boxed_str());
+                }
+            }
+            decode_slot(slot, record)
+        })
+        .collect();
+    vec![(event.0, properties)]
+}
+
+/// [`lookup`] for changing the value (the last member of a repeated name, as `Fields::get`).
+fn lookup_mut<'a>(fields: &'a mut Fields, path: &[String]) -> Option<&'a mut Value> {
+    let (first, rest) = path.split_first()?;
+    let mut value = fields
+        .0
+        .iter_mut()
+        .rev()
+        .find(|(k, _)| k == first)
+        .map(|(_, v)| v)?;
+    for member in rest {
+        match value {
+            Value::Object(inner) => {
+                value = inner
+                    .0
+                    .iter_mut()
+                    .rev()
+                    .find(|(k, _)| k == member)
+                    .map(|(_, v)| v)?;
+            }
+            _ => return None,
+        }
+    }
+    Some(value)
+}
+
+/// One property slot of a record's event, as [`decode_properties`] decodes it.
+fn decode_slot(slot: &Slot, record: &Record) -> Val {
+    match (lookup(&record.properties, &slot.wire), &record.name) {
+        // A page's title is the record's own `name` member.
+        (None, Some(name)) if slot.wire == ["name"] => Val::Text(name.as_str().into()),
+        (v, _) => read_slot(slot, v),
+    }
+}
+
 fn decode_properties(ir: &Ir, event: usize, layout: &EventLayout, record: &Record) -> Box<[Val]> {
     let used = ir.used_properties.get(event);
     layout
@@ -1337,11 +1508,7 @@ fn decode_properties(ir: &Ir, event: usize, layout: &EventLayout, record: &Recor
             if !used.and_then(|u| u.get(i)).copied().unwrap_or(false) {
                 return Val::Missing;
             }
-            match (lookup(&record.properties, &slot.wire), &record.name) {
-                // A page's title is the record's own `name` member.
-                (None, Some(name)) if slot.wire == ["name"] => Val::Text(name.as_str().into()),
-                (v, _) => read_slot(slot, v),
-            }
+            decode_slot(slot, record)
         })
         .collect()
 }

@@ -156,7 +156,7 @@ fn check_against_manifest(args: &[&str]) -> Option<u64> {
     }
     let mut by_event: BTreeMap<&str, u64> = BTreeMap::new();
     for r in &records {
-        if let Some(name) = &r.event_name {
+        if let Some(name) = r.event_name(&schema) {
             *by_event.entry(name).or_default() += 1;
         }
     }

@@ -54,7 +54,7 @@ fn valid_records_are_typed() {
     let order = decode_line(2, ORDER.as_bytes(), &schema).expect("valid track");
     // The offset is converted: 10:31 at +01:00 is 09:31 UTC.
     assert_eq!(order.timestamp, identify.timestamp);
-    assert_eq!(order.event_name.as_deref(), Some("Order Completed"));
+    assert_eq!(order.event_name(&schema), Some("Order Completed"));
     assert_eq!(
         order
             .event

@@ -686,6 +686,11 @@ fn read_events(
     let mut lines = decode_lines(BufReader::with_capacity(1 << 20, input), schema)
         .with_max_out_of_order(max_out_of_order)
         .with_threads(threads);
+    if store.is_none() {
+        // Only a checkpoint keeps the hash of the lines read.
+        lines = lines.without_hash();
+    }
+    engine.expect_input_bytes(total_bytes);
     let write_error = |e: std::io::Error| (EXIT_FAILURE, format!("cannot write an output: {e}"));
     let changed = |why: String| {
         (

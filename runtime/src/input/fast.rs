@@ -420,9 +420,10 @@ pub(super) fn decode(line: u64, text: &str, schema: &InputSchema) -> Option<Reco
     }
     let mut root = Root::default();
     // The members of `properties` and `traits` are gathered as the line is scanned, so that
-    // the bulk of a record is read once.
-    let mut gathered_properties = Members::new();
-    let mut gathered_traits = Members::new();
+    // the bulk of a record is read once. Each buffer is made when its member comes (a track
+    // has no traits): filling a large array costs as much as a short line's scan.
+    let mut gathered_properties = None;
+    let mut gathered_traits = None;
     let mut properties_members = None;
     let mut traits_members = None;
     scan.object(1, |scan, name| {
@@ -439,7 +440,7 @@ pub(super) fn decode(line: u64, text: &str, schema: &InputSchema) -> Option<Reco
             *members = None;
             if scan.peek() == Some(b'{') {
                 *raw = Some(Raw::Object(scan.pos));
-                scan.members_into(2, buffer)?;
+                scan.members_into(2, buffer.get_or_insert_with(Members::new))?;
                 *members = Some(());
                 return Some(());
             }
@@ -483,7 +484,6 @@ pub(super) fn decode(line: u64, text: &str, schema: &InputSchema) -> Option<Reco
     }
 
     let mut event = None;
-    let mut event_name = None;
     let mut properties = Fields::default();
     let mut traits = Fields::default();
     let mut name = None;
@@ -496,19 +496,18 @@ pub(super) fn decode(line: u64, text: &str, schema: &InputSchema) -> Option<Reco
             let fields = schema.event(found)?.properties.as_slice();
             properties = fields_of(
                 text,
-                properties_members.map(|()| &gathered_properties)?,
+                properties_members.and(gathered_properties.as_ref())?,
                 fields,
                 kept_properties,
             )?;
             event = Some(found);
-            event_name = Some(wire.into_owned());
         }
         RecordType::Page | RecordType::Screen => {
             name = match root.name {
                 None | Some(Raw::Null) => None,
                 Some(raw) => Some(as_text(raw)?.into_owned()),
             };
-            let properties_members = properties_members.map(|()| &gathered_properties);
+            let properties_members = properties_members.and(gathered_properties.as_ref());
             properties = match (record_type, root.properties, properties_members) {
                 (RecordType::Page, _, Some(members)) => {
                     fields_of(text, members, &schema.page_properties, kept_properties)?
@@ -522,13 +521,13 @@ pub(super) fn decode(line: u64, text: &str, schema: &InputSchema) -> Option<Reco
         RecordType::Identify => {
             traits = fields_of(
                 text,
-                traits_members.map(|()| &gathered_traits)?,
+                traits_members.and(gathered_traits.as_ref())?,
                 &schema.identify_traits,
                 kept_traits,
             )?;
         }
         RecordType::Group => {
-            traits = match (root.traits, traits_members.map(|()| &gathered_traits)) {
+            traits = match (root.traits, traits_members.and(gathered_traits.as_ref())) {
                 (None | Some(Raw::Null), _) => Fields::default(),
                 (Some(_), Some(members)) => fields_of(text, members, &[], kept_traits)?,
                 (Some(_), None) => return None,
@@ -559,7 +558,6 @@ pub(super) fn decode(line: u64, text: &str, schema: &InputSchema) -> Option<Reco
             None
         },
         event,
-        event_name,
         name,
         properties,
         traits,

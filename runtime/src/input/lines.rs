@@ -7,6 +7,8 @@
 use std::io::{self, BufRead};
 
 use std::collections::HashSet;
+use std::sync::Arc;
+use std::thread::JoinHandle;
 
 use super::{
     decode_contact_line, decode_line, too_long_detail, utf8_detail, InputSchema, Record,
@@ -158,10 +160,20 @@ pub struct DecodeLines<'s, R> {
     hash: u64,
     /// Reading a contact snapshot: the `userId`s seen so far (a repeat is a reject).
     contacts: Option<HashSet<String>>,
+    /// Whether lines are hashed at all: only a run store reads the hash
+    /// ([`DecodeLines::without_hash`]).
+    hashing: bool,
     /// Threads that decode lines ahead ([`DecodeLines::with_threads`]); 1: line by line.
     threads: usize,
     /// Lines read and decoded ahead, yielded one by one in input order.
     ahead: Ahead,
+    /// The chunk after `ahead`, read and being decoded on other threads while this one is
+    /// yielded (and the caller keeps its records).
+    pending: Option<JoinHandle<Ahead>>,
+    /// Lines read so far, those read ahead included: the number of the next chunk's first.
+    lines_read: u64,
+    /// The schema, shared with the threads that decode ahead.
+    shared_schema: Option<Arc<InputSchema>>,
 }
 
 /// A chunk of lines read ahead of what the iterator has yielded, decoded in parallel. Only the
@@ -169,6 +181,8 @@ pub struct DecodeLines<'s, R> {
 /// the counts move as each line is yielded, exactly as line by line.
 #[derive(Debug, Default)]
 struct Ahead {
+    /// The number of its first line.
+    first_line: u64,
     /// The kept bytes of every line, one after the other.
     bytes: Vec<u8>,
     lines: Vec<AheadLine>,
@@ -220,9 +234,13 @@ impl<'s, R: BufRead> DecodeLines<'s, R> {
             latest: None,
             offset: 0,
             hash: HASH_SEED,
+            hashing: true,
             contacts: None,
             threads: 1,
             ahead: Ahead::default(),
+            pending: None,
+            lines_read: 0,
+            shared_schema: None,
         }
     }
 
@@ -231,6 +249,16 @@ impl<'s, R: BufRead> DecodeLines<'s, R> {
     /// A contact snapshot is always read line by line (a repeated `userId` depends on order).
     pub fn with_threads(mut self, threads: usize) -> Self {
         self.threads = threads.max(1);
+        if self.threads > 1 {
+            self.shared_schema = Some(Arc::new(self.schema.clone()));
+        }
+        self
+    }
+
+    /// Leaves the lines unhashed: for a run without a store, where no checkpoint keeps the
+    /// hash ([`DecodeLines::take_hash`] then always gives the seed).
+    pub fn without_hash(mut self) -> Self {
+        self.hashing = false;
         self
     }
 
@@ -286,6 +314,7 @@ impl<'s, R: BufRead> DecodeLines<'s, R> {
             Err(e) => return Err(format!("the events could not be read again: {e}")),
         };
         self.line_no += 1;
+        self.lines_read += 1;
         if !accepted {
             return Ok(Some(None));
         }
@@ -361,7 +390,9 @@ impl<'s, R: BufRead> DecodeLines<'s, R> {
         let read = self.read_line();
         if let Ok(Some((length, _, used))) = &read {
             self.offset += used;
-            self.hash = hash_line(self.hash, &self.buf, *length);
+            if self.hashing {
+                self.hash = hash_line(self.hash, &self.buf, *length);
+            }
         }
         read.map(|line| line.map(|(length, overflow, _)| (length, overflow)))
     }
@@ -390,7 +421,7 @@ impl<'s, R: BufRead> DecodeLines<'s, R> {
                 });
             }
             started = true;
-            let newline = available.iter().position(|&b| b == b'\n');
+            let newline = memchr::memchr(b'\n', available);
             let chunk = match newline {
                 Some(at) => available.get(..at).unwrap_or_default(),
                 None => available,
@@ -492,10 +523,12 @@ impl<R: BufRead> DecodeLines<'_, R> {
         outcome
     }
 
-    /// [`Iterator::next`] with threads: yields the next line of the chunk read ahead, reading
-    /// and decoding a new chunk when it is used up.
+    /// [`Iterator::next`] with threads: yields the next line of the chunk read ahead. When it
+    /// is used up, the next chunk (decoded on other threads meanwhile) takes its place, and the
+    /// one after it is read and handed to other threads, so that decoding overlaps with what
+    /// the caller does with the records.
     fn next_ahead(&mut self) -> Option<Result<Record, Reject>> {
-        if self.ahead.next >= self.ahead.lines.len() {
+        while self.ahead.next >= self.ahead.lines.len() {
             match self.ahead.ended.take() {
                 Some(Ok(())) => {
                     self.done = true;
@@ -506,10 +539,31 @@ impl<R: BufRead> DecodeLines<'_, R> {
                     self.io_error = Some(e);
                     return None;
                 }
-                None => self.read_ahead(),
+                None => {}
             }
-            if self.ahead.lines.is_empty() {
-                return self.next_ahead();
+            let next = match self.pending.take() {
+                Some(handle) => match handle.join() {
+                    Ok(chunk) => chunk,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                },
+                // The first chunk: nothing to overlap with yet.
+                None => {
+                    let chunk = self.read_chunk();
+                    decode_chunk(chunk, self.schema, self.threads)
+                }
+            };
+            self.ahead = next;
+            if self.ahead.ended.is_none() {
+                let chunk = self.read_chunk();
+                let schema = self
+                    .shared_schema
+                    .get_or_insert_with(|| Arc::new(self.schema.clone()))
+                    .clone();
+                // This thread goes on yielding: the others decode.
+                let workers = (self.threads - 1).max(1);
+                self.pending = Some(std::thread::spawn(move || {
+                    decode_chunk(chunk, &schema, workers)
+                }));
             }
         }
         let at = self.ahead.next;
@@ -517,27 +571,31 @@ impl<R: BufRead> DecodeLines<'_, R> {
         let line = self.ahead.lines.get_mut(at)?;
         let overflow = line.overflow.take();
         let (length, used) = (line.length, line.used);
-        self.buf.clear();
-        self.buf.extend_from_slice(
-            self.ahead
-                .bytes
-                .get(line.start..line.end)
-                .unwrap_or_default(),
-        );
+        let raw = self
+            .ahead
+            .bytes
+            .get(line.start..line.end)
+            .unwrap_or_default();
         let decoded = self.ahead.decoded.get_mut(at).and_then(Option::take);
+        // `buf` is read only for a reject's bytes or a record the window may turn into one.
+        if !matches!(decoded, Some(Ok(_))) || self.max_out_of_order.is_some() {
+            self.buf.clear();
+            self.buf.extend_from_slice(raw);
+        }
         self.line_no += 1;
         self.offset += used;
-        self.hash = hash_line(self.hash, &self.buf, length);
+        if self.hashing {
+            self.hash = hash_line(self.hash, raw, length);
+        }
         Some(self.finish_line(decoded, length, overflow))
     }
 
-    /// Reads the next chunk of lines and decodes them on `threads` threads.
-    fn read_ahead(&mut self) {
-        let mut ahead = std::mem::take(&mut self.ahead);
-        ahead.bytes.clear();
-        ahead.lines.clear();
-        ahead.decoded.clear();
-        ahead.next = 0;
+    /// Reads the next chunk of lines (not decoded yet).
+    fn read_chunk(&mut self) -> Ahead {
+        let mut ahead = Ahead {
+            first_line: self.lines_read + 1,
+            ..Ahead::default()
+        };
         let wanted = LINES_PER_THREAD * self.threads;
         while ahead.lines.len() < wanted {
             match self.read_line() {
@@ -562,47 +620,50 @@ impl<R: BufRead> DecodeLines<'_, R> {
                 }
             }
         }
-        // Each thread decodes a run of consecutive lines; line `i` of the chunk is number
-        // `line_no + 1 + i`.
-        let first = self.line_no + 1;
-        let schema = self.schema;
-        let per_thread = ahead.lines.len().div_ceil(self.threads).max(1);
-        let bytes = &ahead.bytes;
-        let decode_run =
-            |offset: usize, lines: &[AheadLine]| -> Vec<Option<Result<Record, Reject>>> {
-                lines
-                    .iter()
-                    .enumerate()
-                    .map(|(i, line)| {
-                        line.overflow.is_none().then(|| {
-                            let raw = bytes.get(line.start..line.end).unwrap_or_default();
-                            decode_line(first + (offset + i) as u64, raw, schema)
-                        })
-                    })
-                    .collect()
-            };
-        let runs: Vec<&[AheadLine]> = ahead.lines.chunks(per_thread).collect();
-        let mut decoded = Vec::with_capacity(ahead.lines.len());
-        std::thread::scope(|s| {
-            let mut handles = Vec::new();
-            for (k, run) in runs.iter().enumerate().skip(1) {
-                let decode_run = &decode_run;
-                handles.push(s.spawn(move || decode_run(k * per_thread, run)));
-            }
-            // This thread decodes the first run while the others decode theirs.
-            if let Some(run) = runs.first() {
-                decoded.extend(decode_run(0, run));
-            }
-            for h in handles {
-                match h.join() {
-                    Ok(part) => decoded.extend(part),
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
-            }
-        });
-        ahead.decoded = decoded;
-        self.ahead = ahead;
+        self.lines_read += ahead.lines.len() as u64;
+        ahead
     }
+}
+
+/// Decodes the lines of `ahead` on `threads` threads (this one and others), each a run of
+/// consecutive lines; line `i` of the chunk is number `first_line + i`.
+fn decode_chunk(mut ahead: Ahead, schema: &InputSchema, threads: usize) -> Ahead {
+    let first = ahead.first_line;
+    let per_thread = ahead.lines.len().div_ceil(threads.max(1)).max(1);
+    let bytes = &ahead.bytes;
+    let decode_run = |offset: usize, lines: &[AheadLine]| -> Vec<Option<Result<Record, Reject>>> {
+        lines
+            .iter()
+            .enumerate()
+            .map(|(i, line)| {
+                line.overflow.is_none().then(|| {
+                    let raw = bytes.get(line.start..line.end).unwrap_or_default();
+                    decode_line(first + (offset + i) as u64, raw, schema)
+                })
+            })
+            .collect()
+    };
+    let runs: Vec<&[AheadLine]> = ahead.lines.chunks(per_thread).collect();
+    let mut decoded = Vec::with_capacity(ahead.lines.len());
+    std::thread::scope(|s| {
+        let mut handles = Vec::new();
+        for (k, run) in runs.iter().enumerate().skip(1) {
+            let decode_run = &decode_run;
+            handles.push(s.spawn(move || decode_run(k * per_thread, run)));
+        }
+        // This thread decodes the first run while the others decode theirs.
+        if let Some(run) = runs.first() {
+            decoded.extend(decode_run(0, run));
+        }
+        for h in handles {
+            match h.join() {
+                Ok(part) => decoded.extend(part),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+    });
+    ahead.decoded = decoded;
+    ahead
 }
 
 const HASH_SEED: u64 = 0x6d61_636c_635f_696e;

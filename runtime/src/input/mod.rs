@@ -45,8 +45,6 @@ pub struct Record {
     pub group_id: Option<String>,
     /// A track's event, as its position in the schema.
     pub event: Option<EventId>,
-    /// A track's event name as written (it is always a name of the schema).
-    pub event_name: Option<String>,
     /// A page's or screen's `name`, when it is a string.
     pub name: Option<String>,
     /// Track, page and screen `properties`; empty for other types.
@@ -56,6 +54,12 @@ pub struct Record {
 }
 
 impl Record {
+    /// A track's event name (as written: it is always a name of `schema`, the one the record
+    /// was decoded with). Not kept in the record: the run never reads it.
+    pub fn event_name<'s>(&self, schema: &'s InputSchema) -> Option<&'s str> {
+        schema.event(self.event?).map(|e| e.name.as_str())
+    }
+
     /// The key of R1's event-time order: `ts`, then `messageId` (byte order), then line.
     pub fn order_key(&self) -> (i64, &[u8], u64) {
         (
@@ -286,7 +290,6 @@ pub fn decode_contact_line(line: u64, raw: &[u8], schema: &InputSchema) -> Resul
         previous_id: None,
         group_id: None,
         event: None,
-        event_name: None,
         name: None,
         properties: Fields::default(),
         traits,
@@ -449,13 +452,11 @@ fn decode_text(line: u64, text: &str, schema: &InputSchema) -> Result<Record, Fa
 
     // Rule 9: the event of a track.
     let mut event = None;
-    let mut event_name = None;
     if record_type == RecordType::Track {
         match root.get("event") {
             Some(Json::String(name)) => match schema.event_id(name) {
                 Some(found) => {
                     event = Some(found);
-                    event_name = Some(name.to_string());
                 }
                 None => {
                     let mut detail =
@@ -554,7 +555,6 @@ fn decode_text(line: u64, text: &str, schema: &InputSchema) -> Result<Record, Fa
             None
         },
         event,
-        event_name,
         name,
         properties,
         traits,
