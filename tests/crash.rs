@@ -633,11 +633,20 @@ fn a_default_run_twice_writes_its_outputs_twice() {
     assert_eq!(run_folders(&cwd).len(), 1, "a failed run left its folder");
 }
 
-/// Progress in the default folder that cannot be read (damaged, or kept by another version of
-/// maclc) is only a head start: the run says so once and starts over by itself, so the warning
-/// does not tell the user to add `--fresh`, which would do what the run already does.
-#[test]
-fn a_damaged_default_store_starts_over_without_asking_for_fresh() {
+/// A run in the default folder (no `--state`) stopped at its second checkpoint, with what the
+/// same run writes when nothing stops it.
+struct StoppedDefaultRun {
+    _tmp: tempfile::TempDir,
+    expected: [(String, Vec<u8>); 3],
+    /// Where the run was started: its folder is `cwd/.maclc/runs/<key>/`.
+    cwd: PathBuf,
+    out: Outputs,
+    args: Vec<std::ffi::OsString>,
+    /// The stopped run's folder.
+    folder: PathBuf,
+}
+
+fn stopped_default_run() -> StoppedDefaultRun {
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let project = support::r1_with_actions(tmp.path());
     let events = support::repo_root().join(EVENTS);
@@ -647,6 +656,29 @@ fn a_damaged_default_store_starts_over_without_asking_for_fresh() {
     let args = out.default_args(&project, &events);
     assert!(!maclc_in(&cwd, &args, Some("checkpoint:2")).status.success());
     let folder = run_folders(&cwd).remove(0);
+    StoppedDefaultRun {
+        _tmp: tmp,
+        expected,
+        cwd,
+        out,
+        args,
+        folder,
+    }
+}
+
+/// Progress in the default folder that cannot be read (damaged, or kept by another version of
+/// maclc) is only a head start: the run says so once and starts over by itself, so the warning
+/// does not tell the user to add `--fresh`, which would do what the run already does.
+#[test]
+fn a_damaged_default_store_starts_over_without_asking_for_fresh() {
+    let StoppedDefaultRun {
+        _tmp,
+        expected,
+        cwd,
+        out,
+        args,
+        folder,
+    } = stopped_default_run();
     std::fs::write(folder.join("maclc-state.redb"), b"not a store at all")
         .unwrap_or_else(|e| panic!("{e}"));
     let output = maclc_in(&cwd, &args, None);
@@ -767,15 +799,14 @@ fn a_folder_that_cannot_hold_maclc_runs_in_memory_with_one_warning() {
 /// with one warning, and leaves the other's folder alone.
 #[test]
 fn a_default_folder_in_use_runs_in_memory_with_one_warning() {
-    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let project = support::r1_with_actions(tmp.path());
-    let events = support::repo_root().join(EVENTS);
-    let expected = clean(tmp.path(), &project, &events);
-    let cwd = tmp.path().join("cwd");
-    let out = Outputs::new(cwd.join("out"));
-    let args = out.default_args(&project, &events);
-    assert!(!maclc_in(&cwd, &args, Some("checkpoint:2")).status.success());
-    let folder = run_folders(&cwd).remove(0);
+    let StoppedDefaultRun {
+        _tmp,
+        expected,
+        cwd,
+        out,
+        args,
+        folder,
+    } = stopped_default_run();
     let held =
         maclc_runtime::store::RunStore::open(&folder, false).unwrap_or_else(|e| panic!("{e}"));
     let output = maclc_in(&cwd, &args, None);

@@ -1415,8 +1415,6 @@ fn lookup<'a>(fields: &'a Fields, path: &[String]) -> Option<&'a Value> {
     Some(value)
 }
 
-/// The properties of a record as `event`'s slots; those no expression reads stay missing
-/// (nothing to allocate or keep in the history for them).
 /// A record's program events with their properties decoded as `apply` decodes them: for
 /// benchmarks and tests that drive conditions directly over decoded events.
 pub fn decode_events(ir: &Ir, events: &EventMap, record: &Record) -> Vec<(u32, Box<[Val]>)> {
@@ -1444,23 +1442,14 @@ fn take_events(ir: &Ir, events: &EventMap, record: &mut Record) -> Vec<(u32, Box
     ) else {
         return decode_events(ir, events, record);
     };
-    let used = ir.used_properties.get(event.index());
-    let properties = layout
-        .properties
-        .iter()
-        .enumerate()
-        .map(|(i, slot)| {
-            if !used.and_then(|u| u.get(i)).copied().unwrap_or(false) {
-                return Val::Missing;
+    let properties = slot_values(ir, event.index(), layout, |i, slot| {
+        if taken.get(i).copied().unwrap_or(false) {
+            if let Some(Value::Text(t)) = lookup_mut(&mut record.properties, &slot.wire) {
+                return Val::Text(std::mem::take(t).into_boxed_str());
             }
-            if taken.get(i).copied().unwrap_or(false) {
-                if let Some(Value::Text(t)) = lookup_mut(&mut record.properties, &slot.wire) {
-                    return Val::Text(std::mem::take(t).into_boxed_str());
-                }
-            }
-            decode_slot(slot, record)
-        })
-        .collect();
+        }
+        decode_slot(slot, record)
+    });
     vec![(event.0, properties)]
 }
 
@@ -1498,7 +1487,19 @@ fn decode_slot(slot: &Slot, record: &Record) -> Val {
     }
 }
 
+/// The properties of a record as `event`'s slots, decoded from the record (see [`slot_values`]).
 fn decode_properties(ir: &Ir, event: usize, layout: &EventLayout, record: &Record) -> Box<[Val]> {
+    slot_values(ir, event, layout, |_, slot| decode_slot(slot, record))
+}
+
+/// The properties of a record as `event`'s slots, `value` giving slot `i`'s; those no
+/// expression reads stay missing (nothing to allocate or keep in the history for them).
+fn slot_values(
+    ir: &Ir,
+    event: usize,
+    layout: &EventLayout,
+    mut value: impl FnMut(usize, &Slot) -> Val,
+) -> Box<[Val]> {
     let used = ir.used_properties.get(event);
     layout
         .properties
@@ -1508,7 +1509,7 @@ fn decode_properties(ir: &Ir, event: usize, layout: &EventLayout, record: &Recor
             if !used.and_then(|u| u.get(i)).copied().unwrap_or(false) {
                 return Val::Missing;
             }
-            decode_slot(slot, record)
+            value(i, slot)
         })
         .collect()
 }

@@ -3,12 +3,12 @@
 //! for each of them by its id — a function of its own, or its bit in its event's score-rule
 //! function — with no condition left to the interpreter.
 
+mod support;
+
 use std::path::Path;
 
-use maclc_compiler::check::ConsentState;
 use maclc_compiler::ir::{Condition, ConditionId, Ir};
 use maclc_compiler::source::Sources;
-use maclc_runtime::eval::{Scope, Val};
 use maclc_runtime::jit::{self, Jit, RULES_PER_CHUNK};
 
 /// Every example project that checks (`examples/mistakes` is made of errors); a brand is its
@@ -80,25 +80,8 @@ fn every_condition_of_every_example_has_a_dense_id_and_native_code_by_it() {
         let fallbacks: Vec<&str> = jit.fallbacks().map(|c| c.label.as_str()).collect();
         assert!(fallbacks.is_empty(), "{dirs:?}: {fallbacks:?}");
 
-        let profile: Vec<Val> = ir.contact_slots.iter().map(|_| Val::Missing).collect();
-        let scores = vec![0.0; ir.scores.len()];
-        let segments = vec![false; ir.segments.len()];
-        let consent = vec![ConsentState::Unknown; ir.channels.len()];
-        let scope = Scope {
-            ir: &ir,
-            contact_id: "c",
-            profile: &profile,
-            account: &[],
-            account_scores: &[],
-            consent: &consent,
-            scores: &scores,
-            segments: &segments,
-            history: &[],
-            event: None,
-            now: 0,
-            stage: None,
-            entry: None,
-        };
+        let blank = support::BlankContact::new(&ir);
+        let scope = blank.scope(&ir);
         for (label, c) in &conditions {
             if jit.has_native(c) {
                 assert_eq!(

@@ -759,25 +759,8 @@ fn holds_dispatches_to_native_code_while_running() {
     assert!(jit.compiled_count() > 0);
     assert_eq!(jit.fallbacks().count(), 0, "{:#?}", jit.conditions);
     let segment = &ir.segments[0].condition;
-    let profile: Vec<Val> = ir.contact_slots.iter().map(|_| Val::Missing).collect();
-    let scores = vec![0.0; ir.scores.len()];
-    let segments = vec![false; ir.segments.len()];
-    let consent = vec![ConsentState::Unknown; ir.channels.len()];
-    let scope = Scope {
-        ir: &ir,
-        contact_id: "c",
-        profile: &profile,
-        account: &[],
-        account_scores: &[],
-        consent: &consent,
-        scores: &scores,
-        segments: &segments,
-        history: &[],
-        event: None,
-        now: 0,
-        stage: None,
-        entry: None,
-    };
+    let blank = support::BlankContact::new(&ir);
+    let scope = blank.scope(&ir);
     let native = jit.holds_native(&scope, segment);
     assert_eq!(native, Some(scope.holds(segment)));
     assert_eq!(jit.run(|| scope.holds(segment)), scope.holds(segment));

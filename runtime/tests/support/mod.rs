@@ -24,3 +24,46 @@ pub fn load_project(dir: &str) -> maclc_compiler::Analysis {
     assert!(!analysis.has_errors(), "{:#?}", analysis.diagnostics);
     analysis
 }
+
+/// What a contact the test knows nothing about holds: every field missing, every score 0, in
+/// no segment, consent unknown; [`BlankContact::scope`] evaluates conditions against it.
+pub struct BlankContact {
+    profile: Vec<maclc_runtime::eval::Val>,
+    scores: Vec<f64>,
+    segments: Vec<bool>,
+    consent: Vec<maclc_compiler::check::ConsentState>,
+}
+
+impl BlankContact {
+    pub fn new(ir: &maclc_compiler::ir::Ir) -> BlankContact {
+        BlankContact {
+            profile: ir
+                .contact_slots
+                .iter()
+                .map(|_| maclc_runtime::eval::Val::Missing)
+                .collect(),
+            scores: vec![0.0; ir.scores.len()],
+            segments: vec![false; ir.segments.len()],
+            consent: vec![maclc_compiler::check::ConsentState::Unknown; ir.channels.len()],
+        }
+    }
+
+    /// The contact `c` with no event, at time 0, outside any stage and journey.
+    pub fn scope<'a>(&'a self, ir: &'a maclc_compiler::ir::Ir) -> maclc_runtime::eval::Scope<'a> {
+        maclc_runtime::eval::Scope {
+            ir,
+            contact_id: "c",
+            profile: &self.profile,
+            account: &[],
+            account_scores: &[],
+            consent: &self.consent,
+            scores: &self.scores,
+            segments: &self.segments,
+            history: &[],
+            event: None,
+            now: 0,
+            stage: None,
+            entry: None,
+        }
+    }
+}
