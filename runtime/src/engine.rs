@@ -28,7 +28,7 @@ use maclc_compiler::syntax::ast::AccountAggregate;
 
 use crate::eval::{HistoryEntry, Scope, Val, MILLIS_PER_DAY};
 use crate::identity::{resolve_interned, ContactId, IdKeys, Interner};
-use crate::input::{Fields, KeptMembers, Record, RecordType, Value};
+use crate::input::{EventSlots, Fields, KeptMembers, Record, RecordType, Value};
 use crate::jit::RULES_PER_CHUNK;
 use crate::lifecycle::{after_record, finish_actions, fire_timers, Action, Timer};
 
@@ -493,6 +493,42 @@ impl<'ir> Engine<'ir> {
             properties,
             traits: self.profile_members.clone(),
         }
+    }
+
+    /// By track event of the input schema: the slots of its program event the decoder can
+    /// fill straight from the line (`InputSchema::with_slots`); `None` for an event with a
+    /// slot reading a nested member (`company.id`), which decodes into `properties`.
+    pub fn track_slots(&self) -> Vec<Option<EventSlots>> {
+        self.events
+            .track
+            .iter()
+            .map(|event| self.event_slots(*event))
+            .collect()
+    }
+
+    /// [`Engine::track_slots`] for a page, when a page is one program event.
+    pub fn page_slots(&self) -> Option<EventSlots> {
+        match self.events.page.as_slice() {
+            &[event] => self.event_slots(event),
+            _ => None,
+        }
+    }
+
+    fn event_slots(&self, event: ProgramEventId) -> Option<EventSlots> {
+        let layout = self.ir.events.get(event.index())?;
+        let used = self.ir.used_properties.get(event.index());
+        let read: Vec<(usize, Slot)> = layout
+            .properties
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| used.and_then(|u| u.get(*i)).copied().unwrap_or(false))
+            .map(|(i, slot)| (i, slot.clone()))
+            .collect();
+        let top_level = read.iter().all(|(_, slot)| slot.wire.len() == 1);
+        top_level.then_some(EventSlots {
+            len: layout.properties.len(),
+            read,
+        })
     }
 
     /// A hash of the program's source: part of every action's idempotency key, so that a new
@@ -1433,6 +1469,10 @@ pub fn decode_events(ir: &Ir, events: &EventMap, record: &Record) -> Vec<(u32, B
 /// moved out of the record rather than copied, when the record is one program event (a page
 /// can be several, each reading the same members).
 fn take_events(ir: &Ir, events: &EventMap, record: &mut Record) -> Vec<(u32, Box<[Val]>)> {
+    if let (&[event], Some(slots)) = (events.events_of(record), record.slots.take()) {
+        // Filled by the decoder straight from the line (`Engine::track_slots`).
+        return vec![(event.0, slots)];
+    }
     let &[event] = events.events_of(record) else {
         return decode_events(ir, events, record);
     };
@@ -1514,8 +1554,16 @@ fn slot_values(
         .collect()
 }
 
+/// [`read_slot`] for a value the caller gives up: a text moves into the slot, not copied.
+pub(crate) fn read_slot_owned(slot: &Slot, value: Value) -> Val {
+    match (slot.ty, value) {
+        (ValType::Text, Value::Text(t)) => Val::Text(t.into_boxed_str()),
+        (_, value) => read_slot(slot, Some(&value)),
+    }
+}
+
 /// A decoded JSON value as the slot's type, or missing.
-fn read_slot(slot: &Slot, value: Option<&Value>) -> Val {
+pub(crate) fn read_slot(slot: &Slot, value: Option<&Value>) -> Val {
     let Some(value) = value else {
         return Val::Missing;
     };

@@ -1,10 +1,13 @@
 //! The decoder's one-pass fast path gives exactly what the JSON-tree decoder gives: the same
 //! record on every line it takes, and it takes every valid line of the generator. Checked on
 //! hand-written edge cases, on the generator's lines (malformed ones included), and on random
-//! mutations of valid lines; with every member kept and with a run's projection.
+//! mutations of valid lines; with every member kept and with a run's projection. With a run's
+//! track slots, a track's slot values filled from the line are what the engine decodes from the
+//! tree decoder's record.
 
 mod support;
 
+use maclc_runtime::engine::{decode_events, Engine, EventMap};
 use maclc_runtime::input::{
     decode_line, decode_line_by_tree, decode_line_fast, InputSchema, KeptMembers, RejectReason,
 };
@@ -53,6 +56,8 @@ fn edge_cases() -> Vec<Vec<u8>> {
         r#"{"type":"track","event":"demo requested","userId":"u","properties":{},"timestamp":"2026-03-01T00:00:01Z"}"#.into(),
         r#"{"type":"track","event":"Demo Requested","userId":"u","properties":{"product_line":"General"},"timestamp":"2026-03-01T00:00:01Z"}"#.into(),
         r#"{"type":"track","event":"Order Completed","userId":"u","properties":{"order_id":"o","cart_id":"c","revenue":"12,50"},"timestamp":"2026-03-01T00:00:01Z"}"#.into(),
+        r#"{"type":"track","event":"Demo Requested","userId":"u","properties":{"product_line":"Gen\u00e9ral \"x\"","n":null},"timestamp":"2026-03-01T00:00:01Z"}"#.into(),
+        r#"{"type":"track","event":"Order Completed","userId":"u","properties":{"revenue":7,"cart_id":"c\/1","order_id":"o"},"timestamp":"2026-03-01T00:00:01Z"}"#.into(),
         r#"{"type":"track","event":"Checkout Started","userId":"u","properties":{"cart_id":"c","value":1e3,"extra":[1]},"timestamp":"2026-03-01T00:00:01Z"}"#.into(),
         r#"{"type":"track","event":"Checkout Started","userId":"u","properties":{"cart_id":"c","value":1e999},"timestamp":"2026-03-01T00:00:01Z"}"#.into(),
         r#"{"type":"track","event":"Webinar Attended","userId":"u","properties":[],"timestamp":"2026-03-01T00:00:01Z"}"#.into(),
@@ -175,11 +180,110 @@ fn integers_with_a_fraction_are_rejected() {
     assert_eq!(decode_line_fast(3, line.as_bytes(), &schema), None);
 }
 
-#[test]
-fn generated_lines_agree_and_every_valid_one_is_fast() {
-    let Some(script) = generator() else {
-        return;
+/// The program's schema as a run sets it up (projection and track slots), with the program
+/// and its event map to decode a tree record's slot values as the engine does.
+struct WithSlots {
+    ir: maclc_compiler::ir::Ir,
+    events: EventMap,
+    schema: InputSchema,
+}
+
+/// `extra`: a source added to R1's program (to read a page's `name`, which R1 does not).
+fn with_slots(extra: &[(&str, &str)]) -> WithSlots {
+    let analysis = support::load_project_with("examples/reference-r1", extra);
+    let ir = maclc_compiler::ir::lower(&analysis.program).unwrap_or_else(|e| panic!("{e}"));
+    let (program, track) = input_schema(&ir);
+    let engine = Engine::new(&ir, EventMap::new(&ir, track.clone()));
+    let schema = program
+        .keeping_only(engine.members_read())
+        .with_slots(engine.track_slots(), engine.page_slots());
+    assert!(schema.track_slots.iter().any(Option::is_some));
+    assert!(schema.page_slots.is_some());
+    drop(engine);
+    let events = EventMap::new(&ir, track);
+    WithSlots { ir, events, schema }
+}
+
+/// Both paths agree on `raw` under a schema with track slots: the same outcome, and where the
+/// fast path filled slot values, they are the engine's decoding of the tree's properties.
+/// Returns whether the fast path filled slot values.
+fn agree_with_slots(n: u64, raw: &[u8], case: &WithSlots) -> bool {
+    let tree = decode_line_by_tree(n, raw, &case.schema);
+    let line = String::from_utf8_lossy(raw);
+    let Some(mut fast) = decode_line_fast(n, raw, &case.schema) else {
+        assert_eq!(decode_line(n, raw, &case.schema), tree, "line {line}");
+        return false;
     };
+    let tree = tree.unwrap_or_else(|r| panic!("fast took a reject {r:?}: line {line}"));
+    let Some(slots) = fast.slots.take() else {
+        assert_eq!(fast, tree, "line {line}");
+        return false;
+    };
+    // The engine's decoding of the tree's record: its one program event with those slots.
+    let decoded = decode_events(&case.ir, &case.events, &tree);
+    let event = decoded.first().map(|(e, _)| *e);
+    assert_eq!(
+        decoded,
+        event.map(|e| (e, slots)).into_iter().collect::<Vec<_>>(),
+        "line {line}"
+    );
+    assert_eq!(
+        fast,
+        maclc_runtime::input::Record {
+            properties: Default::default(),
+            ..tree
+        },
+        "line {line}"
+    );
+    true
+}
+
+/// A segment reading a page's `name`: the property when given, else the record's `name`.
+const READS_PAGE_NAME: (&str, &str) = (
+    "page_name.marketing",
+    "segment on_pricing \"On pricing\" = count page_view where (name ?? \"\") == \"Pricing\" in the last 7d >= 1\n",
+);
+
+#[test]
+fn slots_from_the_line_are_the_engines_decoding() {
+    for extra in [&[][..], &[READS_PAGE_NAME][..]] {
+        let case = with_slots(extra);
+        let mut filled = 0;
+        for (i, line) in edge_cases().iter().enumerate() {
+            filled += usize::from(agree_with_slots(i as u64 + 1, line, &case));
+        }
+        assert!(filled >= 8, "slots filled on {filled} lines");
+        let Some(lines) = generated_lines() else {
+            continue;
+        };
+        let mut filled = 0;
+        for (i, line) in lines.split(|b| *b == b'\n').enumerate() {
+            filled += usize::from(agree_with_slots(i as u64 + 1, line, &case));
+        }
+        assert!(filled > 4000, "slots filled on {filled} generated lines");
+    }
+}
+
+#[test]
+fn a_page_name_is_the_name_property_or_the_records_name() {
+    let case = with_slots(&[READS_PAGE_NAME]);
+    let page = |members: &str| {
+        format!(
+            r#"{{"type":"page","userId":"u","name":"Pricing","properties":{{"path":"/pricing","url":"u"{members}}},"timestamp":"2026-03-01T00:00:01Z"}}"#
+        )
+    };
+    for line in [
+        page(""),
+        page(r#","name":"Other""#),
+        page(r#","name":null"#),
+    ] {
+        assert!(agree_with_slots(1, line.as_bytes(), &case), "{line}");
+    }
+}
+
+/// The generator's lines (5 % malformed), or `None` without the generator.
+fn generated_lines() -> Option<Vec<u8>> {
+    let script = generator()?;
     let out = std::process::Command::new("python3")
         .arg(script)
         .args([
@@ -199,9 +303,17 @@ fn generated_lines_agree_and_every_valid_one_is_fast() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    Some(out.stdout)
+}
+
+#[test]
+fn generated_lines_agree_and_every_valid_one_is_fast() {
+    let Some(stdout) = generated_lines() else {
+        return;
+    };
     for schema in schemas() {
         let (mut valid, mut fast) = (0, 0);
-        for (i, line) in out.stdout.split(|b| *b == b'\n').enumerate() {
+        for (i, line) in stdout.split(|b| *b == b'\n').enumerate() {
             if line.is_empty() && i > 0 {
                 continue;
             }

@@ -169,7 +169,9 @@ fn run_inner(args: &Args, default_folder: &mut Option<PathBuf>) -> Result<u8, (u
     let mut engine =
         Engine::new(&ir, EventMap::new(&ir, track_map)).with_program_hash(program_hash);
     // Records keep only what the engine reads (every member is still checked).
-    let schema = schema.keeping_only(engine.members_read());
+    let schema = schema
+        .keeping_only(engine.members_read())
+        .with_slots(engine.track_slots(), engine.page_slots());
     let read = read_events(
         args,
         &schema,

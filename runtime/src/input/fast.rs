@@ -12,9 +12,12 @@
 
 use std::borrow::Cow;
 
-use super::schema::{Field, InputSchema, Kind, RecordType};
+use super::schema::{EventSlots, Field, InputSchema, Kind, RecordType};
 use super::value::{self, Fields, Value};
 use super::{time, Record};
+use crate::engine::{read_slot, read_slot_owned};
+use crate::eval::Val;
+use maclc_compiler::ir::Slot;
 
 /// The most members of one checked object the fast path handles (records have at most 15).
 const MAX_MEMBERS: usize = 24;
@@ -487,6 +490,7 @@ pub(super) fn decode(line: u64, text: &str, schema: &InputSchema) -> Option<Reco
     let mut properties = Fields::default();
     let mut traits = Fields::default();
     let mut name = None;
+    let mut slots = None;
     let kept_properties = schema.kept.as_ref().map(|k| k.properties.as_slice());
     let kept_traits = schema.kept.as_ref().map(|k| k.traits.as_slice());
     match record_type {
@@ -494,12 +498,11 @@ pub(super) fn decode(line: u64, text: &str, schema: &InputSchema) -> Option<Reco
             let wire = as_text(root.event?)?;
             let found = schema.event_id(&wire)?;
             let fields = schema.event(found)?.properties.as_slice();
-            properties = fields_of(
-                text,
-                properties_members.and(gathered_properties.as_ref())?,
-                fields,
-                kept_properties,
-            )?;
+            let members = properties_members.and(gathered_properties.as_ref())?;
+            match schema.track_slots.get(found.0 as usize) {
+                Some(Some(plan)) => slots = Some(slots_of(text, members, fields, plan, None)?),
+                _ => properties = fields_of(text, members, fields, kept_properties)?,
+            }
             event = Some(found);
         }
         RecordType::Page | RecordType::Screen => {
@@ -509,6 +512,12 @@ pub(super) fn decode(line: u64, text: &str, schema: &InputSchema) -> Option<Reco
             };
             let properties_members = properties_members.and(gathered_properties.as_ref());
             properties = match (record_type, root.properties, properties_members) {
+                (RecordType::Page, _, Some(members)) if schema.page_slots.is_some() => {
+                    let plan = schema.page_slots.as_ref()?;
+                    let fields = &schema.page_properties;
+                    slots = Some(slots_of(text, members, fields, plan, name.as_deref())?);
+                    Fields::default()
+                }
                 (RecordType::Page, _, Some(members)) => {
                     fields_of(text, members, &schema.page_properties, kept_properties)?
                 }
@@ -561,6 +570,7 @@ pub(super) fn decode(line: u64, text: &str, schema: &InputSchema) -> Option<Reco
         name,
         properties,
         traits,
+        slots,
     })
 }
 
@@ -572,14 +582,88 @@ fn fields_of(
     fields: &[Field],
     kept: Option<&[String]>,
 ) -> Option<Fields> {
+    let mut out = Vec::with_capacity(kept.map_or(members.len, |k| k.len().min(members.len)));
+    checked_members(
+        text,
+        members,
+        fields,
+        |name| kept.is_none_or(|k| k.binary_search_by(|n| n.as_str().cmp(name)).is_ok()),
+        |name, value| out.push((name.to_string(), value)),
+    )?;
+    Some(Fields(out))
+}
+
+/// A track's or a page's `properties` checked as [`fields_of`] checks them, straight into the
+/// program event's slot values (`plan`): no member names nor `Fields` are built, and a text
+/// read by one slot moves into it. A slot's value is what the engine's `read_slot` gives for
+/// the member's decoded value (and, for a page without a `name` property, its `page_name`, as
+/// the engine's `decode_slot`), so the result is the one decoding into `properties` would give.
+fn slots_of(
+    text: &str,
+    members: &Members<'_>,
+    fields: &[Field],
+    plan: &EventSlots,
+    page_name: Option<&str>,
+) -> Option<Box<[Val]>> {
+    let mut name_member = false;
+    let mut out = vec![Val::Missing; plan.len];
+    fn reads<'p>(plan: &'p EventSlots, name: &'p str) -> impl Iterator<Item = &'p (usize, Slot)> {
+        plan.read
+            .iter()
+            .filter(move |(_, slot)| slot.wire.first().is_some_and(|m| same(m, name)))
+    }
+    checked_members(
+        text,
+        members,
+        fields,
+        |name| reads(plan, name).next().is_some(),
+        |name, value| {
+            name_member |= name == "name";
+            let mut value = Some(value);
+            let mut slots = reads(plan, name).peekable();
+            while let Some((i, slot)) = slots.next() {
+                let val = match (slots.peek(), value.take()) {
+                    // The last slot reading the member takes the value; any before copy it.
+                    (None, Some(v)) => read_slot_owned(slot, v),
+                    (Some(_), Some(v)) => {
+                        let val = read_slot(slot, Some(&v));
+                        value = Some(v);
+                        val
+                    }
+                    (_, None) => Val::Missing,
+                };
+                if let Some(place) = out.get_mut(*i) {
+                    *place = val;
+                }
+            }
+        },
+    )?;
+    if let (false, Some(page_name)) = (name_member, page_name) {
+        for (i, _) in reads(plan, "name") {
+            if let Some(place) = out.get_mut(*i) {
+                *place = Val::Text(page_name.into());
+            }
+        }
+    }
+    Some(out.into_boxed_slice())
+}
+
+/// Checks every member of an object against `fields` (types, required members), giving the
+/// members `keep` names to `sink` with their values (declared ones typed, others untyped).
+fn checked_members<'a>(
+    text: &str,
+    members: &Members<'a>,
+    fields: &[Field],
+    keep: impl Fn(&str) -> bool,
+    mut sink: impl FnMut(&'a str, Value),
+) -> Option<()> {
     if fields.len() > 64 {
         return None;
     }
     // The declared fields met, as bits (a repeated member went to the tree decoder already).
     let mut seen = 0u64;
-    let mut out = Vec::with_capacity(kept.map_or(members.len, |k| k.len().min(members.len)));
     for (name, raw) in members.as_slice() {
-        let keep = kept.is_none_or(|k| k.binary_search_by(|n| n.as_str().cmp(name)).is_ok());
+        let keep = keep(name);
         let declared = fields.iter().enumerate().find(|(_, f)| same(&f.name, name));
         let value = match declared {
             Some((i, field)) => {
@@ -594,7 +678,7 @@ fn fields_of(
             None => None,
         };
         if let Some(value) = value {
-            out.push((name.to_string(), value));
+            sink(name, value);
         }
     }
     for (i, field) in fields.iter().enumerate() {
@@ -602,7 +686,7 @@ fn fields_of(
             return None;
         }
     }
-    Some(Fields(out))
+    Some(())
 }
 
 /// Two names are the same: the lengths first, since names of a record mostly differ there.

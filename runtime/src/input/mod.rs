@@ -18,7 +18,7 @@ use std::io::BufRead;
 use json::Json;
 pub use lines::{DecodeLines, Position, Summary};
 pub use schema::{
-    EventId, EventSchema, Field, InputSchema, KeptMembers, Kind, Presence, RecordType,
+    EventId, EventSchema, EventSlots, Field, InputSchema, KeptMembers, Kind, Presence, RecordType,
 };
 pub use time::{format_timestamp, Date};
 pub use value::{Fields, Value};
@@ -51,6 +51,10 @@ pub struct Record {
     pub properties: Fields,
     /// Identify and group `traits`; empty for other types.
     pub traits: Fields,
+    /// A track's properties as its program event's slot values, when the fast decoder filled
+    /// them straight from the line (`InputSchema::with_track_slots`): `properties` is then
+    /// empty. `None` otherwise.
+    pub slots: Option<Box<[crate::eval::Val]>>,
 }
 
 impl Record {
@@ -293,6 +297,7 @@ pub fn decode_contact_line(line: u64, raw: &[u8], schema: &InputSchema) -> Resul
         name: None,
         properties: Fields::default(),
         traits,
+        slots: None,
     })
 }
 
@@ -558,6 +563,7 @@ fn decode_text(line: u64, text: &str, schema: &InputSchema) -> Result<Record, Fa
         name,
         properties,
         traits,
+        slots: None,
     })
 }
 

@@ -167,6 +167,21 @@ pub struct InputSchema {
     pub page_properties: Vec<Field>,
     /// When set, a decoded record keeps only these members (all are still checked).
     pub kept: Option<KeptMembers>,
+    /// By track event ([`EventId`]): the program's property slots the fast decoder fills
+    /// straight from the line ([`Record::slots`](super::Record::slots)); empty: none.
+    pub track_slots: Vec<Option<EventSlots>>,
+    /// A page's program event's slots, filled the same way; `None`: into `properties`.
+    pub page_slots: Option<EventSlots>,
+}
+
+/// A track event's (or a page's) program property slots, as the fast decoder fills them from
+/// the line's bytes (no `Fields` of owned names and values in between).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventSlots {
+    /// How many slots the program event has (those no expression reads stay missing).
+    pub len: usize,
+    /// The slots an expression reads, by position; each reads one top-level member.
+    pub read: Vec<(usize, maclc_compiler::ir::Slot)>,
 }
 
 /// The top-level members of `properties` and `traits` a run reads: a record keeps only these,
@@ -201,7 +216,22 @@ impl InputSchema {
             identify_traits,
             page_properties,
             kept: None,
+            track_slots: Vec::new(),
+            page_slots: None,
         }
+    }
+
+    /// Lets the fast decoder fill a track's and a page's slot values straight from the line
+    /// (see [`EventSlots`]): `track` by [`EventId`]; `None` for what it decodes into
+    /// `properties`.
+    pub fn with_slots(
+        mut self,
+        track: Vec<Option<EventSlots>>,
+        page: Option<EventSlots>,
+    ) -> InputSchema {
+        self.track_slots = track;
+        self.page_slots = page;
+        self
     }
 
     /// Keeps only `kept`'s members in decoded records (see [`InputSchema::kept`]).

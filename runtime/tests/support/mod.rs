@@ -8,6 +8,11 @@ use maclc_compiler::source::Sources;
 
 /// Checks the project in `dir` (relative to the repository root) and asserts it has no errors.
 pub fn load_project(dir: &str) -> maclc_compiler::Analysis {
+    load_project_with(dir, &[])
+}
+
+/// [`load_project`] with more sources (name, text) added after the project's files.
+pub fn load_project_with(dir: &str, extra: &[(&str, &str)]) -> maclc_compiler::Analysis {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir);
     let mut names: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{e}"))
@@ -19,6 +24,9 @@ pub fn load_project(dir: &str) -> maclc_compiler::Analysis {
     for path in names {
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
         sources.add(path.display().to_string(), text);
+    }
+    for (name, text) in extra {
+        sources.add(name.to_string(), text.to_string());
     }
     let analysis = maclc_compiler::analyze(&sources);
     assert!(!analysis.has_errors(), "{:#?}", analysis.diagnostics);
