@@ -636,6 +636,7 @@ fn a_default_run_twice_writes_its_outputs_twice() {
 /// A run in the default folder (no `--state`) stopped at its second checkpoint, with what the
 /// same run writes when nothing stops it.
 struct StoppedDefaultRun {
+    /// Keeps the folder of everything alive while the test runs.
     _tmp: tempfile::TempDir,
     expected: [(String, Vec<u8>); 3],
     /// Where the run was started: its folder is `cwd/.maclc/runs/<key>/`.
@@ -671,17 +672,10 @@ fn stopped_default_run() -> StoppedDefaultRun {
 /// does not tell the user to add `--fresh`, which would do what the run already does.
 #[test]
 fn a_damaged_default_store_starts_over_without_asking_for_fresh() {
-    let StoppedDefaultRun {
-        _tmp,
-        expected,
-        cwd,
-        out,
-        args,
-        folder,
-    } = stopped_default_run();
-    std::fs::write(folder.join("maclc-state.redb"), b"not a store at all")
+    let run = stopped_default_run();
+    std::fs::write(run.folder.join("maclc-state.redb"), b"not a store at all")
         .unwrap_or_else(|e| panic!("{e}"));
-    let output = maclc_in(&cwd, &args, None);
+    let output = maclc_in(&run.cwd, &run.args, None);
     let err = stderr(&output);
     assert!(output.status.success(), "{err}");
     let warnings: Vec<&str> = err.lines().filter(|l| l.starts_with("warning")).collect();
@@ -690,8 +684,12 @@ fn a_damaged_default_store_starts_over_without_asking_for_fresh() {
     assert!(warnings[0].contains("maclc-state.redb"), "{err}");
     assert!(!err.contains("--fresh"), "{err}");
     assert!(!err.contains("resum"), "{err}");
-    assert_same(&expected, &out.read(), "after a damaged store");
-    assert!(!cwd.join(".maclc").exists(), "{:?}", run_folders(&cwd));
+    assert_same(&run.expected, &run.out.read(), "after a damaged store");
+    assert!(
+        !run.cwd.join(".maclc").exists(),
+        "{:?}",
+        run_folders(&run.cwd)
+    );
 }
 
 /// `--no-state` writes nothing but the outputs (there is no checkpoint to stop at), and
@@ -799,33 +797,26 @@ fn a_folder_that_cannot_hold_maclc_runs_in_memory_with_one_warning() {
 /// with one warning, and leaves the other's folder alone.
 #[test]
 fn a_default_folder_in_use_runs_in_memory_with_one_warning() {
-    let StoppedDefaultRun {
-        _tmp,
-        expected,
-        cwd,
-        out,
-        args,
-        folder,
-    } = stopped_default_run();
+    let run = stopped_default_run();
     let held =
-        maclc_runtime::store::RunStore::open(&folder, false).unwrap_or_else(|e| panic!("{e}"));
-    let output = maclc_in(&cwd, &args, None);
+        maclc_runtime::store::RunStore::open(&run.folder, false).unwrap_or_else(|e| panic!("{e}"));
+    let output = maclc_in(&run.cwd, &run.args, None);
     let err = stderr(&output);
     assert!(output.status.success(), "{err}");
     assert!(err.contains("is in use by another `maclc run`"), "{err}");
     assert_eq!(err.matches("warning:").count(), 1, "{err}");
     assert!(!err.contains("resum"), "{err}");
-    assert_same(&expected, &out.read(), "folder in use");
+    assert_same(&run.expected, &run.out.read(), "folder in use");
     drop(held);
-    assert!(folder.is_dir(), "the folder in use was removed");
+    assert!(run.folder.is_dir(), "the folder in use was removed");
     // Once free, the same command resumes from it.
-    let output = maclc_in(&cwd, &args, None);
+    let output = maclc_in(&run.cwd, &run.args, None);
     assert!(
         stderr(&output).contains("resumed after line 500"),
         "{}",
         stderr(&output)
     );
-    assert!(!cwd.join(".maclc").exists());
+    assert!(!run.cwd.join(".maclc").exists());
 }
 
 /// Outputs that are pipes (a FIFO, like `/dev/stdout` or `/dev/null` are devices) are written
