@@ -51,9 +51,10 @@ pub struct Record {
     pub properties: Fields,
     /// Identify and group `traits`; empty for other types.
     pub traits: Fields,
-    /// A track's properties as its program event's slot values, when the fast decoder filled
-    /// them straight from the line (`InputSchema::with_track_slots`): `properties` is then
-    /// empty. `None` otherwise.
+    /// A track's (or a page's) properties as its program event's slot values, when the fast
+    /// decoder filled them straight from the line ([`InputSchema::with_slots`]): `properties`
+    /// is then empty. `None` otherwise. The slots follow the program whose engine gave the
+    /// plan (`Engine::track_slots`/`page_slots`): such a record must go to that engine.
     pub slots: Option<Box<[crate::eval::Val]>>,
 }
 
