@@ -541,7 +541,7 @@ impl<'ir> Engine<'ir> {
     /// Reserves room for the records of an input of `bytes` bytes, so that the records do not
     /// move (and new pages are not cleared twice) each time their buffer doubles. The room is
     /// reserved as address space only: pages no record reaches are never touched, so a short
-    /// guess costs no memory (a record line is rarely below [`MIN_LINE_BYTES_GUESS`] bytes,
+    /// guess costs no memory (a record line is rarely below `MIN_LINE_BYTES_GUESS` bytes,
     /// and more lines than guessed only grow the buffer as before).
     pub fn expect_input_bytes(&mut self, bytes: u64) {
         let lines = usize::try_from(bytes / MIN_LINE_BYTES_GUESS).unwrap_or(usize::MAX);
@@ -552,7 +552,7 @@ impl<'ir> Engine<'ir> {
             .reserve(lines.saturating_mul(MESSAGE_ID_BYTES_GUESS));
     }
 
-    /// Keeps a valid record (compactly, see [`Kept`]) until [`Engine::finish`].
+    /// Keeps a valid record (compactly, see `Kept`) until [`Engine::finish`].
     pub fn push(&mut self, record: Record) {
         let mut intern = |id: &Option<String>| id.as_deref().map(|s| self.names.intern(s));
         let ids = IdKeys {

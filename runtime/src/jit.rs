@@ -8,7 +8,7 @@
 //! - **Score rules** (the hot path: every event) compile to ONE function per event type
 //!   (per chunk of [`RULES_PER_CHUNK`] rules) returning a bit mask of the rules that hold:
 //!   the engine's `apply_events` finds the program's functions once per record
-//!   ([`with_score_rules`]: a `Vec` by event, no hashing), builds a [`RuleCtx`] of the contact's
+//!   (`with_score_rules`: a `Vec` by event, no hashing), builds a [`RuleCtx`] of the contact's
 //!   fields without a `Scope` (a caller holding it longer, like the benchmark, sets only its
 //!   event fields per event), takes the event's [`ScoreRuleChunk`]s with one lookup
 //!   ([`ScoreRules::event`]), calls [`ScoreRuleChunk::may_hold`] once per chunk — the code
@@ -970,7 +970,7 @@ pub(crate) fn with_score_rules<R>(ir: &Ir, f: impl FnOnce(Option<ScoreRules<'_>>
 }
 
 /// A program's native score rules by event: what a replay holds to evaluate every event's
-/// rules with one call each, from [`with_score_rules`] (the engine) or [`Jit::score_rules`].
+/// rules with one call each, from `with_score_rules` (the engine) or [`Jit::score_rules`].
 #[derive(Debug, Clone, Copy)]
 pub struct ScoreRules<'t> {
     table: &'t Table,

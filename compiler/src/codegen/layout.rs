@@ -70,7 +70,7 @@ pub mod helper {
     pub const MATCHES: &str = "maclc_matches";
     /// `(f64) -> f64`: Rust's `f64::round` (half away from zero), the interpreter's own call.
     pub const ROUND: &str = "maclc_round";
-    /// `(scope, aggregate: u32, out: *mut [u64; 2])`: out[0] 1 when missing, out[1] the payload.
+    /// `(scope, aggregate: u32, out: *mut [u64; 2])`: `out[0]` 1 when missing, `out[1]` the payload.
     pub const AGGREGATE: &str = "maclc_aggregate";
     /// `(scope, expr: *const Expr, out: *mut [u64; 2])`: the interpreter's value of one IR
     /// node (of a type other than text), as `AGGREGATE`: table lookups.
@@ -82,7 +82,7 @@ pub mod helper {
     /// result's pointer and length, kept by the runtime until no native code runs on the thread.
     pub const CASE_TEXT: &str = "maclc_case_text";
     /// `(scope, expr: *const Expr, out: *mut [u64; 3])`: the interpreter's value of one text
-    /// node (a table lookup): out[0] 1 when missing, out[1] and out[2] the text's pointer and
+    /// node (a table lookup): `out[0]` 1 when missing, `out[1]` and `out[2]` the text's pointer and
     /// length (a text of the IR, or kept as `CASE_TEXT`'s).
     pub const EVAL_TEXT: &str = "maclc_eval_text";
 }

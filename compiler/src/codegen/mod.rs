@@ -2,7 +2,7 @@
 //! one per event type for its score rules.
 //!
 //! The style is cranelift-jit-demo's: one [`CodeGenerator`] owns the Cranelift contexts and is
-//! reused for every function; a [`translate::FunctionTranslator`] per function has one
+//! reused for every function; a `translate::FunctionTranslator` per function has one
 //! `translate_*` method per IR node. A compiled condition has the signature
 //! `extern "C" fn(ctx: *const Ctx) -> u32` (1 when the condition holds); an event's score rules
 //! compile to one `extern "C" fn(ctx: *const Ctx) -> u64`, a bit per rule. Both read the runtime's

@@ -123,8 +123,8 @@ pub enum Node {
     Const(Const),
     /// A contact field, by slot ([`Ir::contact_slots`]).
     Contact(u32),
-    /// `table[key].column`: the row whose key equals `key` ([`TableIr::row_of`]), missing when
-    /// there is none.
+    /// `table[key].column`: the row whose key equals `key` ([`TableIr::row_of_text`] for a
+    /// text key), missing when there is none.
     Lookup {
         table: u32,
         key: Box<Expr>,

@@ -175,7 +175,7 @@ pub struct Reject {
     pub reason: RejectReason,
     /// Plain words about what is wrong with this line.
     pub detail: String,
-    /// The line's bytes, without the `\n`. Only a line longer than [`lines::KEEP_BYTES`] is cut
+    /// The line's bytes, without the `\n`. Only a line longer than `KEEP_BYTES` is cut
     /// (see `length`), so that one endless line cannot exhaust memory.
     pub raw: Vec<u8>,
     /// The line's full length in bytes.
