@@ -1469,13 +1469,13 @@ pub fn decode_events(ir: &Ir, events: &EventMap, record: &Record) -> Vec<(u32, B
 /// moved out of the record rather than copied, when the record is one program event (a page
 /// can be several, each reading the same members).
 fn take_events(ir: &Ir, events: &EventMap, record: &mut Record) -> Vec<(u32, Box<[Val]>)> {
-    if let (&[event], Some(slots)) = (events.events_of(record), record.slots.take()) {
-        // Filled by the decoder straight from the line (`Engine::track_slots`).
-        return vec![(event.0, slots)];
-    }
     let &[event] = events.events_of(record) else {
         return decode_events(ir, events, record);
     };
+    if let Some(slots) = record.slots.take() {
+        // Filled by the decoder straight from the line (`Engine::track_slots`).
+        return vec![(event.0, slots)];
+    }
     let (Some(layout), Some(taken)) = (
         ir.events.get(event.index()),
         events.text_taken.get(event.index()),
