@@ -984,26 +984,6 @@ impl<'t> ScoreRules<'t> {
     pub fn event(&self, event: usize) -> &'t [ScoreRuleChunk] {
         self.table.event_chunks(event)
     }
-
-    /// Chunk `chunk` of event `event`'s score rules, evaluated against `ctx` (whose event is
-    /// the one [`RuleCtx::set_event`] set last), or `None` when native code answers none of
-    /// them. `scope` is called only when the chunk's code calls back into a `Scope` (an
-    /// aggregate, an account score, a table lookup): it must describe the same contact and
-    /// event as `ctx`.
-    #[inline]
-    pub fn eval<'s>(
-        &self,
-        ctx: &RuleCtx<'_>,
-        event: usize,
-        chunk: usize,
-        scope: impl FnOnce() -> Scope<'s>,
-    ) -> Option<ScoreRuleMask> {
-        let m = self.table.chunk(event, chunk)?.may_hold(ctx, scope);
-        (m.native != 0).then_some(ScoreRuleMask {
-            native: m.native,
-            holds: m.rules & m.native,
-        })
-    }
 }
 
 /// The context of a contact's score rules, built once (per record or per replay) and updated

@@ -457,6 +457,27 @@ struct State {
     stage: Option<u32>,
 }
 
+impl State {
+    /// The generated contact as a `Scope` of `ir`, with `entry` as its journey run's entry.
+    fn scope<'a>(&'a self, ir: &'a Ir, entry: Option<(&'a [Val], i64)>) -> Scope<'a> {
+        Scope {
+            ir,
+            contact_id: "contact-1",
+            profile: &self.profile,
+            account: &[],
+            account_scores: &[],
+            consent: &self.consent,
+            scores: &self.scores,
+            segments: &self.segments,
+            history: &self.history,
+            event: self.has_event.then_some((&self.props[..], self.ts)),
+            now: self.now,
+            stage: self.stage,
+            entry,
+        }
+    }
+}
+
 fn state(g: &mut Gen<'_>) -> State {
     let ir = g.ir;
     let profile = ir.contact_slots.iter().map(|s| g.value(s.ty)).collect();
@@ -573,21 +594,7 @@ fn check_seed(ir: &Ir, seed: u64) -> Result<(), TestCaseError> {
         let s = state(&mut g);
         // Inside a journey run or not; the entry reuses the generated properties.
         let in_run = g.rng.chance(50);
-        let scope = Scope {
-            ir,
-            contact_id: "contact-1",
-            profile: &s.profile,
-            account: &[],
-            account_scores: &[],
-            consent: &s.consent,
-            scores: &s.scores,
-            segments: &s.segments,
-            history: &s.history,
-            event: s.has_event.then_some((&s.props[..], s.ts)),
-            now: s.now,
-            stage: s.stage,
-            entry: in_run.then_some((&s.props[..], s.now - 3_600_000)),
-        };
+        let scope = s.scope(ir, in_run.then_some((&s.props[..], s.now - 3_600_000)));
         for c in &conditions {
             let native = jit.holds_native(&scope, c);
             let interpreted = scope.holds(c);
@@ -663,21 +670,7 @@ fn check_score_rules_seed(base: &Ir, seed: u64) -> Result<(), TestCaseError> {
     let rules = &g_ir.rules_by_event[g.event];
     for _ in 0..4 {
         let s = state(&mut g);
-        let scope = Scope {
-            ir: g_ir,
-            contact_id: "contact-1",
-            profile: &s.profile,
-            account: &[],
-            account_scores: &[],
-            consent: &s.consent,
-            scores: &s.scores,
-            segments: &s.segments,
-            history: &s.history,
-            event: s.has_event.then_some((&s.props[..], s.ts)),
-            now: s.now,
-            stage: s.stage,
-            entry: None,
-        };
+        let scope = s.scope(g_ir, None);
         // The engine's way: a `RuleCtx` of the contact's fields, its event set alone (no
         // scores; `now` is the event's time), a `Scope` only for chunks that call back.
         let event_scope = Scope {
@@ -696,23 +689,20 @@ fn check_score_rules_seed(base: &Ir, seed: u64) -> Result<(), TestCaseError> {
         );
         ctx.set_event(&s.props, s.ts);
         for (chunk, chunk_rules) in rules.chunks(RULES_PER_CHUNK).enumerate() {
-            prop_assert_eq!(
-                jit.score_rules().eval(&ctx, g.event, chunk, || event_scope),
-                jit.score_rules_native(&event_scope, g.event, chunk)
-            );
-            // The engine's call: the rules that may hold, those native code does not decide
-            // set, the others exactly those `eval` finds true.
+            // The engine's call (through the `RuleCtx`) against the same code called with a
+            // context built from the `Scope`: the rules that may hold are those native code
+            // does not decide, and exactly those of the others it finds true.
             let code = jit.score_rules().event(g.event).get(chunk).copied();
             prop_assert!(code.is_some(), "a chunk of native code per chunk of rules");
             if let Some(code) = code {
                 let may_hold = code.may_hold(&ctx, || event_scope);
                 let all = u64::MAX >> (RULES_PER_CHUNK - chunk_rules.len());
-                let eval = jit.score_rules().eval(&ctx, g.event, chunk, || event_scope);
+                let from_scope = jit.score_rules_native(&event_scope, g.event, chunk);
+                prop_assert_eq!(may_hold.native, from_scope.map_or(0, |m| m.native));
                 prop_assert_eq!(
                     may_hold.rules,
-                    (all & !may_hold.native) | eval.map_or(0, |m| m.holds)
+                    (all & !may_hold.native) | from_scope.map_or(0, |m| m.holds)
                 );
-                prop_assert_eq!(may_hold.native, eval.map_or(0, |m| m.native));
             }
             let mask = jit.score_rules_native(&scope, g.event, chunk);
             let expect_native = chunk_rules.iter().any(|r| {
