@@ -53,29 +53,49 @@ fn load_ir() -> Result<Ir, String> {
     load_project(&manifest_dir().join(PROJECT)).map(|(_, ir)| ir)
 }
 
-/// The rule kernel through `Scope::holds`: points per score (a sum, so nothing is skipped).
-fn kernel_holds(ir: &Ir, decoded: &[(u32, Box<[Val]>, i64)]) -> Vec<f64> {
-    let profile: Vec<Val> = ir.contact_slots.iter().map(|_| Val::Missing).collect();
-    let consent = vec![ConsentState::Unknown; ir.channels.len()];
-    let scores = vec![0.0; ir.scores.len()];
-    let segments = vec![false; ir.segments.len()];
-    let mut points = vec![0.0; ir.scores.len()];
-    for (event, props, ts) in decoded {
-        let scope = Scope {
+/// The kernels' one contact: every field missing, consent unknown, in no segment.
+struct KernelContact {
+    profile: Vec<Val>,
+    consent: Vec<ConsentState>,
+    segments: Vec<bool>,
+}
+
+impl KernelContact {
+    fn new(ir: &Ir) -> KernelContact {
+        KernelContact {
+            profile: ir.contact_slots.iter().map(|_| Val::Missing).collect(),
+            consent: vec![ConsentState::Unknown; ir.channels.len()],
+            segments: vec![false; ir.segments.len()],
+        }
+    }
+
+    /// The contact with `scores`, as an event with `props` at `ts` sees it.
+    fn scope<'a>(&'a self, ir: &'a Ir, scores: &'a [f64], props: &'a [Val], ts: i64) -> Scope<'a> {
+        Scope {
             ir,
             contact_id: "c",
-            profile: &profile,
+            profile: &self.profile,
             account: &[],
             account_scores: &[],
-            consent: &consent,
-            scores: &scores,
-            segments: &segments,
+            consent: &self.consent,
+            scores,
+            segments: &self.segments,
             history: &[],
-            event: Some((props, *ts)),
-            now: *ts,
+            event: Some((props, ts)),
+            now: ts,
             stage: None,
             entry: None,
-        };
+        }
+    }
+}
+
+/// The rule kernel through `Scope::holds`: points per score (a sum, so nothing is skipped).
+fn kernel_holds(ir: &Ir, decoded: &[(u32, Box<[Val]>, i64)]) -> Vec<f64> {
+    let contact = KernelContact::new(ir);
+    let scores = vec![0.0; ir.scores.len()];
+    let mut points = vec![0.0; ir.scores.len()];
+    for (event, props, ts) in decoded {
+        let scope = contact.scope(ir, &scores, props, *ts);
         for rule in &ir.rules_by_event[*event as usize] {
             if rule.condition.as_ref().is_none_or(|c| scope.holds(c)) {
                 points[rule.score.index()] += rule.points;
@@ -92,12 +112,17 @@ fn kernel_holds(ir: &Ir, decoded: &[(u32, Box<[Val]>, i64)]) -> Vec<f64> {
 /// bits in rule order (a rule native code does not decide, such as one with no condition, is
 /// decided here as the engine decides it).
 fn kernel_native(jit: &Jit<'_>, ir: &Ir, decoded: &[(u32, Box<[Val]>, i64)]) -> Vec<f64> {
-    let profile: Vec<Val> = ir.contact_slots.iter().map(|_| Val::Missing).collect();
-    let consent = vec![ConsentState::Unknown; ir.channels.len()];
-    let segments = vec![false; ir.segments.len()];
+    let contact = KernelContact::new(ir);
     let mut points = vec![0.0; ir.scores.len()];
     let native = jit.score_rules();
-    let mut ctx = RuleCtx::new("c", &profile, &[], &consent, &segments, None);
+    let mut ctx = RuleCtx::new(
+        "c",
+        &contact.profile,
+        &[],
+        &contact.consent,
+        &contact.segments,
+        None,
+    );
     for (event, props, ts) in decoded {
         let index = *event as usize;
         let Some(rules) = ir.rules_by_event.get(index) else {
@@ -106,21 +131,8 @@ fn kernel_native(jit: &Jit<'_>, ir: &Ir, decoded: &[(u32, Box<[Val]>, i64)]) -> 
         ctx.set_event(props, *ts);
         // One chunk of native code per chunk of the event's rules.
         for (c, code) in native.event(index).iter().enumerate() {
-            let scope = || Scope {
-                ir,
-                contact_id: "c",
-                profile: &profile,
-                account: &[],
-                account_scores: &[],
-                consent: &consent,
-                scores: &[],
-                segments: &segments,
-                history: &[],
-                event: Some((props, *ts)),
-                now: *ts,
-                stage: None,
-                entry: None,
-            };
+            // No scores: the rules native code answers read none (as in the engine).
+            let scope = || contact.scope(ir, &[], props, *ts);
             let may_hold = code.may_hold(&ctx, scope);
             let mut todo = may_hold.rules;
             let first = c * RULES_PER_CHUNK;

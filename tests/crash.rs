@@ -572,10 +572,21 @@ fn a_default_run_stopped_anywhere_resumes_and_leaves_no_folder() {
     }
 }
 
-/// A finished run without `--state` keeps nothing: the same command runs again in full and
-/// writes its outputs again (never a silent no-op); `--fresh` forgets an interrupted run.
-#[test]
-fn a_default_run_twice_writes_its_outputs_twice() {
+/// R1 with actions run in the default folder (no `--state`) from `cwd`, with what the run
+/// writes when nothing stops it.
+struct DefaultRun {
+    /// Keeps the folder of everything alive while the test runs.
+    _tmp: tempfile::TempDir,
+    project: PathBuf,
+    events: PathBuf,
+    expected: [(String, Vec<u8>); 3],
+    /// Where the run is started: its folder is `cwd/.maclc/runs/<key>/`.
+    cwd: PathBuf,
+    out: Outputs,
+    args: Vec<std::ffi::OsString>,
+}
+
+fn default_run() -> DefaultRun {
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let project = support::r1_with_actions(tmp.path());
     let events = support::repo_root().join(EVENTS);
@@ -583,6 +594,39 @@ fn a_default_run_twice_writes_its_outputs_twice() {
     let cwd = tmp.path().join("cwd");
     let out = Outputs::new(cwd.join("out"));
     let args = out.default_args(&project, &events);
+    DefaultRun {
+        _tmp: tmp,
+        project,
+        events,
+        expected,
+        cwd,
+        out,
+        args,
+    }
+}
+
+impl DefaultRun {
+    /// Stops the run at its second checkpoint; the folder it leaves.
+    fn stopped(&self) -> PathBuf {
+        let stopped = maclc_in(&self.cwd, &self.args, Some("checkpoint:2"));
+        assert!(!stopped.status.success(), "{}", stderr(&stopped));
+        run_folders(&self.cwd).remove(0)
+    }
+}
+
+/// A finished run without `--state` keeps nothing: the same command runs again in full and
+/// writes its outputs again (never a silent no-op); `--fresh` forgets an interrupted run.
+#[test]
+fn a_default_run_twice_writes_its_outputs_twice() {
+    let DefaultRun {
+        _tmp,
+        project,
+        events,
+        expected,
+        cwd,
+        out,
+        args,
+    } = default_run();
     for run in ["first", "second"] {
         std::fs::write(out.file("state.jsonl"), "edited\n").unwrap_or_else(|e| panic!("{e}"));
         let output = maclc_in(&cwd, &args, None);
@@ -633,47 +677,14 @@ fn a_default_run_twice_writes_its_outputs_twice() {
     assert_eq!(run_folders(&cwd).len(), 1, "a failed run left its folder");
 }
 
-/// A run in the default folder (no `--state`) stopped at its second checkpoint, with what the
-/// same run writes when nothing stops it.
-struct StoppedDefaultRun {
-    /// Keeps the folder of everything alive while the test runs.
-    _tmp: tempfile::TempDir,
-    expected: [(String, Vec<u8>); 3],
-    /// Where the run was started: its folder is `cwd/.maclc/runs/<key>/`.
-    cwd: PathBuf,
-    out: Outputs,
-    args: Vec<std::ffi::OsString>,
-    /// The stopped run's folder.
-    folder: PathBuf,
-}
-
-fn stopped_default_run() -> StoppedDefaultRun {
-    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let project = support::r1_with_actions(tmp.path());
-    let events = support::repo_root().join(EVENTS);
-    let expected = clean(tmp.path(), &project, &events);
-    let cwd = tmp.path().join("cwd");
-    let out = Outputs::new(cwd.join("out"));
-    let args = out.default_args(&project, &events);
-    assert!(!maclc_in(&cwd, &args, Some("checkpoint:2")).status.success());
-    let folder = run_folders(&cwd).remove(0);
-    StoppedDefaultRun {
-        _tmp: tmp,
-        expected,
-        cwd,
-        out,
-        args,
-        folder,
-    }
-}
-
 /// Progress in the default folder that cannot be read (damaged, or kept by another version of
 /// maclc) is only a head start: the run says so once and starts over by itself, so the warning
 /// does not tell the user to add `--fresh`, which would do what the run already does.
 #[test]
 fn a_damaged_default_store_starts_over_without_asking_for_fresh() {
-    let run = stopped_default_run();
-    std::fs::write(run.folder.join("maclc-state.redb"), b"not a store at all")
+    let run = default_run();
+    let folder = run.stopped();
+    std::fs::write(folder.join("maclc-state.redb"), b"not a store at all")
         .unwrap_or_else(|e| panic!("{e}"));
     let output = maclc_in(&run.cwd, &run.args, None);
     let err = stderr(&output);
@@ -696,12 +707,15 @@ fn a_damaged_default_store_starts_over_without_asking_for_fresh() {
 /// events from a pipe run in memory without a word.
 #[test]
 fn no_state_and_a_pipe_keep_nothing_on_disk() {
-    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let project = support::r1_with_actions(tmp.path());
-    let events = support::repo_root().join(EVENTS);
-    let expected = clean(tmp.path(), &project, &events);
-    let cwd = tmp.path().join("cwd");
-    let out = Outputs::new(cwd.join("out"));
+    let DefaultRun {
+        _tmp,
+        project,
+        events,
+        expected,
+        cwd,
+        out,
+        ..
+    } = default_run();
     let output = maclc_in(
         &cwd,
         &out.args(&project, &events, None),
@@ -797,9 +811,10 @@ fn a_folder_that_cannot_hold_maclc_runs_in_memory_with_one_warning() {
 /// with one warning, and leaves the other's folder alone.
 #[test]
 fn a_default_folder_in_use_runs_in_memory_with_one_warning() {
-    let run = stopped_default_run();
+    let run = default_run();
+    let folder = run.stopped();
     let held =
-        maclc_runtime::store::RunStore::open(&run.folder, false).unwrap_or_else(|e| panic!("{e}"));
+        maclc_runtime::store::RunStore::open(&folder, false).unwrap_or_else(|e| panic!("{e}"));
     let output = maclc_in(&run.cwd, &run.args, None);
     let err = stderr(&output);
     assert!(output.status.success(), "{err}");
@@ -808,7 +823,7 @@ fn a_default_folder_in_use_runs_in_memory_with_one_warning() {
     assert!(!err.contains("resum"), "{err}");
     assert_same(&run.expected, &run.out.read(), "folder in use");
     drop(held);
-    assert!(run.folder.is_dir(), "the folder in use was removed");
+    assert!(folder.is_dir(), "the folder in use was removed");
     // Once free, the same command resumes from it.
     let output = maclc_in(&run.cwd, &run.args, None);
     assert!(

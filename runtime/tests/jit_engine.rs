@@ -112,17 +112,21 @@ fn r1() -> Ir {
     maclc_compiler::ir::lower(&analysis.program).expect("R1 lowers")
 }
 
+/// R1's `page_view` event, by position.
+fn r1_page_view(ir: &Ir) -> usize {
+    ir.events
+        .iter()
+        .position(|e| e.name == "page_view")
+        .expect("R1 has page_view")
+}
+
 /// R1 with two more `page_view` rules that read `general_interest`, one before and one after
 /// the rule that adds to it: a rule reading a score sees the points of the rules before it in
 /// the same event, so native code, which answers an event's rules in one call, must leave
 /// these to the engine.
 fn r1_with_rules_reading_scores() -> Ir {
     let mut ir = r1();
-    let page_view = ir
-        .events
-        .iter()
-        .position(|e| e.name == "page_view")
-        .expect("R1 has page_view");
+    let page_view = r1_page_view(&ir);
     let general = ir
         .scores
         .iter()
@@ -169,11 +173,7 @@ fn r1_with_rules_reading_scores() -> Ir {
 /// from the others and this one runs in the interpreter.
 fn r1_with_a_rule_native_code_cannot_run() -> Ir {
     let mut ir = r1();
-    let page_view = ir
-        .events
-        .iter()
-        .position(|e| e.name == "page_view")
-        .expect("R1 has page_view");
+    let page_view = r1_page_view(&ir);
     let path = ir.events[page_view]
         .properties
         .iter()
